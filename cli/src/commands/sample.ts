@@ -1,0 +1,72 @@
+import { writeFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { sampleLatents, type LatentSpec } from '@gantry/latent';
+import { ModelRegistry, encodeNpy, samplesToGridPng } from '@gantry/inference-node';
+import { latestCheckpoint, loadLayersModelFromFile, parseTrainConfig, selectBackend } from '@gantry/training';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { integerOption, parseCommandArgs, UsageError } from '../args.js';
+
+export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
+  Samples a generator without the data set: from a run's newest checkpoint (tfjs) or an exported
+  model folder (onnxruntime). .png writes a grid; .npy the raw samples (float32, NHWC).`;
+
+interface Samples {
+  values: Float32Array;
+  shape: [number, number, number];
+  range: [number, number];
+}
+
+async function fromRun(runDir: string, n: number, seed: number): Promise<Samples> {
+  const checkpoint = await latestCheckpoint(runDir);
+  if (checkpoint === undefined) throw new UsageError(`gantry sample: ${runDir} has no complete checkpoint to sample from`);
+  const config = parseTrainConfig(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')), `${runDir}/config.json`);
+  const tf = await import('@tensorflow/tfjs-core');
+  await selectBackend('auto');
+  const generator = await loadLayersModelFromFile(join(checkpoint, 'generator', 'model.json'));
+  const spec: LatentSpec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
+  const out = tf.tidy(() => generator.predict(tf.tensor2d(sampleLatents(spec, n, seed), [n, spec.size])) as import('@tensorflow/tfjs-core').Tensor);
+  const values = (await out.data()) as Float32Array;
+  const shape = out.shape.slice(1) as [number, number, number];
+  out.dispose();
+  generator.dispose();
+  return { values, shape, range: [-1, 1] };
+}
+
+async function fromModel(modelDir: string, n: number, seed: number): Promise<Samples> {
+  const registry = await ModelRegistry.load(dirname(modelDir), { only: [basename(modelDir)], device: 'cpu' });
+  try {
+    const name = basename(modelDir);
+    const card = registry.card(name);
+    const { samples } = await registry.generate(name, { n, seed });
+    return { values: samples, shape: card.output.shape, range: card.output.range };
+  } finally {
+    await registry.close();
+  }
+}
+
+export async function sampleCommand(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('sample', argv, {
+    run: { type: 'string' },
+    model: { type: 'string' },
+    n: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+  });
+  if ((args.run === undefined) === (args.model === undefined)) {
+    throw new UsageError('gantry sample: give exactly one of --run DIR (a training run) or --model DIR (an exported model folder)');
+  }
+  const n = integerOption('sample', 'n', args.n, 16, 1, 4096);
+  const seed = integerOption('sample', 'seed', args.seed, 0, 0, 2 ** 32 - 1);
+  const out = args.out;
+  if (out === undefined || !['.png', '.npy'].includes(extname(out))) {
+    throw new UsageError(`gantry sample: --out must name a .png (grid) or .npy (raw samples) file, got ${JSON.stringify(out)}`);
+  }
+  const samples = args.run !== undefined ? await fromRun(args.run, n, seed) : await fromModel(args.model!, n, seed);
+  const bytes =
+    extname(out) === '.png'
+      ? await samplesToGridPng(samples.values, n, samples.shape, samples.range)
+      : encodeNpy(samples.values, [n, ...samples.shape]);
+  await writeFile(out, bytes);
+  console.error(`wrote ${n} samples (${samples.shape.join('×')}) to ${out}`);
+}

@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { backendChoices, configSha256, parseTrainConfig, readTrainConfig, selectBackend, train, type TrainConfig } from '@gantry/training';
+import { choiceOption, parseCommandArgs, UsageError } from '../args.js';
+import { ProgressBar } from '../progress.js';
+
+export const trainUsage = `gantry train --config FILE [--run DIR] [--backend auto|tensorflow|wasm|cpu]
+gantry train --run DIR --resume [--backend ...]
+  Trains a GAN as the JSON config says and writes the run folder (config.json, log.jsonl,
+  samples/<step>.png, checkpoints/<step>/). Ctrl-C writes a checkpoint and stops; --resume
+  continues from the newest complete checkpoint. Default run folder: runs/<config name>.`;
+
+async function runConfig(runDir: string): Promise<TrainConfig> {
+  let text: string;
+  try {
+    text = await readFile(join(runDir, 'config.json'), 'utf8');
+  } catch {
+    throw new UsageError(`gantry train --resume: ${runDir} has no config.json; is it a run folder?`);
+  }
+  return parseTrainConfig(JSON.parse(text), `${runDir}/config.json`);
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const args = parseCommandArgs('train', argv, {
+    config: { type: 'string' },
+    run: { type: 'string' },
+    backend: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+  });
+  const backendChoice = choiceOption('train', 'backend', args.backend, backendChoices, 'auto');
+  let config: TrainConfig;
+  if (args.resume) {
+    if (args.run === undefined) throw new UsageError('gantry train --resume needs --run DIR (the run folder to continue)');
+    config = await runConfig(args.run);
+    if (args.config !== undefined && configSha256(await readTrainConfig(args.config)) !== configSha256(config)) {
+      throw new UsageError(`gantry train --resume: ${args.config} differs from ${args.run}/config.json; a resumed run keeps its own config (omit --config)`);
+    }
+  } else {
+    if (args.config === undefined) throw new UsageError('gantry train: --config FILE is required (a JSON training config; see models/mnist-dcgan/train.json)');
+    config = await readTrainConfig(args.config);
+  }
+  const runDir = args.run ?? join('runs', config.name);
+  const backend = await selectBackend(backendChoice);
+  console.error(`backend: ${backend.detail}`);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      console.error('\ninterrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)');
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  let bar: ProgressBar | undefined;
+  try {
+    const result = await train({
+      runDir,
+      config,
+      backend: backend.name,
+      resume: args.resume,
+      signal: controller.signal,
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'start':
+            console.error(
+              `training ${config.name} on ${event.dataset} (${event.images} images) for ${event.totalSteps} steps into ${runDir}` +
+                (event.resumedFrom ? `, resuming from ${event.resumedFrom}` : ''),
+            );
+            bar = new ProgressBar({ total: event.totalSteps, label: 'train' });
+            break;
+          case 'step':
+            bar?.update(event.step, {
+              'D loss': event.losses.discriminator!.toFixed(3),
+              'G loss': event.losses.generator!.toFixed(3),
+              'img/s': event.imagesPerSecond.toFixed(1),
+            });
+            break;
+          case 'checkpoint':
+            if (event.reason !== 'interval') bar?.log(`checkpoint (${event.reason}) at step ${event.step}: ${event.path}`);
+            break;
+          case 'done':
+            bar?.finish();
+            break;
+          case 'sample':
+            break;
+        }
+      },
+    });
+    console.error(
+      `${result.interrupted ? 'stopped' : 'finished'} at step ${result.step} after ${result.wallSeconds.toFixed(1)} s of training; ` +
+        `checkpoint ${result.checkpoint}` +
+        (result.interrupted ? `\nresume with: gantry train --run ${runDir} --resume` : `\nexport with: gantry export --run ${runDir} --out models/${config.name}`),
+    );
+    if (result.interrupted) process.exitCode = 130;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

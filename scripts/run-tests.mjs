@@ -1,0 +1,34 @@
+// Runs every compiled test file (`dist/**/*.test.js` in each workspace) with node's test runner.
+// Node 20's `--test` takes no globs, so the files are listed here. Extra arguments are passed
+// through as name filters: `npm test -- export` runs only files whose path contains "export".
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const workspaces = ['inference/latent', 'inference/node', 'export', 'training', 'cli', 'test'];
+
+function collect(dir, out) {
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = workspaces
+  .flatMap((ws) => collect(join(root, ws, 'dist'), []))
+  .filter((file) => filters.length === 0 || filters.some((f) => relative(root, file).includes(f)));
+if (files.length === 0) {
+  console.error(`no test files found${filters.length ? ` matching ${filters.join(', ')}` : ''}; did the build run?`);
+  process.exit(1);
+}
+const started = Date.now();
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: root });
+console.log(`test wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(result.status ?? 1);

