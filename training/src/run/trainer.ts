@@ -202,7 +202,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await truncateLog(logPath, step);
   }
   const fixedLatents = tf.tensor2d(
-    sampleLatents({ size: config.model.latentSize, distribution: config.model.latentDistribution }, config.logging.sampleCount, config.seed + sampleSeedOffset),
+    sampleLatents({ size: config.model.latentSize, distribution: config.model.latentDistribution }, config.logging.sampleCount, (config.seed + sampleSeedOffset) >>> 0),
     [config.logging.sampleCount, config.model.latentSize],
   );
   const total = config.training.steps;

@@ -1,0 +1,3 @@
+export * from './card.js';
+export * from './rng.js';
+export * from './latents.js';

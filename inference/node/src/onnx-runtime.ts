@@ -1,0 +1,208 @@
+// The only module that touches onnxruntime-node. It is loaded lazily (dynamic import on the first
+// session), so code that only needs the image or npy helpers from this package never loads the
+// native runtime, and a broken runtime install fails with a clear message at the point of use.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+
+type OrtModule = typeof import('onnxruntime-node');
+
+/** What the caller asks for; 'auto' tries CUDA first and falls back to CPU. */
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
+/** The execution provider a session actually runs on. */
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'cuda'];
+/** Providers tried, in order, for device 'auto'. */
+export const AUTO_PROVIDER_ORDER: readonly ExecutionProvider[] = ['cuda', 'cpu'];
+
+export const CUDA_INSTALL_HINT =
+  'install the CUDA build of onnxruntime-node with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` ' +
+  '(or set ONNXRUNTIME_NODE_INSTALL=cuda12 before npm install; a project .npmrc with onnxruntime-node-install=skip ' +
+  'must be overridden), on linux/x64 with CUDA 12 and cuDNN 9 installed';
+
+export interface CreateSessionOptions {
+  device?: DeviceRequest;
+  /** Name of the float32 [n, latentSize] input; defaults to the model's first input. */
+  inputName?: string;
+  /** Name of the float32 NHWC output; defaults to the model's first output. */
+  outputName?: string;
+  /** Intra-op thread count for the CPU provider; onnxruntime picks one per core when omitted. */
+  intraOpThreads?: number;
+}
+
+/** A provider that was tried and skipped before the session's provider was found. */
+export interface ProviderAttempt {
+  provider: ExecutionProvider;
+  reason: string;
+}
+
+export interface BatchOutput {
+  data: Float32Array;
+  dims: number[];
+}
+
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+  constructor(
+    message: string,
+    readonly provider: ExecutionProvider,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class OnnxRuntimeError extends Error {
+  override name = 'OnnxRuntimeError';
+}
+
+let ortPromise: Promise<OrtModule> | undefined;
+
+function loadOrt(): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-node').catch((error: unknown) => {
+    ortPromise = undefined;
+    throw new OnnxRuntimeError(`could not load onnxruntime-node (is it installed for ${process.platform}/${process.arch}?): ${messageOf(error)}`, { cause: error });
+  });
+  return ortPromise;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Whether the CUDA provider libraries that `--onnxruntime-node-install=cuda12` downloads are
+ * present next to the native binding. The default install lacks them, and asking onnxruntime for
+ * CUDA then prints a loud native error before failing, so 'auto' checks first and skips quietly.
+ */
+export function cudaProviderInstalled(): boolean {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  let packageDist: string;
+  try {
+    packageDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
+  } catch {
+    return false;
+  }
+  const binFolder = join(packageDist, '..', 'bin', 'napi-v6', process.platform, process.arch);
+  return ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'].every((file) => existsSync(join(binFolder, file)));
+}
+
+/** A loaded generator model bound to one execution provider. */
+export class GeneratorSession {
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: InferenceSession,
+    readonly path: string,
+    readonly provider: ExecutionProvider,
+    /** Providers tried before `provider`, with the reason each was skipped. */
+    readonly skipped: readonly ProviderAttempt[],
+    readonly inputName: string,
+    readonly outputName: string,
+  ) {}
+
+  /** @internal use {@link createSession}. */
+  static async open(onnxPath: string, options: CreateSessionOptions = {}): Promise<GeneratorSession> {
+    const device = options.device ?? 'auto';
+    if (!DEVICE_REQUESTS.includes(device)) {
+      throw new RangeError(`device must be one of ${DEVICE_REQUESTS.map((d) => `"${d}"`).join(', ')}, got ${JSON.stringify(device)}`);
+    }
+    if (options.intraOpThreads !== undefined && !(Number.isInteger(options.intraOpThreads) && options.intraOpThreads >= 1)) {
+      throw new RangeError(`intraOpThreads must be a positive integer, got ${String(options.intraOpThreads)}`);
+    }
+    const ort = await loadOrt();
+    const candidates: readonly ExecutionProvider[] = device === 'auto' ? AUTO_PROVIDER_ORDER : [device];
+    const skipped: ProviderAttempt[] = [];
+    for (const provider of candidates) {
+      const last = provider === candidates[candidates.length - 1];
+      if (provider === 'cuda' && !cudaProviderInstalled()) {
+        const reason = `the CUDA execution provider binaries are not installed for onnxruntime-node; ${CUDA_INSTALL_HINT}`;
+        if (device === 'cuda') throw new ProviderUnavailableError(`${onnxPath}: cannot use device "cuda": ${reason}`, 'cuda');
+        skipped.push({ provider, reason });
+        continue;
+      }
+      try {
+        const session = await ort.InferenceSession.create(onnxPath, {
+          executionProviders: [provider],
+          graphOptimizationLevel: 'all',
+          ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+        });
+        let names: { inputName: string; outputName: string };
+        try {
+          names = pickNames(session, onnxPath, options);
+        } catch (error) {
+          await session.release();
+          throw error;
+        }
+        return new GeneratorSession(ort, session, onnxPath, provider, skipped, names.inputName, names.outputName);
+      } catch (error) {
+        if (error instanceof OnnxRuntimeError) throw error;
+        if (provider === 'cuda') {
+          const reason = `onnxruntime could not start the CUDA execution provider (${messageOf(error)}); check the GPU driver, or ${CUDA_INSTALL_HINT}`;
+          if (last) throw new ProviderUnavailableError(`${onnxPath}: cannot use device "cuda": ${reason}`, 'cuda', { cause: error });
+          skipped.push({ provider, reason });
+          continue;
+        }
+        throw new OnnxRuntimeError(`${onnxPath}: onnxruntime could not load the model on ${provider}: ${messageOf(error)}`, { cause: error });
+      }
+    }
+    // Unreachable: the last candidate either returns or throws.
+    throw new OnnxRuntimeError(`${onnxPath}: no execution provider available (tried ${candidates.join(', ')})`);
+  }
+
+  /**
+   * Runs one batch: `latents` is float32 [n, latentSize] row-major; returns the first output,
+   * float32 as the model lays it out (NHWC for Gantry generators).
+   */
+  async run(latents: Float32Array, n: number): Promise<BatchOutput> {
+    if (!(latents instanceof Float32Array)) throw new TypeError(`latents must be a Float32Array, got ${typeof latents}`);
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a positive integer, got ${String(n)}`);
+    if (latents.length % n !== 0) {
+      throw new RangeError(`latents.length (${latents.length}) must be a multiple of n (${n})`);
+    }
+    const input: Tensor = new this.ort.Tensor('float32', latents, [n, latents.length / n]);
+    let outputs: InferenceSession.ReturnType;
+    try {
+      outputs = await this.session.run({ [this.inputName]: input }, [this.outputName]);
+    } catch (error) {
+      throw new OnnxRuntimeError(`${this.path}: inference failed for input [${n}, ${latents.length / n}]: ${messageOf(error)}`, { cause: error });
+    }
+    const output = outputs[this.outputName];
+    if (output === undefined) throw new OnnxRuntimeError(`${this.path}: the model returned no output "${this.outputName}"`);
+    if (output.type !== 'float32' || !(output.data instanceof Float32Array)) {
+      throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" is ${output.type}; expected float32`);
+    }
+    return { data: output.data, dims: output.dims.map(Number) };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function pickNames(session: InferenceSession, onnxPath: string, options: CreateSessionOptions): { inputName: string; outputName: string } {
+  const choose = (wanted: string | undefined, available: readonly string[], kind: 'input' | 'output'): string => {
+    const name = wanted ?? available[0];
+    if (name === undefined || !available.includes(name)) {
+      throw new OnnxRuntimeError(
+        `${onnxPath}: the model has no ${kind} named ${JSON.stringify(name)}; its ${kind}s are ${JSON.stringify(available)}`,
+      );
+    }
+    return name;
+  };
+  return {
+    inputName: choose(options.inputName, session.inputNames, 'input'),
+    outputName: choose(options.outputName, session.outputNames, 'output'),
+  };
+}
+
+/**
+ * Opens an ONNX generator. device 'auto' tries CUDA then CPU and reports the provider it got in
+ * `session.provider` (and why others were skipped in `session.skipped`); an explicit 'cuda' that
+ * cannot start throws {@link ProviderUnavailableError} with installation instructions.
+ */
+export function createSession(onnxPath: string, options: CreateSessionOptions = {}): Promise<GeneratorSession> {
+  return GeneratorSession.open(onnxPath, options);
+}

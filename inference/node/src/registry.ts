@@ -1,0 +1,351 @@
+// Loads every exported generator under a models folder and runs generation requests against them.
+// Each model folder is verified before it is served: the card must validate and the ONNX file must
+// hash to the card's sha256, so a half-copied or mismatched export is refused at startup instead of
+// producing wrong pictures later.
+
+import { createHash, randomInt } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { MAX_LATENT_ROWS, assertSeed, parseCard, sampleLatents, type ModelCard } from '@gantry/latent';
+import { ProviderUnavailableError, createSession, type DeviceRequest, type ExecutionProvider, type GeneratorSession, type ProviderAttempt } from './onnx-runtime.js';
+
+export const CARD_FILE = 'card.json';
+export const DEFAULT_CHUNK_SIZE = 64;
+
+const MODEL_FOLDER_LAYOUT =
+  `each model is a subfolder <name>/ holding ${CARD_FILE} (a Gantry model card) and the ONNX file it names ` +
+  '(generator.onnx), as written by the exporter';
+
+export interface RegistryOptions {
+  /** Execution provider request passed to every session (default 'auto'). */
+  device?: DeviceRequest;
+  /** Largest batch given to the runtime at once, bounding memory for large n (default 64). */
+  chunkSize?: number;
+  /** Intra-op threads for the CPU provider; onnxruntime's default uses every core. */
+  intraOpThreads?: number;
+  /** Load only these model folders (by name) instead of every one in the folder. */
+  only?: readonly string[];
+}
+
+export interface LoadedModel {
+  /** The folder name, which is the model's name in the API. */
+  name: string;
+  folder: string;
+  onnxPath: string;
+  card: ModelCard;
+  provider: ExecutionProvider;
+  skippedProviders: readonly ProviderAttempt[];
+}
+
+export interface GenerateOptions {
+  n: number;
+  /** Seed of the latents, 0 … 2^32 − 1; a random one is drawn (and returned) when omitted. */
+  seed?: number;
+}
+
+export interface GenerationResult {
+  model: string;
+  n: number;
+  /** Seed the latents came from; `null` for {@link ModelRegistry.generateFromLatents}. */
+  seed: number | null;
+  /** One sample's [height, width, channels]. */
+  shape: [number, number, number];
+  /** The generator's output range from the card, for mapping to pixels. */
+  range: [number, number];
+  /** n × latentSize, row-major. */
+  latents: Float32Array;
+  /** n × h × w × c, NHWC. */
+  samples: Float32Array;
+}
+
+/** The models folder is missing, unreadable or holds no model. */
+export class ModelsFolderError extends Error {
+  override name = 'ModelsFolderError';
+  constructor(
+    message: string,
+    readonly folder: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** One model folder could not be loaded; `file` is the offending file. */
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class HashMismatchError extends ModelLoadError {
+  override name = 'HashMismatchError';
+  constructor(
+    file: string,
+    readonly expected: string,
+    readonly actual: string,
+    cardPath: string,
+  ) {
+    super(`${file}: SHA-256 is ${actual} but ${cardPath} expects ${expected}; the ONNX file does not belong to this card (re-export the model or copy the matching pair)`, file);
+  }
+}
+
+export class UnknownModelError extends Error {
+  override name = 'UnknownModelError';
+  constructor(
+    readonly requested: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown model ${JSON.stringify(requested)}; known models: ${known.length ? known.join(', ') : '(none)'}`);
+  }
+}
+
+/** SHA-256 of a file as lowercase hex, streamed so large models are not read into memory at once. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface ModelEntry extends LoadedModel {
+  session: GeneratorSession;
+  /** Tail of this model's run queue: runs are serialized so concurrent requests cannot pile up batches. */
+  queue: Promise<unknown>;
+}
+
+export class ModelRegistry {
+  private readonly models: Map<string, ModelEntry>;
+
+  private constructor(
+    entries: ModelEntry[],
+    readonly folder: string,
+    private readonly chunkSize: number,
+  ) {
+    this.models = new Map(entries.map((entry) => [entry.name, entry]));
+  }
+
+  /**
+   * Loads every subfolder of `modelsDir` that contains card.json (others are ignored). Fails if the
+   * folder is missing or has no model, or if any model's card, hash or ONNX file is bad.
+   */
+  static async load(modelsDir: string, options: RegistryOptions = {}): Promise<ModelRegistry> {
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!(Number.isInteger(chunkSize) && chunkSize >= 1 && chunkSize <= MAX_LATENT_ROWS)) {
+      throw new RangeError(`chunkSize must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(chunkSize)}`);
+    }
+    const folder = resolve(modelsDir);
+    const found = await findModelFolders(folder, options.only !== undefined && options.only.length > 0);
+    const missing = (options.only ?? []).filter((name) => !found.includes(name));
+    if (missing.length > 0) {
+      throw new ModelsFolderError(`no model "${missing.join('", "')}" in ${folder} (models there: ${found.join(', ') || 'none'}); ${MODEL_FOLDER_LAYOUT}`, folder);
+    }
+    const modelFolders = options.only === undefined ? found : found.filter((name) => options.only!.includes(name));
+    const entries: ModelEntry[] = [];
+    try {
+      for (const name of modelFolders) entries.push(await loadModel(folder, name, options));
+    } catch (error) {
+      await Promise.allSettled(entries.map((entry) => entry.session.release()));
+      throw error;
+    }
+    return new ModelRegistry(entries, folder, chunkSize);
+  }
+
+  /** Model names, sorted. */
+  names(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /** Every model's card, in name order. */
+  cards(): ModelCard[] {
+    return [...this.models.values()].map((entry) => entry.card);
+  }
+
+  has(name: string): boolean {
+    return this.models.has(name);
+  }
+
+  /** The loaded model called `name`; throws {@link UnknownModelError} listing the known names. */
+  get(name: string): LoadedModel {
+    const { session: _session, queue: _queue, ...model } = this.entry(name);
+    return model;
+  }
+
+  private entry(name: string): ModelEntry {
+    const entry = this.models.get(name);
+    if (entry === undefined) throw new UnknownModelError(name, this.names());
+    return entry;
+  }
+
+  /** Samples n latents from the card's distribution with `seed` and runs the generator on them. */
+  async generate(name: string, options: GenerateOptions): Promise<GenerationResult> {
+    const entry = this.entry(name);
+    const { n } = options;
+    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) {
+      throw new RangeError(`n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
+    }
+    const seed = options.seed ?? randomInt(0, 2 ** 32);
+    assertSeed(seed);
+    const latents = sampleLatents(entry.card.latent, n, seed);
+    return { ...(await this.generateFromLatents(name, latents, n)), seed };
+  }
+
+  /** Runs the generator on caller-supplied latents (n × latentSize, row-major). */
+  async generateFromLatents(name: string, latents: Float32Array, n: number): Promise<GenerationResult> {
+    const entry = this.entry(name);
+    const { card } = entry;
+    if (!(latents instanceof Float32Array)) throw new TypeError(`latents must be a Float32Array, got ${describeType(latents)}`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) {
+      throw new RangeError(`n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
+    }
+    const latentSize = card.latent.size;
+    if (latents.length !== n * latentSize) {
+      throw new RangeError(`latents.length must be n × latent size = ${n} × ${latentSize} = ${n * latentSize} for model "${name}", got ${latents.length}`);
+    }
+    const run = entry.queue.then(() => this.runChunks(entry, latents, n));
+    entry.queue = run.catch(() => undefined);
+    const samples = await run;
+    return { model: name, n, seed: null, shape: [...card.output.shape], range: [...card.output.range], latents, samples };
+  }
+
+  private async runChunks(entry: ModelEntry, latents: Float32Array, n: number): Promise<Float32Array> {
+    const { card, session } = entry;
+    const latentSize = card.latent.size;
+    const [h, w, c] = card.output.shape;
+    const sampleSize = h * w * c;
+    // A fixed-batch export accepts exactly that batch, so chunks are padded with zero latents.
+    const fixedBatch = card.onnx.batch;
+    const chunk = fixedBatch ?? this.chunkSize;
+    const samples = new Float32Array(n * sampleSize);
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      let input = latents.subarray(start * latentSize, (start + count) * latentSize);
+      const batch = fixedBatch ?? count;
+      if (batch !== count) {
+        const padded = new Float32Array(batch * latentSize);
+        padded.set(input);
+        input = padded;
+      }
+      const output = await session.run(input, batch);
+      const expected = [batch, h, w, c];
+      if (output.dims.length !== 4 || output.dims.some((d, i) => d !== expected[i])) {
+        throw new ModelLoadError(
+          `${entry.onnxPath}: output "${session.outputName}" has shape [${output.dims.join(', ')}] but card.json promises [${expected.join(', ')}] (NHWC)`,
+          entry.onnxPath,
+        );
+      }
+      samples.set(output.data.subarray(0, count * sampleSize), start * sampleSize);
+    }
+    return samples;
+  }
+
+  /** Releases every session; the registry must not be used afterwards. */
+  async close(): Promise<void> {
+    const entries = [...this.models.values()];
+    this.models.clear();
+    await Promise.allSettled(entries.map(async (entry) => {
+      await entry.queue;
+      await entry.session.release();
+    }));
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
+
+async function findModelFolders(folder: string, allowEmpty = false): Promise<string[]> {
+  let names: string[];
+  try {
+    const info = await stat(folder);
+    if (!info.isDirectory()) throw new ModelsFolderError(`models folder ${folder} is not a directory; ${MODEL_FOLDER_LAYOUT}`, folder);
+    names = await readdir(folder);
+  } catch (error) {
+    if (error instanceof ModelsFolderError) throw error;
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new ModelsFolderError(
+      `models folder ${folder} ${missing ? 'does not exist' : `cannot be read (${messageOf(error)})`}; ${MODEL_FOLDER_LAYOUT}`,
+      folder,
+      { cause: error },
+    );
+  }
+  const found: string[] = [];
+  for (const name of names.sort()) {
+    if (name.startsWith('.')) continue;
+    // stat (not the dirent) so symlinked model folders count too.
+    const isModel = await stat(join(folder, name, CARD_FILE)).then((s) => s.isFile(), () => false);
+    if (isModel) found.push(name);
+  }
+  if (found.length === 0 && !allowEmpty) {
+    throw new ModelsFolderError(`models folder ${folder} contains no model; ${MODEL_FOLDER_LAYOUT}. Train and export one first.`, folder);
+  }
+  return found;
+}
+
+async function loadModel(modelsFolder: string, name: string, options: RegistryOptions): Promise<ModelEntry> {
+  const folder = join(modelsFolder, name);
+  const cardPath = join(folder, CARD_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(cardPath, 'utf8'));
+  } catch (error) {
+    throw new ModelLoadError(`${cardPath}: cannot read the model card: ${messageOf(error)}`, cardPath, { cause: error });
+  }
+  let card: ModelCard;
+  try {
+    card = parseCard(json, cardPath);
+  } catch (error) {
+    throw new ModelLoadError(messageOf(error), cardPath, { cause: error });
+  }
+  // One name everywhere: URLs use the folder name, and a card that says otherwise would list a model
+  // under a name that cannot be requested.
+  if (card.name !== name) {
+    throw new ModelLoadError(
+      `${cardPath}: field "name" is ${JSON.stringify(card.name)} but the model folder is ${JSON.stringify(name)}; the folder name is the model's name, so rename the folder or set "name" to ${JSON.stringify(name)}`,
+      cardPath,
+    );
+  }
+  // The card names a file inside its own folder; anything else could point the server anywhere.
+  if (basename(card.onnx.file) !== card.onnx.file || card.onnx.file === '..' || card.onnx.file === '.') {
+    throw new ModelLoadError(`${cardPath}: field "onnx.file" is ${JSON.stringify(card.onnx.file)}; expected a file name inside the model folder, like "generator.onnx"`, cardPath);
+  }
+  const onnxPath = join(folder, card.onnx.file);
+  let actual: string;
+  try {
+    actual = await sha256File(onnxPath);
+  } catch (error) {
+    throw new ModelLoadError(`${onnxPath}: cannot read the ONNX file named by ${cardPath}: ${messageOf(error)}`, onnxPath, { cause: error });
+  }
+  if (actual !== card.onnx.sha256) throw new HashMismatchError(onnxPath, card.onnx.sha256, actual, cardPath);
+
+  const session = await createSession(onnxPath, {
+    ...(options.device !== undefined ? { device: options.device } : {}),
+    ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+    inputName: card.onnx.inputName,
+    outputName: card.onnx.outputName,
+  }).catch((error: unknown) => {
+    // Keep the provider error's type: callers offer a different device for it.
+    if (error instanceof ProviderUnavailableError) throw error;
+    throw new ModelLoadError(`model "${name}": ${messageOf(error)}`, onnxPath, { cause: error });
+  });
+  return {
+    name,
+    folder,
+    onnxPath,
+    card,
+    provider: session.provider,
+    skippedProviders: session.skipped,
+    session,
+    queue: Promise.resolve(),
+  };
+}
