@@ -1,10 +1,8 @@
-import { writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { sampleLatents, type LatentSpec } from '@gantry/latent';
 import { ModelRegistry, encodeNpy, samplesToGridPng } from '@gantry/inference-node';
 import { latestCheckpoint, loadLayersModelFromFile, parseTrainConfig, selectBackend } from '@gantry/training';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
 export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
@@ -37,9 +35,8 @@ async function fromModel(modelDir: string, n: number, seed: number): Promise<Sam
   const registry = await ModelRegistry.load(dirname(modelDir), { only: [basename(modelDir)], device: 'cpu' });
   try {
     const name = basename(modelDir);
-    const card = registry.card(name);
-    const { samples } = await registry.generate(name, { n, seed });
-    return { values: samples, shape: card.output.shape, range: card.output.range };
+    const { samples, shape, range } = await registry.generate(name, { n, seed });
+    return { values: samples, shape, range };
   } finally {
     await registry.close();
   }

@@ -6,7 +6,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { writeFolderAtomic } from './atomic.js';
+import { writeFolderAtomic } from '@gantry/inference-node/atomic';
 import { loadLayersModelFromFile, serializeLayersModel } from './model-files.js';
 
 export interface CheckpointState<RngState> {

@@ -13,7 +13,7 @@ import type { ImageDataset } from '../data/image-dataset.js';
 import { objectives } from '../objectives/index.js';
 import type { TrainConfig } from './config.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState, type Players } from './checkpoint.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@gantry/inference-node/atomic';
 
 export type TrainEvent =
   | { type: 'start'; fromStep: number; totalSteps: number; dataset: string; images: number; resumedFrom?: string }
