@@ -7,3 +7,6 @@ export { loadLayersModelFromFile, serializeLayersModel, ModelFileError } from '.
 export { DatasetError } from './data/idx.js';
 export { loadDataset } from './data/datasets.js';
 export type { ImageDataset } from './data/image-dataset.js';
+export { buildPlayers, disposePlayers, type Players } from './run/players.js';
+export { alternatingStep, type StepLosses } from './strategies/alternating.js';
+export { buildDcganGenerator, buildDcganDiscriminator, upsamplingStages, type DcganOptions } from './architectures/dcgan.js';

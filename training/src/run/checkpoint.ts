@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeFolderAtomic } from '@gantry/inference-node/atomic';
 import { loadLayersModelFromFile, serializeLayersModel } from './model-files.js';
+import type { Players } from './players.js';
 
 export interface CheckpointState<RngState> {
   step: number;
@@ -18,12 +19,6 @@ export interface CheckpointState<RngState> {
   savedAt: string;
 }
 
-export interface Players {
-  generator: tfl.LayersModel;
-  discriminator: tfl.LayersModel;
-  generatorOptimizer: tf.Optimizer;
-  discriminatorOptimizer: tf.Optimizer;
-}
 
 async function optimizerFiles(optimizer: tf.Optimizer): Promise<{ json: string; bin: Uint8Array }> {
   const weights = await optimizer.getWeights();

@@ -5,14 +5,13 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { Rng, sampleLatents, sampleLatentsWithRng, type RngState } from '@gantry/latent';
+import { Rng, sampleLatents, type RngState } from '@gantry/latent';
 import { samplesToGridPng } from '@gantry/inference-node/image';
-import { buildDcganDiscriminator, buildDcganGenerator } from '../architectures/dcgan.js';
 import { loadDataset } from '../data/datasets.js';
-import type { ImageDataset } from '../data/image-dataset.js';
-import { objectives } from '../objectives/index.js';
+import { alternatingStep } from '../strategies/alternating.js';
 import type { TrainConfig } from './config.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState, type Players } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { buildPlayers, disposePlayers } from './players.js';
 import { writeFileAtomic } from '@gantry/inference-node/atomic';
 
 export type TrainEvent =
@@ -47,98 +46,6 @@ export class RunFolderError extends Error {
 
 /** Seed offset for the sample grids' latents, so they never coincide with the training stream. */
 const sampleSeedOffset = 0x5eed;
-
-function buildPlayers(config: TrainConfig, imageShape: [number, number, number]): Players {
-  const options = {
-    imageShape,
-    latentSize: config.model.latentSize,
-    generatorWidth: config.model.generatorWidth,
-    discriminatorWidth: config.model.discriminatorWidth,
-    seed: config.seed,
-  };
-  const adam = (o: TrainConfig['optimizer']['generator']): tf.Optimizer => tf.train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
-  return {
-    generator: buildDcganGenerator(options),
-    discriminator: buildDcganDiscriminator(options),
-    generatorOptimizer: adam(config.optimizer.generator),
-    discriminatorOptimizer: adam(config.optimizer.discriminator),
-  };
-}
-
-export function disposePlayers(players: Players): void {
-  players.generator.dispose();
-  players.discriminator.dispose();
-  players.generatorOptimizer.dispose();
-  players.discriminatorOptimizer.dispose();
-}
-
-function latentBatch(config: TrainConfig, rng: Rng, n: number): tf.Tensor2D {
-  const spec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
-  return tf.tensor2d(sampleLatentsWithRng(spec, n, rng), [n, spec.size]);
-}
-
-function realBatch(data: ImageDataset, rng: Rng, n: number): tf.Tensor4D {
-  const [h, w, c] = data.shape;
-  const perImage = h * w * c;
-  const values = new Float32Array(n * perImage);
-  for (let i = 0; i < n; i++) {
-    const index = rng.nextInt(data.count);
-    values.set(data.images.subarray(index * perImage, (index + 1) * perImage), i * perImage);
-  }
-  return tf.tensor4d(values, [n, h, w, c]);
-}
-
-function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-}
-
-interface StepLosses {
-  discriminator: number;
-  generator: number;
-  realScore: number;
-  fakeScore: number;
-}
-
-function trainStep(config: TrainConfig, players: Players, data: ImageDataset, rng: Rng): StepLosses {
-  const objective = objectives[config.objective];
-  const n = config.training.batchSize;
-  const { generator, discriminator } = players;
-  const dVars = trainableVariables(discriminator);
-  const gVars = trainableVariables(generator);
-  return tf.tidy(() => {
-    let dLoss: tf.Scalar | null = null;
-    let realScore: tf.Tensor | null = null;
-    let fakeScore: tf.Tensor | null = null;
-    for (let k = 0; k < config.training.discriminatorSteps; k++) {
-      const real = realBatch(data, rng, n);
-      const z = latentBatch(config, rng, n);
-      // Made outside the optimizer's tape: D's update must not differentiate through G.
-      const fake = generator.apply(z, { training: true }) as tf.Tensor;
-      dLoss = players.discriminatorOptimizer.minimize(
-        () => {
-          const realOut = discriminator.apply(real, { training: true }) as tf.Tensor;
-          const fakeOut = discriminator.apply(fake, { training: true }) as tf.Tensor;
-          realScore = tf.keep(tf.mean(tf.sigmoid(realOut)));
-          fakeScore = tf.keep(tf.mean(tf.sigmoid(fakeOut)));
-          return objective.discriminatorLoss(realOut, fakeOut);
-        },
-        true,
-        dVars,
-      );
-    }
-    const z = latentBatch(config, rng, n);
-    const gLoss = players.generatorOptimizer.minimize(
-      () => objective.generatorLoss(discriminator.apply(generator.apply(z, { training: true }), { training: true }) as tf.Tensor),
-      true,
-      gVars,
-    );
-    const read = (t: tf.Tensor | null): number => (t === null ? NaN : (t.dataSync()[0] as number));
-    const result = { discriminator: read(dLoss), generator: read(gLoss), realScore: read(realScore), fakeScore: read(fakeScore) };
-    (realScore as tf.Tensor | null)?.dispose();
-    (fakeScore as tf.Tensor | null)?.dispose();
-    return result;
-  });
-}
 
 async function writeSampleGrid(runDir: string, step: number, generator: tfl.LayersModel, fixedLatents: tf.Tensor2D, imageShape: [number, number, number]): Promise<string> {
   const samples = tf.tidy(() => generator.predict(fixedLatents) as tf.Tensor);
@@ -228,7 +135,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         interrupted = true;
         break;
       }
-      const losses = trainStep(config, players, data, rng);
+      const losses = alternatingStep(config, players, data, rng);
       step += 1;
       windowSteps += 1;
       const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));

@@ -1,0 +1,147 @@
+// `npm run bench:train`: images/s of one GAN training step (one D update + one G update, batch 64)
+// on tfjs-wasm with Gantry's kernels, beside PyTorch 1.13 CPU running the same networks, measured in
+// one run and printed as a ratio. Also tfjs' pure-JavaScript cpu backend for a step, and the process'
+// memory over a long soak so a leak shows up as growth.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@gantry/latent';
+import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend, type ImageDataset, type TrainConfigInput } from '@gantry/training';
+
+interface BenchModel {
+  /** Name shared with bench/pytorch_reference.py. */
+  name: string;
+  description: string;
+  config: TrainConfigInput;
+  imageShape: [number, number, number];
+}
+
+const models: BenchModel[] = [
+  {
+    name: 'dcgan-mnist',
+    description: 'reference DCGAN, 28×28×1 (ANCHORS.md)',
+    config: { model: { generatorWidth: 128, discriminatorWidth: 64 }, training: { batchSize: 64 } },
+    imageShape: [28, 28, 1],
+  },
+  {
+    name: 'dcgan-64',
+    description: 'DCGAN 64×64×3, 4 up-sampling stages',
+    config: { model: { generatorWidth: 512, discriminatorWidth: 64 }, training: { batchSize: 64 } },
+    imageShape: [64, 64, 3],
+  },
+];
+
+function syntheticImages(shape: [number, number, number], count: number): ImageDataset {
+  const rng = Rng.fromSeed(9);
+  const images = new Float32Array(count * shape[0] * shape[1] * shape[2]);
+  for (let i = 0; i < images.length; i++) images[i] = 2 * rng.nextFloat() - 1;
+  return { name: 'synthetic', count, shape, images };
+}
+
+interface TfjsResult {
+  imagesPerSecond: number;
+  secondsPerStep: number;
+  batch: number;
+  tensorsConstant: boolean;
+  rssMiB?: { start: number; end: number; steps: number };
+}
+
+async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: number, steps: number, batch: number, soak: number): Promise<TfjsResult> {
+  await selectBackend(backend);
+  const config = parseTrainConfig({ ...model.config, training: { ...model.config.training, batchSize: batch } });
+  const players = buildPlayers(config, model.imageShape);
+  const data = syntheticImages(model.imageShape, Math.max(batch, 256));
+  const rng = Rng.fromSeed(1);
+  try {
+    for (let i = 0; i < warmup; i++) alternatingStep(config, players, data, rng);
+    const tensorsBefore = tf.memory().numTensors;
+    const started = performance.now();
+    for (let i = 0; i < steps; i++) alternatingStep(config, players, data, rng);
+    const secondsPerStep = (performance.now() - started) / 1000 / steps;
+    const result: TfjsResult = { imagesPerSecond: batch / secondsPerStep, secondsPerStep, batch, tensorsConstant: tf.memory().numTensors === tensorsBefore };
+    if (soak > 0) {
+      const start = process.memoryUsage().rss / 2 ** 20;
+      for (let i = 0; i < soak; i++) {
+        alternatingStep(config, players, data, rng);
+        if ((i + 1) % 50 === 0) process.stderr.write(`\r  soak ${i + 1}/${soak} steps, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      }
+      process.stderr.write('\n');
+      result.rssMiB = { start, end: process.memoryUsage().rss / 2 ** 20, steps: soak };
+      result.tensorsConstant &&= tf.memory().numTensors === tensorsBefore;
+    }
+    return result;
+  } finally {
+    disposePlayers(players);
+  }
+}
+
+interface TorchResult {
+  imagesPerSecond: number;
+  threads: number;
+}
+
+function benchPytorch(name: string, warmup: number, steps: number): TorchResult | { absent: string } {
+  const script = fileURLToPath(new URL('../pytorch_reference.py', import.meta.url));
+  const python = process.env.GANTRY_BENCH_PYTHON ?? '/usr/bin/python3';
+  const run = spawnSync(python, [script, '--model', name, '--warmup', String(warmup), '--steps', String(steps)], { encoding: 'utf8' });
+  if (run.error !== undefined) return { absent: `${python} could not be run (${run.error.message}); install Debian's python3-torch` };
+  if (run.status !== 0) {
+    const missing = /No module named 'torch'/.test(run.stderr);
+    return { absent: missing ? `PyTorch is not installed for ${python} (apt-get install python3-torch)` : `the PyTorch reference failed: ${run.stderr.trim().split('\n').pop()}` };
+  }
+  const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as { images_per_second: number; threads: number };
+  return { imagesPerSecond: line.images_per_second, threads: line.threads };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', multiple: true },
+      steps: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      soak: { type: 'string', default: '0' },
+      'cpu-batch': { type: 'string', default: '4' },
+      'skip-cpu': { type: 'boolean', default: false },
+    },
+  });
+  const selected = values.model ?? models.map((m) => m.name);
+  const unknown = selected.filter((name) => !models.some((m) => m.name === name));
+  if (unknown.length > 0) throw new Error(`--model ${unknown.join(', ')} is not a bench model; choose from ${models.map((m) => m.name).join(', ')}`);
+  const steps = Number(values.steps);
+  const warmup = Number(values.warmup);
+  const soak = Number(values.soak);
+  const rows: string[] = [];
+  for (const model of models.filter((m) => selected.includes(m.name))) {
+    console.error(`${model.name}: ${model.description}`);
+    console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch 64...`);
+    const wasm = await benchTfjs(model, 'wasm', warmup, steps, 64, model.name === 'dcgan-mnist' ? soak : 0);
+    console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
+    const torch = benchPytorch(model.name, warmup, steps);
+    let cpuText = 'skipped';
+    if (!values['skip-cpu']) {
+      const cpuBatch = Number(values['cpu-batch']);
+      console.error(`  tfjs-cpu: 1 step of batch ${cpuBatch} (the pure-JavaScript backend is far too slow for more)...`);
+      const cpu = await benchTfjs(model, 'cpu', 0, 1, cpuBatch, 0);
+      cpuText = `${cpu.imagesPerSecond.toFixed(2)} img/s (batch ${cpuBatch})`;
+    }
+    const torchText = 'absent' in torch ? `absent: ${torch.absent}` : `${torch.imagesPerSecond.toFixed(1)} img/s (${torch.threads} threads)`;
+    const ratio = 'absent' in torch ? 'n/a' : (wasm.imagesPerSecond / torch.imagesPerSecond).toFixed(2);
+    rows.push(
+      [
+        `${model.name} (${model.description})`,
+        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
+        `  PyTorch    ${torchText}`,
+        `  tfjs-cpu   ${cpuText}`,
+        `  ratio wasm/PyTorch: ${ratio}`,
+        ...(wasm.rssMiB ? [`  RSS over ${wasm.rssMiB.steps} steps: ${wasm.rssMiB.start.toFixed(0)} → ${wasm.rssMiB.end.toFixed(0)} MiB`] : []),
+      ].join('\n'),
+    );
+  }
+  console.log(`\n${rows.join('\n\n')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:train: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
