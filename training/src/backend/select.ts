@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerComparisonGradients } from './comparison-gradients.js';
+import { registerSecondOrderGradients } from './second-order-gradients.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
+import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
@@ -44,15 +45,16 @@ async function activate(name: 'wasm' | 'cpu'): Promise<boolean> {
 
 /**
  * Activates a backend: `auto` prefers tfjs-node-gpu, then tfjs-node, then wasm, then cpu.
- * Also registers what training needs on every backend (zero gradients of comparisons) and the
+ * Also registers what training needs on every backend (gradients exact to second order) and the
  * convolution gradient kernels the wasm backend lacks.
  */
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   if (!backendChoices.includes(choice)) {
     throw new RangeError(`backend must be one of ${backendChoices.join(', ')}; got ${JSON.stringify(choice)}`);
   }
-  registerComparisonGradients();
+  registerSecondOrderGradients();
   registerWasmConvKernels();
+  registerWasmLayoutKernels();
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative();

@@ -6,14 +6,8 @@
 // wasm matmul is ~50x slower with transposeA). Conv2DBackpropInput is also the forward pass of every
 // transposed convolution, so generators benefit twice.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelBackend, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-
-/** The parts of tfjs-backend-wasm's BackendWasm used here (the class is not exported as a type). */
-interface WasmBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-  disposeData(dataId: object, force?: boolean): boolean;
-}
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { floatHeap, reshaped, runWasmKernel, type WasmBackend } from './wasm-backend.js';
 
 type ConvPad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -98,10 +92,32 @@ function forEachTap(g: ConvGeometry, visit: (rowOffset: number, pixelOffset: num
   }
 }
 
-function runWasmKernel(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackend): TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) throw new Error(`the wasm backend has no ${name} kernel, which Gantry's convolution kernels need`);
-  return kernel.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
+/**
+ * Writes colsᵀ[tap·channels + c, row] = x[pixel(row, tap), c]. Taps run in the outer loop so each pass
+ * over the rows writes into only `inChannels` cache lines at a time.
+ */
+function im2colTransposed(g: ConvGeometry, input: Float32Array, columnsT: Float32Array, rows: number): void {
+  const channels = g.inChannels;
+  for (let kh = 0; kh < g.kernelHeight; kh++) {
+    for (let kw = 0; kw < g.kernelWidth; kw++) {
+      const tapBase = (kh * g.kernelWidth + kw) * channels * rows;
+      let row = 0;
+      for (let b = 0; b < g.batch; b++) {
+        const imageOffset = b * g.inHeight * g.inWidth;
+        for (let oh = 0; oh < g.outHeight; oh++) {
+          const ih = oh * g.strideHeight - g.padTop + kh;
+          const rowInside = ih >= 0 && ih < g.inHeight;
+          for (let ow = 0; ow < g.outWidth; ow++, row++) {
+            const iw = ow * g.strideWidth - g.padLeft + kw;
+            if (!rowInside || iw < 0 || iw >= g.inWidth) continue;
+            const pixel = (imageOffset + ih * g.inWidth + iw) * channels;
+            let target = tapBase + row;
+            for (let c = 0; c < channels; c++, target += rows) columnsT[target] = input[pixel + c];
+          }
+        }
+      }
+    }
+  }
 }
 
 function matmul(a: TensorInfo, b: TensorInfo, backend: WasmBackend): TensorInfo {
@@ -110,11 +126,6 @@ function matmul(a: TensorInfo, b: TensorInfo, backend: WasmBackend): TensorInfo 
 
 function transpose2d(x: TensorInfo, backend: WasmBackend): TensorInfo {
   return runWasmKernel('Transpose', { x }, { perm: [1, 0] }, backend);
-}
-
-/** A view of the same buffer with another shape: kernels only read `dataId` and `shape`. */
-function reshaped(info: TensorInfo, shape: number[]): TensorInfo {
-  return { dataId: info.dataId, shape, dtype: info.dtype };
 }
 
 function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
@@ -126,20 +137,15 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: NamedTensorI
   const rows = g.batch * g.outHeight * g.outWidth;
   const taps = g.kernelHeight * g.kernelWidth * g.inChannels;
 
-  const columns = wasm.makeOutput([rows, taps], 'float32');
-  const columnData = wasm.typedArrayFromHeap(columns);
-  const input = wasm.typedArrayFromHeap(x);
+  // dW[taps, co] = colsᵀ[taps, rows] · dy[rows, co]: the im2col matrix is written transposed so the
+  // matmul reads both operands as they lie and its result already has the filter's layout.
+  const columnsT = wasm.makeOutput([taps, rows], 'float32');
+  const columnData = floatHeap(wasm, columnsT);
+  const input = floatHeap(wasm, x);
   columnData.fill(0);
-  const run = g.inChannels;
-  forEachTap(g, (rowOffset, pixelOffset) => {
-    for (let c = 0; c < run; c++) columnData[rowOffset + c] = input[pixelOffset + c];
-  });
-
-  // dW[taps, co] = columnsᵀ · dy, computed as (dyᵀ · columns)ᵀ so XNNPACK sees plain operands.
-  const dyT = transpose2d(reshaped(dy, [rows, g.outChannels]), wasm);
-  const product = matmul(reshaped(dyT, [1, g.outChannels, rows]), reshaped(columns, [1, rows, taps]), wasm);
-  const filterGrad = transpose2d(reshaped(product, [g.outChannels, taps]), wasm);
-  for (const temp of [columns, dyT, product]) wasm.disposeData(temp.dataId);
+  im2colTransposed(g, input, columnData, rows);
+  const filterGrad = matmul(reshaped(columnsT, [1, taps, rows]), reshaped(dy, [1, rows, g.outChannels]), wasm);
+  wasm.disposeData(columnsT.dataId);
   return reshaped(filterGrad, filterShape);
 }
 
@@ -156,8 +162,8 @@ function conv2dBackpropInput({ inputs, attrs, backend }: { inputs: NamedTensorIn
   const filterT = transpose2d(reshaped(filter, [taps, g.outChannels]), wasm);
   const columns = matmul(reshaped(dy, [1, rows, g.outChannels]), reshaped(filterT, [1, g.outChannels, taps]), wasm);
   const dx = wasm.makeOutput(inputShape, 'float32');
-  const dxData = wasm.typedArrayFromHeap(dx);
-  const columnData = wasm.typedArrayFromHeap(reshaped(columns, [rows, taps]));
+  const dxData = floatHeap(wasm, dx);
+  const columnData = floatHeap(wasm, reshaped(columns, [rows, taps]));
   dxData.fill(0);
   const run = g.inChannels;
   forEachTap(g, (rowOffset, pixelOffset) => {

@@ -1,0 +1,29 @@
+// What Gantry's wasm kernels need from tfjs-backend-wasm, which does not export its backend class as a
+// type: buffers on the wasm heap and the stock kernels to delegate to.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+export interface WasmBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: 'float32' | 'int32' | 'bool'): TensorInfo;
+  /** A view of the tensor's bytes on the wasm heap; invalid after the heap grows (any allocation). */
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export function runWasmKernel(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackend): TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (kernel === undefined) throw new Error(`the wasm backend has no ${name} kernel, which Gantry's kernels need`);
+  return kernel.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
+}
+
+/** A view of the same buffer with another shape: kernels only read `dataId` and `shape`. */
+export function reshaped(info: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+/** The float32 view of a float32 tensor (the conv kernels only ever see float32). */
+export function floatHeap(backend: WasmBackend, info: TensorInfo): Float32Array {
+  const view = backend.typedArrayFromHeap(info);
+  if (!(view instanceof Float32Array)) throw new Error(`expected a float32 tensor, got ${info.dtype}`);
+  return view;
+}

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from './select.js';
+import { tileInto } from './wasm-layout-kernels.js';
+
+async function onBoth<T>(f: () => T): Promise<{ cpu: T; wasm: T }> {
+  await selectBackend('cpu');
+  const cpu = f();
+  await selectBackend('wasm');
+  const wasm = f();
+  return { cpu, wasm };
+}
+
+test('Tile on wasm equals the cpu backend for every rank, repeat pattern and dtype', async () => {
+  const cases: { shape: number[]; reps: number[] }[] = [
+    { shape: [1, 1, 1, 64], reps: [64, 14, 14, 1] },
+    { shape: [1, 6272], reps: [3, 1] },
+    { shape: [2, 3], reps: [2, 3] },
+    { shape: [3], reps: [4] },
+    { shape: [2, 1, 3], reps: [1, 5, 2] },
+    { shape: [2, 2, 1, 2, 1], reps: [2, 1, 3, 1, 2] },
+    { shape: [4, 5], reps: [1, 1] },
+  ];
+  for (const { shape, reps } of cases) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: size }, (_, i) => (dtype === 'int32' ? i - 3 : i * 0.5 - 1));
+      const { cpu, wasm } = await onBoth(() => tf.tidy(() => Array.from(tf.tile(tf.tensor(values, shape, dtype), reps).dataSync())));
+      assert.deepEqual(wasm, cpu, `tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)} (${dtype})`);
+    }
+  }
+});
+
+test('tileInto handles empty outputs', () => {
+  const out = new Float32Array(0);
+  tileInto(new Float32Array(0), [0, 3], [2, 2], out);
+  assert.equal(out.length, 0);
+});
+
+test('BatchMatMul with transposed operands on wasm equals the cpu backend', async () => {
+  for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const batch of [[], [3]] as number[][]) {
+      const [m, k, n] = [5, 7, 4];
+      const aShape = [...batch, ...(transposeA ? [k, m] : [m, k])];
+      const bShape = [...batch, ...(transposeB ? [n, k] : [k, n])];
+      const { cpu, wasm } = await onBoth(() =>
+        tf.tidy(() => Array.from(tf.matMul(tf.randomNormal(aShape, 0, 1, 'float32', 1), tf.randomNormal(bShape, 0, 1, 'float32', 2), transposeA, transposeB).dataSync())),
+      );
+      for (let i = 0; i < cpu.length; i++) assert.ok(Math.abs(cpu[i]! - wasm[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu[i]!)), `matmul tA=${transposeA} tB=${transposeB} batch=${batch}`);
+    }
+  }
+});

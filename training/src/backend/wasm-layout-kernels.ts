@@ -1,0 +1,89 @@
+// Layout kernels for tfjs' wasm backend where the stock ones are slow on training's shapes:
+// - Tile: batch norm's gradient tiles [1,1,1,C] statistics over whole activations; the stock kernel
+//   indexes element by element. Here each block is written once and then doubled with copyWithin.
+// - BatchMatMul with a transposed operand: every Dense gradient asks for one, and XNNPACK then falls
+//   off its fast path (≈0.6 GFLOP/s for transposeA vs ≈30 plain). The operand is transposed explicitly
+//   and the plain matmul does the work.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { runWasmKernel, type WasmBackend } from './wasm-backend.js';
+
+type Heap = Float32Array | Int32Array | Uint8Array;
+
+/** Repeats `values` (of `shape`) `reps[d]` times along each axis into `out`, C order. */
+export function tileInto(values: Heap, shape: readonly number[], reps: readonly number[], out: Heap): void {
+  const rank = shape.length;
+  const outShape = shape.map((d, i) => d * reps[i]!);
+  // Sizes of one input / output block below each axis.
+  const inBlock = new Array<number>(rank + 1).fill(1);
+  const outBlock = new Array<number>(rank + 1).fill(1);
+  for (let d = rank - 1; d >= 0; d--) {
+    inBlock[d] = inBlock[d + 1]! * shape[d]!;
+    outBlock[d] = outBlock[d + 1]! * outShape[d]!;
+  }
+  const fill = (axis: number, src: number, dst: number): void => {
+    if (axis === rank) {
+      out[dst] = values[src]!;
+      return;
+    }
+    const inner = outBlock[axis + 1]!;
+    if (axis === rank - 1) {
+      out.set(values.subarray(src, src + shape[axis]!), dst);
+    } else {
+      for (let i = 0; i < shape[axis]!; i++) fill(axis + 1, src + i * inBlock[axis + 1]!, dst + i * inner);
+    }
+    // One copy of this axis is written; double it until reps[axis] copies fill the block.
+    const once = shape[axis]! * inner;
+    const total = outBlock[axis]!;
+    for (let filled = once; filled < total; filled *= 2) out.copyWithin(dst + filled, dst, dst + Math.min(filled, total - filled));
+  };
+  if (out.length > 0) fill(0, 0, 0);
+}
+
+function tile({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+  const wasm = backend as WasmBackend;
+  const x = inputs.x as TensorInfo;
+  const reps = (attrs as NamedAttrMap).reps as number[];
+  if (reps.length !== x.shape.length) throw new Error(`Tile (wasm, Gantry): reps has ${reps.length} entries for a rank-${x.shape.length} tensor`);
+  const out = wasm.makeOutput(x.shape.map((d, i) => d * reps[i]!), x.dtype as 'float32');
+  // Views are taken after the allocation: growing the wasm memory detaches older ones.
+  tileInto(wasm.typedArrayFromHeap(x), x.shape, reps, wasm.typedArrayFromHeap(out));
+  return out;
+}
+
+let stockBatchMatMul: KernelConfig['kernelFunc'] | undefined;
+
+function transposeLastTwo(x: TensorInfo, backend: WasmBackend): TensorInfo {
+  const rank = x.shape.length;
+  const perm = [...Array(rank).keys()];
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1]!, perm[rank - 2]!];
+  return runWasmKernel('Transpose', { x }, { perm }, backend);
+}
+
+function batchMatMul({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  let a = inputs.a as TensorInfo;
+  let b = inputs.b as TensorInfo;
+  const temporaries: TensorInfo[] = [];
+  if (transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
+  if (transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
+  const out = stockBatchMatMul!({ inputs: { a, b }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: wasm }) as TensorInfo;
+  for (const t of temporaries) wasm.disposeData(t.dataId);
+  return out;
+}
+
+/** Replaces the wasm Tile kernel and wraps BatchMatMul (idempotent). */
+export function registerWasmLayoutKernels(): void {
+  if (tf.getKernel('Tile', 'wasm') !== undefined) tf.unregisterKernel('Tile', 'wasm');
+  tf.registerKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelConfig['kernelFunc'] });
+  const current = tf.getKernel('BatchMatMul', 'wasm');
+  if (current === undefined) throw new Error('the wasm backend has no BatchMatMul kernel');
+  if (current.kernelFunc !== (batchMatMul as KernelConfig['kernelFunc'])) {
+    stockBatchMatMul = current.kernelFunc;
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({ ...current, kernelFunc: batchMatMul as KernelConfig['kernelFunc'] });
+  }
+}
+
+
