@@ -11,6 +11,10 @@
 // backward pass cannot see that output depends on the input, so the f'' term is silently dropped
 // (tensorflow/tfjs#3252): a gradient penalty on a tanh critic gets a wrong weight gradient, no error.
 // Here they are recomputed from the saved input, which keeps every derivative order exact.
+//
+// 3. Conv2DBackpropFilter has no gradient in tfjs. Mixed second derivatives ∂²L/∂θG∂θD (best-response
+// training, Hessian-vector products) differentiate D's weight gradient with respect to D's input, which
+// runs straight through it.
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers the standard gradients on import; ours only fill the gaps.
 import '@tensorflow/tfjs-layers';
@@ -29,6 +33,21 @@ const fromInput: { kernelName: string; derivative: (x: tf.Tensor) => tf.Tensor }
  * output-based gradients of Tanh, Sigmoid and Exp by input-based ones. Idempotent.
  */
 export function registerSecondOrderGradients(): void {
+  // dW = Σ x ⊗ dy over positions, so for an upstream G shaped like dW: d<G, dW>/dx is the transposed
+  // convolution of dy with G, and d<G, dW>/ddy is the convolution of x with G.
+  tf.registerGradient({
+    kernelName: 'Conv2DBackpropFilter',
+    inputsToSave: ['x', 'dy'],
+    gradFunc: (upstream, saved, attrs) => {
+      const [x, dy] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const g = upstream as tf.Tensor4D;
+      const { strides, pad, dimRoundingMode } = attrs as { strides: [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+      return {
+        x: () => tf.conv2dTranspose(dy, g, x.shape, strides, pad as 'same' | 'valid', dimRoundingMode),
+        dy: () => tf.conv2d(x, g, strides, pad, 'NHWC', 1, dimRoundingMode),
+      };
+    },
+  });
   for (const { kernelName, derivative } of fromInput) {
     tf.registerGradient({
       kernelName,
