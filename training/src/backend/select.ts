@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerSecondOrderGradients } from './second-order-gradients.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
+import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
 
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
@@ -55,6 +56,7 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   registerSecondOrderGradients();
   registerWasmConvKernels();
   registerWasmLayoutKernels();
+  registerWasmActivationKernels();
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative();
