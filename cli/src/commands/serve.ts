@@ -19,8 +19,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const maxN = integerOption('serve', 'max-n', args['max-n'], 64, 1, 4096);
   const registry = await ModelRegistry.load(args.models, { device });
   for (const model of registry.names().map((name) => registry.get(name))) {
-    const skipped = model.skippedProviders.map((p) => `${p.provider}: ${p.reason}`).join('; ');
-    console.error(`model ${model.name}: ${model.card.output.shape.join('×')} from a ${model.card.latent.size}-d latent, on ${model.provider}${skipped ? ` (skipped ${skipped})` : ''}`);
+    // The full reasons (with install commands) are long; one clause each is enough at start-up.
+    const skipped = model.skippedProviders.map((p) => `${p.provider}: ${p.reason.split(/[;(]/)[0]!.trim()}`).join('; ');
+    console.error(`model ${model.name}: ${model.card.output.shape.join('×')} from a ${model.card.latent.size}-d latent, on ${model.provider}${skipped ? ` (skipped ${skipped}; see the README to serve on a GPU)` : ''}`);
   }
   const server = createServer(registry, { maxN });
   const url = await listen(server, port, args.host);

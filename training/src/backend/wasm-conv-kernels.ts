@@ -65,34 +65,6 @@ function geometry(
 }
 
 /**
- * Visits every (output position, kernel tap) pair that lands inside the input, handing the caller the
- * offsets of the `inChannels`-long runs it should copy: `rowOffset` into the im2col matrix (one row per
- * output position, columns ordered kh, kw, ci like the filter) and `pixelOffset` into the NHWC input.
- */
-function forEachTap(g: ConvGeometry, visit: (rowOffset: number, pixelOffset: number) => void): void {
-  const tapsPerRow = g.kernelHeight * g.kernelWidth * g.inChannels;
-  let row = 0;
-  for (let b = 0; b < g.batch; b++) {
-    const imageOffset = b * g.inHeight * g.inWidth;
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      const ihBase = oh * g.strideHeight - g.padTop;
-      for (let ow = 0; ow < g.outWidth; ow++, row++) {
-        const iwBase = ow * g.strideWidth - g.padLeft;
-        for (let kh = 0; kh < g.kernelHeight; kh++) {
-          const ih = ihBase + kh;
-          if (ih < 0 || ih >= g.inHeight) continue;
-          for (let kw = 0; kw < g.kernelWidth; kw++) {
-            const iw = iwBase + kw;
-            if (iw < 0 || iw >= g.inWidth) continue;
-            visit(row * tapsPerRow + (kh * g.kernelWidth + kw) * g.inChannels, (imageOffset + ih * g.inWidth + iw) * g.inChannels);
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
  * Writes colsᵀ[tap·channels + c, row] = x[pixel(row, tap), c]. Taps run in the outer loop so each pass
  * over the rows writes into only `inChannels` cache lines at a time.
  */
@@ -113,6 +85,36 @@ function im2colTransposed(g: ConvGeometry, input: Float32Array, columnsT: Float3
             const pixel = (imageOffset + ih * g.inWidth + iw) * channels;
             let target = tapBase + row;
             for (let c = 0; c < channels; c++, target += rows) columnsT[target] = input[pixel + c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx = 0, then dx[pixel(row, tap), c] += cols[row, tap·channels + c]: the adjoint of im2col. */
+function col2im(g: ConvGeometry, columns: Float32Array, dx: Float32Array): void {
+  dx.fill(0);
+  const channels = g.inChannels;
+  const taps = g.kernelHeight * g.kernelWidth * channels;
+  let rowOffset = 0;
+  for (let b = 0; b < g.batch; b++) {
+    const imageOffset = b * g.inHeight * g.inWidth;
+    for (let oh = 0; oh < g.outHeight; oh++) {
+      const ihBase = oh * g.strideHeight - g.padTop;
+      for (let ow = 0; ow < g.outWidth; ow++, rowOffset += taps) {
+        const iwBase = ow * g.strideWidth - g.padLeft;
+        for (let kh = 0; kh < g.kernelHeight; kh++) {
+          const ih = ihBase + kh;
+          if (ih < 0 || ih >= g.inHeight) continue;
+          const tapRow = rowOffset + kh * g.kernelWidth * channels;
+          const pixelRow = (imageOffset + ih * g.inWidth) * channels;
+          for (let kw = 0; kw < g.kernelWidth; kw++) {
+            const iw = iwBase + kw;
+            if (iw < 0 || iw >= g.inWidth) continue;
+            const source = tapRow + kw * channels;
+            const target = pixelRow + iw * channels;
+            for (let c = 0; c < channels; c++) dx[target + c] += columns[source + c];
           }
         }
       }
@@ -164,11 +166,7 @@ function conv2dBackpropInput({ inputs, attrs, backend }: { inputs: NamedTensorIn
   const dx = wasm.makeOutput(inputShape, 'float32');
   const dxData = floatHeap(wasm, dx);
   const columnData = floatHeap(wasm, reshaped(columns, [rows, taps]));
-  dxData.fill(0);
-  const run = g.inChannels;
-  forEachTap(g, (rowOffset, pixelOffset) => {
-    for (let c = 0; c < run; c++) dxData[pixelOffset + c] += columnData[rowOffset + c];
-  });
+  col2im(g, columnData, dxData);
   for (const temp of [filterT, columns]) wasm.disposeData(temp.dataId);
   return dx;
 }
