@@ -15,6 +15,8 @@ interface BenchModel {
   description: string;
   config: TrainConfigInput;
   imageShape: [number, number, number];
+  /** Fewer timed steps for models whose step takes tens of seconds. */
+  heavy?: boolean;
 }
 
 const models: BenchModel[] = [
@@ -29,6 +31,19 @@ const models: BenchModel[] = [
     description: 'DCGAN 64×64×3, 4 up-sampling stages',
     config: { model: { generatorWidth: 512, discriminatorWidth: 64 }, training: { batchSize: 64 } },
     imageShape: [64, 64, 3],
+    heavy: true,
+  },
+  {
+    name: 'wgan-gp-mnist',
+    description: 'WGAN-GP step on the reference networks: critic loss + gradient penalty (double backprop)',
+    config: {
+      objective: 'wasserstein',
+      penalty: { type: 'gradient', lambda: 10 },
+      optimizer: { generator: { learningRate: 1e-4, beta1: 0, beta2: 0.9 }, discriminator: { learningRate: 1e-4, beta1: 0, beta2: 0.9 } },
+      model: { generatorWidth: 128, discriminatorWidth: 64 },
+      training: { batchSize: 64 },
+    },
+    imageShape: [28, 28, 1],
   },
 ];
 
@@ -108,11 +123,13 @@ async function main(): Promise<void> {
   const selected = values.model ?? models.map((m) => m.name);
   const unknown = selected.filter((name) => !models.some((m) => m.name === name));
   if (unknown.length > 0) throw new Error(`--model ${unknown.join(', ')} is not a bench model; choose from ${models.map((m) => m.name).join(', ')}`);
-  const steps = Number(values.steps);
-  const warmup = Number(values.warmup);
+  const defaultSteps = Number(values.steps);
+  const defaultWarmup = Number(values.warmup);
   const soak = Number(values.soak);
   const rows: string[] = [];
   for (const model of models.filter((m) => selected.includes(m.name))) {
+    const steps = model.heavy ? Math.min(defaultSteps, 2) : defaultSteps;
+    const warmup = model.heavy ? Math.min(defaultWarmup, 1) : defaultWarmup;
     console.error(`${model.name}: ${model.description}`);
     console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch 64...`);
     const wasm = await benchTfjs(model, 'wasm', warmup, steps, 64, model.name === 'dcgan-mnist' ? soak : 0);
@@ -122,8 +139,8 @@ async function main(): Promise<void> {
     if (!values['skip-cpu']) {
       const cpuBatch = Number(values['cpu-batch']);
       console.error(`  tfjs-cpu: 1 step of batch ${cpuBatch} (the pure-JavaScript backend is far too slow for more)...`);
-      const cpu = await benchTfjs(model, 'cpu', 0, 1, cpuBatch, 0);
-      cpuText = `${cpu.imagesPerSecond.toFixed(2)} img/s (batch ${cpuBatch})`;
+      const cpu = await benchTfjs(model, 'cpu', 0, 1, model.heavy ? 1 : cpuBatch, 0);
+      cpuText = `${cpu.imagesPerSecond.toFixed(2)} img/s (batch ${cpu.batch})`;
     }
     const torchText = 'absent' in torch ? `absent: ${torch.absent}` : `${torch.imagesPerSecond.toFixed(1)} img/s (${torch.threads} threads)`;
     const ratio = 'absent' in torch ? 'n/a' : (wasm.imagesPerSecond / torch.imagesPerSecond).toFixed(2);

@@ -9,4 +9,5 @@ export const nonSaturating: Objective = {
   name: 'non-saturating',
   discriminatorLoss: (realLogits, fakeLogits) => tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))),
   generatorLoss: (fakeLogits) => tf.mean(tf.softplus(tf.neg(fakeLogits))),
+  meanScore: (logits) => tf.mean(tf.sigmoid(logits)),
 };

@@ -13,4 +13,5 @@ export const wasserstein: Objective = {
   name: 'wasserstein',
   discriminatorLoss: (realScores, fakeScores) => tf.sub(tf.mean(fakeScores), tf.mean(realScores)),
   generatorLoss: (fakeScores) => tf.neg(tf.mean<tf.Scalar>(fakeScores)),
+  meanScore: (scores) => tf.mean(scores),
 };

@@ -36,7 +36,14 @@ export const trainConfigSchema = z.strictObject({
       discriminatorWidth: positiveInt.max(2048).default(64),
     })
     .prefault({}),
-  objective: z.enum(['non-saturating']).default('non-saturating'),
+  objective: z.enum(['non-saturating', 'wasserstein']).default('non-saturating'),
+  /** A penalty on D's input gradient, added to D's loss: WGAN-GP's two-sided (‖∇f‖−1)² or the one-sided ReLU(‖∇f‖−1). */
+  penalty: z
+    .strictObject({
+      type: z.enum(['none', 'gradient', 'one-sided']).default('none'),
+      lambda: z.number().min(0).max(1e6).default(10),
+    })
+    .prefault({}),
   optimizer: z
     .strictObject({
       generator: adamSchema.prefault({}),

@@ -35,6 +35,26 @@ test('a training step leaves the live tensor and buffer counts unchanged', async
   }
 });
 
+test('a WGAN-GP step (Wasserstein critic + gradient penalty, double backprop) runs on wasm and leaks nothing', async () => {
+  await selectBackend('wasm');
+  const config = parseTrainConfig({
+    objective: 'wasserstein',
+    penalty: { type: 'gradient', lambda: 10 },
+    model: { latentSize: 8, generatorWidth: 8, discriminatorWidth: 4 },
+    training: { batchSize: 4, discriminatorSteps: 2 },
+  });
+  const players = buildPlayers(config, [28, 28, 1]);
+  const data = randomImages(16, 28);
+  const rng = Rng.fromSeed(3);
+  const first = alternatingStep(config, players, data, rng);
+  assert.ok(first.penalty > 0 && Number.isFinite(first.penalty), `penalty ${first.penalty}`);
+  const before = tf.memory().numTensors;
+  const second = alternatingStep(config, players, data, rng);
+  assert.ok(Number.isFinite(second.discriminator) && Number.isFinite(second.generator));
+  assert.equal(tf.memory().numTensors, before);
+  disposePlayers(players);
+});
+
 test('the discriminator step updates only D and the generator step only G', async () => {
   await selectBackend('cpu');
   const config = parseTrainConfig({ model: { latentSize: 8, generatorWidth: 8, discriminatorWidth: 4 }, training: { batchSize: 4 } });

@@ -4,6 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { sampleLatentsWithRng, type Rng } from '@gantry/latent';
 import type { ImageDataset } from '../data/image-dataset.js';
 import { objectives } from '../objectives/index.js';
+import { gradientPenalty, perSampleUniform } from '../penalties/index.js';
 import type { TrainConfig } from '../run/config.js';
 import type { Players } from '../run/players.js';
 
@@ -30,8 +31,11 @@ function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
 export interface StepLosses {
   discriminator: number;
   generator: number;
+  /** Mean D(x) (a probability for logit objectives, a critic value for Wasserstein) of the last D step. */
   realScore: number;
   fakeScore: number;
+  /** The penalty's value in the last D step (0 without one). */
+  penalty: number;
 }
 
 export function alternatingStep(config: TrainConfig, players: Players, data: ImageDataset, rng: Rng): StepLosses {
@@ -44,21 +48,28 @@ export function alternatingStep(config: TrainConfig, players: Players, data: Ima
     let dLoss: tf.Scalar | null = null;
     let realScore: tf.Tensor | null = null;
     let fakeScore: tf.Tensor | null = null;
+    let penaltyValue: tf.Tensor | null = null;
+    const penalty = config.penalty;
     for (let k = 0; k < config.training.discriminatorSteps; k++) {
       const real = realBatch(data, rng, n);
       const z = latentBatch(config, rng, n);
       // Made outside the optimizer's tape: D's update must not differentiate through G.
       const fake = generator.apply(z, { training: true }) as tf.Tensor;
+      const epsilon = penalty.type === 'none' ? null : perSampleUniform(n, real.rank, rng);
       dLoss = players.discriminatorOptimizer.minimize(
         () => {
           const realOut = discriminator.apply(real, { training: true }) as tf.Tensor;
           const fakeOut = discriminator.apply(fake, { training: true }) as tf.Tensor;
           // Only the last discriminator step's scores are reported; earlier ones are freed.
-          (realScore as tf.Tensor | null)?.dispose();
-          (fakeScore as tf.Tensor | null)?.dispose();
-          realScore = tf.keep(tf.mean(tf.sigmoid(realOut)));
-          fakeScore = tf.keep(tf.mean(tf.sigmoid(fakeOut)));
-          return objective.discriminatorLoss(realOut, fakeOut);
+          for (const kept of [realScore, fakeScore, penaltyValue] as (tf.Tensor | null)[]) kept?.dispose();
+          realScore = tf.keep(objective.meanScore(realOut));
+          fakeScore = tf.keep(objective.meanScore(fakeOut));
+          const loss = objective.discriminatorLoss(realOut, fakeOut);
+          if (epsilon === null) return loss;
+          const critic = (x: tf.Tensor): tf.Tensor => discriminator.apply(x, { training: true }) as tf.Tensor;
+          const value = gradientPenalty(critic, real, fake, { lambda: penalty.lambda, epsilon, oneSided: penalty.type === 'one-sided' });
+          penaltyValue = tf.keep(tf.clone(value));
+          return tf.add(loss, value);
         },
         true,
         dVars,
@@ -71,9 +82,14 @@ export function alternatingStep(config: TrainConfig, players: Players, data: Ima
       gVars,
     );
     const read = (t: tf.Tensor | null): number => (t === null ? NaN : (t.dataSync()[0] as number));
-    const result = { discriminator: read(dLoss), generator: read(gLoss), realScore: read(realScore), fakeScore: read(fakeScore) };
-    (realScore as tf.Tensor | null)?.dispose();
-    (fakeScore as tf.Tensor | null)?.dispose();
+    const result = {
+      discriminator: read(dLoss),
+      generator: read(gLoss),
+      realScore: read(realScore),
+      fakeScore: read(fakeScore),
+      penalty: penaltyValue === null ? 0 : read(penaltyValue),
+    };
+    for (const kept of [realScore, fakeScore, penaltyValue] as (tf.Tensor | null)[]) kept?.dispose();
     return result;
   });
 }
