@@ -3,11 +3,13 @@
 // computed name: the project builds and tests without them.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import os from 'node:os';
 import { registerSecondOrderGradients } from './second-order-gradients.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
+import { prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
 
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
@@ -36,12 +38,45 @@ async function tryNative(): Promise<{ pkg: string } | { errors: string[] }> {
   return { errors };
 }
 
-async function activate(name: 'wasm' | 'cpu'): Promise<boolean> {
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend's matmuls and convolutions; default: GANTRY_WASM_THREADS, else one
+   * per core. Fixed for the process once the wasm backend has started.
+   */
+  wasmThreads?: number;
+}
+
+function defaultWasmThreads(): number {
+  const fromEnv = process.env.GANTRY_WASM_THREADS;
+  if (fromEnv === undefined || fromEnv === '') return os.cpus().length;
+  const threads = Number(fromEnv);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw new RangeError(`GANTRY_WASM_THREADS must be an integer in [1, 64], got ${JSON.stringify(fromEnv)}`);
+  }
+  return threads;
+}
+
+let wasmStarted = false;
+
+async function activate(name: 'wasm' | 'cpu', options: BackendOptions): Promise<boolean> {
+  // The wasm module starts once per process; later calls only switch back to it.
+  const restore = name === 'wasm' && !wasmStarted ? prepareWasmThreads(options.wasmThreads ?? defaultWasmThreads()) : () => {};
   try {
-    return await tf.setBackend(name);
+    const ok = await tf.setBackend(name);
+    if (name === 'wasm' && ok && !wasmStarted) {
+      wasmStarted = true;
+      releaseWasmThreadsOnExit(tf.backend());
+    }
+    return ok;
   } catch {
     return false;
+  } finally {
+    restore();
   }
+}
+
+function describeBackend(name: string): string {
+  return name === 'wasm' ? `wasm (${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'})` : name;
 }
 
 /**
@@ -49,7 +84,7 @@ async function activate(name: 'wasm' | 'cpu'): Promise<boolean> {
  * Also registers what training needs on every backend (gradients exact to second order) and the
  * convolution gradient kernels the wasm backend lacks.
  */
-export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
+export async function selectBackend(choice: BackendChoice, options: BackendOptions = {}): Promise<SelectedBackend> {
   if (!backendChoices.includes(choice)) {
     throw new RangeError(`backend must be one of ${backendChoices.join(', ')}; got ${JSON.stringify(choice)}`);
   }
@@ -72,9 +107,9 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   }
   for (const name of choice === 'cpu' ? (['cpu'] as const) : (['wasm', 'cpu'] as const)) {
     if (choice !== 'auto' && choice !== name) continue;
-    if (await activate(name)) {
+    if (await activate(name, options)) {
       const why = choice === 'auto' ? ` (auto: ${notes.join('; ')})` : '';
-      return { name, detail: `${name}${why}` };
+      return { name, detail: `${describeBackend(name)}${why}` };
     }
     notes.push(`${name}: failed to initialise`);
   }
