@@ -1,56 +1,169 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseCard } from '@gantry/latent';
-import { exportGenerator, type ExportOptions } from './export.js';
+import { exportGenerator, type ExportOptions, type ExportProgress } from './export.js';
+import { loadLayersModelFromFile } from './model-files.js';
+import { decodeModel } from './onnx/proto.js';
+import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker, saveModelFiles } from './test-support.js';
 
-function tinyGenerator(): tfl.Sequential {
-  const m = tfl.sequential();
-  m.add(tfl.layers.dense({ inputShape: [4], units: 2 * 2 * 3 }));
-  m.add(tfl.layers.reshape({ targetShape: [2, 2, 3] }));
+/** The reference DCGAN generator: 100-d latent → 28×28×1 in [-1, 1]. */
+function referenceGenerator(): tfl.Sequential {
+  const m = tfl.sequential({ name: 'reference_generator' });
+  m.add(tfl.layers.dense({ inputShape: [100], units: 7 * 7 * 16, useBias: false }));
+  m.add(tfl.layers.batchNormalization());
+  m.add(tfl.layers.reLU());
+  m.add(tfl.layers.reshape({ targetShape: [7, 7, 16] }));
+  m.add(tfl.layers.conv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
+  m.add(tfl.layers.batchNormalization());
+  m.add(tfl.layers.reLU());
   m.add(tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' }));
+  randomiseWeights(m, 7);
   return m;
 }
 
-function options(model: tfl.LayersModel, outDir: string): ExportOptions {
+const training = { configSha256: 'c'.repeat(64), steps: 2000, wallSeconds: 123.4, backend: 'cpu' };
+
+function options(model: tfl.LayersModel | string, outDir: string): ExportOptions {
   return {
     model,
     outDir,
-    name: 'tiny',
-    dataset: 'test',
-    latent: { size: 4, distribution: 'normal' },
+    name: 'reference-dcgan',
+    description: 'reference generator for the export tests',
+    dataset: 'mnist',
+    latent: { size: 100, distribution: 'normal' },
     outputRange: [-1, 1],
-    training: { configSha256: 'a'.repeat(64), steps: 3, wallSeconds: 1.5, backend: 'cpu' },
+    training,
+    metrics: { fid: 12.5 },
   };
 }
 
-test('export writes generator.onnx and a valid card with its SHA-256 and the parity figure', async (t) => {
+async function workFolder(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   await tf.setBackend('cpu');
   const work = await mkdtemp(join(tmpdir(), 'gantry-export-'));
   t.after(() => rm(work, { recursive: true, force: true }));
-  const outDir = join(work, 'tiny');
-  const stages: string[] = [];
-  const result = await exportGenerator({ ...options(tinyGenerator(), outDir), onProgress: (e) => stages.push(e.stage) });
-  assert.deepEqual(stages, ['convert', 'write', 'parity', 'done']);
-  const card = parseCard(JSON.parse(await readFile(result.cardPath, 'utf8')));
-  assert.equal(card.onnx.sha256, createHash('sha256').update(await readFile(result.onnxPath)).digest('hex'));
-  assert.deepEqual(card.output.shape, [4, 4, 1]);
-  assert.equal(card.parity.samples, 64);
-  assert.ok(card.parity.maxAbsDiff <= 1e-5);
+  return work;
+}
+
+test('the reference DCGAN exports end to end: generator.onnx, a complete card with its SHA-256, parity on 64 latents', async (t) => {
+  const work = await workFolder(t);
+  const outDir = join(work, 'models', 'reference-dcgan');
+  const generator = referenceGenerator();
+  const events: ExportProgress[] = [];
+  const result = await exportGenerator({ ...options(generator, outDir), onProgress: (e) => events.push(e) });
+  generator.dispose();
+
+  assert.deepEqual(events.map((e) => e.stage), ['convert', 'parity', 'write', 'done']);
   assert.deepEqual((await readdir(outDir)).sort(), ['card.json', 'generator.onnx']);
+  assert.equal(result.onnxPath, join(outDir, 'generator.onnx'));
+  assert.equal(result.cardPath, join(outDir, 'card.json'));
+  const onnx = await readFile(result.onnxPath);
+  const card = parseCard(JSON.parse(await readFile(result.cardPath, 'utf8')));
+  assert.deepEqual(card, result.card);
+  assert.equal(card.onnx.sha256, createHash('sha256').update(onnx).digest('hex'));
+  const { createdAt, ...fields } = card;
+  assert.ok(Math.abs(Date.parse(createdAt) - Date.now()) < 60_000, `createdAt ${createdAt}`);
+  assert.deepEqual(fields, {
+    format: 'gantry-model-card/1',
+    name: 'reference-dcgan',
+    description: 'reference generator for the export tests',
+    dataset: 'mnist',
+    latent: { size: 100, distribution: 'normal' },
+    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1] },
+    onnx: { file: 'generator.onnx', opset: 17, sha256: card.onnx.sha256, inputName: 'latent', outputName: 'images', batch: null },
+    training,
+    parity: { maxAbsDiff: result.maxAbsDiff, samples: 64 },
+    metrics: { fid: 12.5 },
+  });
+  assert.ok(result.maxAbsDiff <= 1e-5, `max abs diff ${result.maxAbsDiff}`);
+  t.diagnostic(`reference DCGAN parity over 64 latents: ${result.maxAbsDiff.toExponential(2)}`);
+  const metadata = Object.fromEntries(decodeModel(onnx).metadata_props.map((p) => [p.key, p.value]));
+  assert.deepEqual(metadata, { 'gantry.model': 'reference-dcgan', 'gantry.dataset': 'mnist' });
+
+  if (pythonWithOnnx === null) t.diagnostic(ONNX_CHECKER_MISSING);
+  else assert.equal(runOnnxChecker(pythonWithOnnx, [result.onnxPath]), null);
 });
 
-test('an export whose parity exceeds the limit fails, prints the figure and leaves no model behind', async (t) => {
-  await tf.setBackend('cpu');
-  const work = await mkdtemp(join(tmpdir(), 'gantry-export-'));
-  t.after(() => rm(work, { recursive: true, force: true }));
-  const outDir = join(work, 'tiny');
-  await assert.rejects(exportGenerator({ ...options(tinyGenerator(), outDir), parityTolerance: 1e-30 }), /max absolute difference \S+ over 64 latents exceeds the limit 1e-30/);
-  assert.deepEqual(await readdir(outDir), []);
+test('a model.json path exports like the model, with a fixed batch that does not divide the 64 parity latents', async (t) => {
+  const work = await workFolder(t);
+  const generator = referenceGenerator();
+  const modelJson = await saveModelFiles(generator, work);
+  generator.dispose();
+  const outDir = join(work, 'out');
+  // An earlier export in the folder is replaced, and no temporary file is left behind.
+  await mkdir(outDir);
+  await writeFile(join(outDir, 'generator.onnx'), 'old');
+  const events: ExportProgress[] = [];
+  const result = await exportGenerator({ ...options(modelJson, outDir), batch: 5, onProgress: (e) => events.push(e) });
+  assert.deepEqual(events[0], { stage: 'load', path: modelJson });
+  assert.equal(result.card.onnx.batch, 5);
+  assert.equal(result.card.parity.samples, 64);
+  assert.ok(result.maxAbsDiff <= 1e-5, `max abs diff ${result.maxAbsDiff}`);
+  assert.deepEqual((await readdir(outDir)).sort(), ['card.json', 'generator.onnx']);
+  const input = decodeModel(await readFile(result.onnxPath)).graph.input[0]!;
+  assert.deepEqual(input.type.tensor_type.shape.dim, [{ dim_value: 5 }, { dim_value: 100 }]);
+});
+
+test('missing or corrupt model files are reported with the file and what is wrong', async (t) => {
+  const work = await workFolder(t);
+  const outDir = join(work, 'out');
+  const missing = join(work, 'nowhere', 'model.json');
+  await assert.rejects(exportGenerator(options(missing, outDir)), { name: 'ModelFileError', message: new RegExp(`^cannot read tfjs model ${missing}: ENOENT`) });
+
+  const notJson = join(work, 'not-json.json');
+  await writeFile(notJson, '{"modelTopology": ');
+  await assert.rejects(loadLayersModelFromFile(notJson), { name: 'ModelFileError', message: new RegExp(`^${notJson} is not valid JSON .*expected a tfjs layers model.json`) });
+
+  const noTopology = join(work, 'no-topology.json');
+  await writeFile(noTopology, '{"weightsManifest": []}');
+  await assert.rejects(loadLayersModelFromFile(noTopology), /is not a tfjs layers model.json: it needs a "modelTopology" object and a "weightsManifest" array/);
+
+  const folder = join(work, 'saved');
+  await mkdir(folder);
+  const generator = referenceGenerator();
+  const modelJson = await saveModelFiles(generator, folder);
+  generator.dispose();
+  await truncate(join(folder, 'weights.bin'), 100);
+  await assert.rejects(loadLayersModelFromFile(modelJson), /the weight files hold 100 bytes but the manifest describes \d+; they are truncated or do not belong to this model.json/);
+  await rm(join(folder, 'weights.bin'));
+  await assert.rejects(loadLayersModelFromFile(modelJson), /weight file "weights.bin" listed in .*model.json cannot be read: ENOENT/);
+  await assert.rejects(readdir(outDir), { code: 'ENOENT' });
+});
+
+test('an export whose parity exceeds the limit fails with the figure and the limit, and writes nothing', async (t) => {
+  const work = await workFolder(t);
+  const outDir = join(work, 'out');
+  const generator = referenceGenerator();
+  await assert.rejects(
+    exportGenerator({ ...options(generator, outDir), parityTolerance: 1e-12 }),
+    (error: Error & { maxAbsDiff?: number }) =>
+      error.name === 'ParityError' &&
+      /^ONNX export of "reference-dcgan" disagrees with tfjs: max absolute difference \d\.\d{3}e-\d+ over 64 latents exceeds the limit 1e-12 \(parityTolerance\)$/.test(error.message) &&
+      typeof error.maxAbsDiff === 'number' &&
+      error.maxAbsDiff > 1e-12,
+  );
+  await assert.rejects(readdir(outDir), { code: 'ENOENT' });
+  generator.dispose();
+});
+
+test('options that cannot describe the model are refused, naming the option', async (t) => {
+  const work = await workFolder(t);
+  const outDir = join(work, 'out');
+  const generator = referenceGenerator();
+  await assert.rejects(exportGenerator({ ...options(generator, outDir), latent: { size: 64, distribution: 'normal' } }), /options.latent.size is 64 but model "reference_generator\w*" takes latent vectors of size 100; they must match/);
+  await assert.rejects(exportGenerator({ ...options(generator, outDir), outputRange: [1, -1] }), /options.outputRange must be \[low, high\] with finite low < high, got \[1,-1\]/);
+  await assert.rejects(exportGenerator({ ...options(generator, outDir), paritySamples: 0 }), /options.paritySamples must be an integer in \[1, 65536\], got 0/);
+  await assert.rejects(exportGenerator({ ...options(generator, outDir), training: { ...training, steps: -1 } }), { name: 'CardError', message: /field "steps" is -1; expected an integer >= 0/ });
+  const flat = tfl.sequential();
+  flat.add(tfl.layers.dense({ inputShape: [100], units: 3 }));
+  await assert.rejects(exportGenerator(options(flat, outDir)), /outputs shape \[batch, 3\]; a generator must output images \[batch, height, width, channels\]/);
+  await assert.rejects(readdir(outDir), { code: 'ENOENT' });
+  generator.dispose();
+  flat.dispose();
 });

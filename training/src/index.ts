@@ -3,7 +3,6 @@ export * from './backend/select.js';
 export { parseTrainConfig, readTrainConfig, configSha256, ConfigError, trainConfigSchema, type TrainConfig, type TrainConfigInput } from './run/config.js';
 export { train, RunFolderError, type TrainEvent, type TrainOptions, type TrainResult } from './run/trainer.js';
 export { latestCheckpoint, listCheckpointSteps, checkpointFolder, type CheckpointState } from './run/checkpoint.js';
-export { loadLayersModelFromFile, serializeLayersModel, ModelFileError } from './run/model-files.js';
 export { DatasetError } from './data/idx.js';
 export { loadDataset } from './data/datasets.js';
 export type { ImageDataset } from './data/image-dataset.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { exportGenerator, SUPPORTED_OPSETS } from '@gantry/export';
-import { checkpointFolder, configSha256, latestCheckpoint, listCheckpointSteps, loadLayersModelFromFile, parseTrainConfig, selectBackend, type CheckpointState } from '@gantry/training';
+import { exportGenerator, loadLayersModelFromFile, SUPPORTED_OPSETS } from '@gantry/export';
+import { checkpointFolder, configSha256, latestCheckpoint, listCheckpointSteps, parseTrainConfig, selectBackend, type CheckpointState } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 
 export const exportUsage = `gantry export --run DIR --out models/NAME [--step N] [--opset 17] [--batch N] [--tolerance 1e-4]

@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { sampleLatents, type LatentSpec } from '@gantry/latent';
 import { ModelRegistry, encodeNpy, samplesToGridPng } from '@gantry/inference-node';
-import { latestCheckpoint, loadLayersModelFromFile, parseTrainConfig, selectBackend } from '@gantry/training';
+import { loadLayersModelFromFile } from '@gantry/export';
+import { latestCheckpoint, parseTrainConfig, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
 export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy

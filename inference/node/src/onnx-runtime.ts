@@ -104,7 +104,9 @@ export class GeneratorSession {
   ) {}
 
   /** @internal use {@link createSession}. */
-  static async open(onnxPath: string, options: CreateSessionOptions = {}): Promise<GeneratorSession> {
+  static async open(source: string | Uint8Array, options: CreateSessionOptions = {}): Promise<GeneratorSession> {
+    // Error messages name the file, or say the model came from memory (an export being verified).
+    const onnxPath = typeof source === 'string' ? source : 'in-memory ONNX model';
     const device = options.device ?? 'auto';
     if (!DEVICE_REQUESTS.includes(device)) {
       throw new RangeError(`device must be one of ${DEVICE_REQUESTS.map((d) => `"${d}"`).join(', ')}, got ${JSON.stringify(device)}`);
@@ -124,11 +126,12 @@ export class GeneratorSession {
         continue;
       }
       try {
-        const session = await ort.InferenceSession.create(onnxPath, {
+        const sessionOptions = {
           executionProviders: [provider],
           graphOptimizationLevel: 'all',
           ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
-        });
+        } as const;
+        const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
         let names: { inputName: string; outputName: string };
         try {
           names = pickNames(session, onnxPath, options);
@@ -150,6 +153,35 @@ export class GeneratorSession {
     }
     // Unreachable: the last candidate either returns or throws.
     throw new OnnxRuntimeError(`${onnxPath}: no execution provider available (tried ${candidates.join(', ')})`);
+  }
+
+  /**
+   * Runs n latents (row-major, n × latentSize) in batches of at most `chunkSize`, or of exactly
+   * `fixedBatch` for a model exported with a fixed batch axis (the last batch padded with zero latents),
+   * and returns the n samples concatenated, with one sample's dims.
+   */
+  async runInChunks(latents: Float32Array, n: number, { chunkSize, fixedBatch }: { chunkSize: number; fixedBatch: number | null }): Promise<{ data: Float32Array; sampleDims: number[] }> {
+    const latentSize = latents.length / n;
+    const chunk = fixedBatch ?? chunkSize;
+    let samples: Float32Array | undefined;
+    let sampleDims: number[] = [];
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      let input = latents.subarray(start * latentSize, (start + count) * latentSize);
+      const batch = fixedBatch ?? count;
+      if (batch !== count) {
+        const padded = new Float32Array(batch * latentSize);
+        padded.set(input);
+        input = padded;
+      }
+      const output = await this.run(input, batch);
+      if (output.dims[0] !== batch) throw new OnnxRuntimeError(`${this.path}: output batch ${output.dims[0]} for an input batch of ${batch}`);
+      sampleDims = output.dims.slice(1);
+      const sampleSize = output.data.length / batch;
+      samples ??= new Float32Array(n * sampleSize);
+      samples.set(output.data.subarray(0, count * sampleSize), start * sampleSize);
+    }
+    return { data: samples ?? new Float32Array(0), sampleDims };
   }
 
   /**
@@ -203,6 +235,6 @@ function pickNames(session: InferenceSession, onnxPath: string, options: CreateS
  * `session.provider` (and why others were skipped in `session.skipped`); an explicit 'cuda' that
  * cannot start throws {@link ProviderUnavailableError} with installation instructions.
  */
-export function createSession(onnxPath: string, options: CreateSessionOptions = {}): Promise<GeneratorSession> {
-  return GeneratorSession.open(onnxPath, options);
+export function createSession(source: string | Uint8Array, options: CreateSessionOptions = {}): Promise<GeneratorSession> {
+  return GeneratorSession.open(source, options);
 }

@@ -218,33 +218,15 @@ export class ModelRegistry {
 
   private async runChunks(entry: ModelEntry, latents: Float32Array, n: number): Promise<Float32Array> {
     const { card, session } = entry;
-    const latentSize = card.latent.size;
+    const { data, sampleDims } = await session.runInChunks(latents, n, { chunkSize: this.chunkSize, fixedBatch: card.onnx.batch });
     const [h, w, c] = card.output.shape;
-    const sampleSize = h * w * c;
-    // A fixed-batch export accepts exactly that batch, so chunks are padded with zero latents.
-    const fixedBatch = card.onnx.batch;
-    const chunk = fixedBatch ?? this.chunkSize;
-    const samples = new Float32Array(n * sampleSize);
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      let input = latents.subarray(start * latentSize, (start + count) * latentSize);
-      const batch = fixedBatch ?? count;
-      if (batch !== count) {
-        const padded = new Float32Array(batch * latentSize);
-        padded.set(input);
-        input = padded;
-      }
-      const output = await session.run(input, batch);
-      const expected = [batch, h, w, c];
-      if (output.dims.length !== 4 || output.dims.some((d, i) => d !== expected[i])) {
-        throw new ModelLoadError(
-          `${entry.onnxPath}: output "${session.outputName}" has shape [${output.dims.join(', ')}] but card.json promises [${expected.join(', ')}] (NHWC)`,
-          entry.onnxPath,
-        );
-      }
-      samples.set(output.data.subarray(0, count * sampleSize), start * sampleSize);
+    if (sampleDims.length !== 3 || sampleDims[0] !== h || sampleDims[1] !== w || sampleDims[2] !== c) {
+      throw new ModelLoadError(
+        `${entry.onnxPath}: output "${session.outputName}" has samples of shape [${sampleDims.join(', ')}] but card.json promises [${h}, ${w}, ${c}] (NHWC)`,
+        entry.onnxPath,
+      );
     }
-    return samples;
+    return data;
   }
 
   /** Releases every session; the registry must not be used afterwards. */

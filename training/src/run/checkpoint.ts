@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeFolderAtomic } from '@gantry/inference-node/atomic';
-import { loadLayersModelFromFile, serializeLayersModel } from './model-files.js';
+import { loadLayersModelFromFile, serializeLayersModel } from '@gantry/export/model-files';
 import type { Players } from './players.js';
 
 export interface CheckpointState<RngState> {
