@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backendChoices, configSha256, parseTrainConfig, readTrainConfig, selectBackend, train, type TrainConfig } from '@gantry/training';
-import { choiceOption, parseCommandArgs, UsageError } from '../args.js';
+import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
-export const trainUsage = `gantry train --config FILE [--run DIR] [--backend auto|tensorflow|wasm|cpu]
+export const trainUsage = `gantry train --config FILE [--run DIR] [--backend auto|tensorflow|wasm|cpu] [--threads N]
 gantry train --run DIR --resume [--backend ...]
   Trains a GAN as the JSON config says and writes the run folder (config.json, log.jsonl,
   samples/<step>.png, checkpoints/<step>/). Ctrl-C writes a checkpoint and stops; --resume
-  continues from the newest complete checkpoint. Default run folder: runs/<config name>.`;
+  continues from the newest complete checkpoint. Default run folder: runs/<config name>.
+  --threads: wasm threads (default: GANTRY_WASM_THREADS, else one per core).`;
 
 async function runConfig(runDir: string): Promise<TrainConfig> {
   let text: string;
@@ -26,6 +27,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     run: { type: 'string' },
     backend: { type: 'string' },
     resume: { type: 'boolean', default: false },
+    threads: { type: 'string' },
   });
   const backendChoice = choiceOption('train', 'backend', args.backend, backendChoices, 'auto');
   let config: TrainConfig;
@@ -40,7 +42,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     config = await readTrainConfig(args.config);
   }
   const runDir = args.run ?? join('runs', config.name);
-  const backend = await selectBackend(backendChoice);
+  const backend = await selectBackend(backendChoice, args.threads === undefined ? {} : { wasmThreads: integerOption('train', 'threads', args.threads, 1, 1, 64) });
   console.error(`backend: ${backend.detail}`);
 
   const controller = new AbortController();
