@@ -136,10 +136,12 @@ async function main(): Promise<void> {
     console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
     const torch = benchPytorch(model.name, warmup, steps);
     let cpuText = 'skipped';
-    if (!values['skip-cpu']) {
+    if (model.heavy) {
+      cpuText = 'skipped (a single image would take minutes on the pure-JavaScript backend)';
+    } else if (!values['skip-cpu']) {
       const cpuBatch = Number(values['cpu-batch']);
       console.error(`  tfjs-cpu: 1 step of batch ${cpuBatch} (the pure-JavaScript backend is far too slow for more)...`);
-      const cpu = await benchTfjs(model, 'cpu', 0, 1, model.heavy ? 1 : cpuBatch, 0);
+      const cpu = await benchTfjs(model, 'cpu', 0, 1, cpuBatch, 0);
       cpuText = `${cpu.imagesPerSecond.toFixed(2)} img/s (batch ${cpu.batch})`;
     }
     const torchText = 'absent' in torch ? `absent: ${torch.absent}` : `${torch.imagesPerSecond.toFixed(1)} img/s (${torch.threads} threads)`;
