@@ -98,6 +98,16 @@ MODELS = {
 }
 
 
+def loaded_blas():
+    """The BLAS library PyTorch's process actually mapped (Debian switches it with update-alternatives)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line and line.split()[-1].startswith("/")}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(paths)) or "none"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=sorted(MODELS), action="append")
@@ -121,7 +131,7 @@ def main():
             step(G, D, opt_g, opt_d, real, 100)
         seconds = (time.perf_counter() - start) / args.steps
         print(json.dumps({"model": name, "images_per_second": args.batch / seconds, "seconds_per_step": seconds,
-                          "threads": torch.get_num_threads(), "steps": args.steps}), flush=True)
+                          "threads": torch.get_num_threads(), "steps": args.steps, "blas": loaded_blas()}), flush=True)
 
 
 if __name__ == "__main__":

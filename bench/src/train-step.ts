@@ -94,6 +94,8 @@ async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: num
 interface TorchResult {
   imagesPerSecond: number;
   threads: number;
+  /** The BLAS library PyTorch loaded: Debian's reference BLAS is several times slower than OpenBLAS. */
+  blas: string;
 }
 
 function benchPytorch(name: string, warmup: number, steps: number): TorchResult | { absent: string } {
@@ -105,8 +107,8 @@ function benchPytorch(name: string, warmup: number, steps: number): TorchResult 
     const missing = /No module named 'torch'/.test(run.stderr);
     return { absent: missing ? `PyTorch is not installed for ${python} (apt-get install python3-torch)` : `the PyTorch reference failed: ${run.stderr.trim().split('\n').pop()}` };
   }
-  const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as { images_per_second: number; threads: number };
-  return { imagesPerSecond: line.images_per_second, threads: line.threads };
+  const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as { images_per_second: number; threads: number; blas: string };
+  return { imagesPerSecond: line.images_per_second, threads: line.threads, blas: line.blas };
 }
 
 async function main(): Promise<void> {
@@ -144,7 +146,12 @@ async function main(): Promise<void> {
       const cpu = await benchTfjs(model, 'cpu', 0, 1, cpuBatch, 0);
       cpuText = `${cpu.imagesPerSecond.toFixed(2)} img/s (batch ${cpu.batch})`;
     }
-    const torchText = 'absent' in torch ? `absent: ${torch.absent}` : `${torch.imagesPerSecond.toFixed(1)} img/s (${torch.threads} threads)`;
+    const weakBlas = !('absent' in torch) && !/openblas|mkl|blis/i.test(torch.blas);
+    const torchText =
+      'absent' in torch
+        ? `absent: ${torch.absent}`
+        : `${torch.imagesPerSecond.toFixed(1)} img/s (${torch.threads} threads, BLAS ${torch.blas.split(', ').pop()!.split('/').pop()})` +
+          (weakBlas ? '\n             WARNING: PyTorch runs on the reference BLAS, a weak baseline; apt-get install libopenblas0-pthread' : '');
     const ratio = 'absent' in torch ? 'n/a' : (wasm.imagesPerSecond / torch.imagesPerSecond).toFixed(2);
     rows.push(
       [
