@@ -11,19 +11,11 @@ import { parseCard } from '@gantry/latent';
 import { exportGenerator, type ExportOptions, type ExportProgress } from './export.js';
 import { loadLayersModelFromFile } from './model-files.js';
 import { decodeModel } from './onnx/proto.js';
-import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker, saveModelFiles } from './test-support.js';
+import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker, saveModelFiles, referenceGenerator as referenceGeneratorShape } from './test-support.js';
 
-/** The reference DCGAN generator: 100-d latent → 28×28×1 in [-1, 1]. */
+/** The reference DCGAN generator: 100-d latent → 28×28×1 in [-1, 1], random weights. */
 function referenceGenerator(): tfl.Sequential {
-  const m = tfl.sequential({ name: 'reference_generator' });
-  m.add(tfl.layers.dense({ inputShape: [100], units: 7 * 7 * 16, useBias: false }));
-  m.add(tfl.layers.batchNormalization());
-  m.add(tfl.layers.reLU());
-  m.add(tfl.layers.reshape({ targetShape: [7, 7, 16] }));
-  m.add(tfl.layers.conv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
-  m.add(tfl.layers.batchNormalization());
-  m.add(tfl.layers.reLU());
-  m.add(tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' }));
+  const m = referenceGeneratorShape(100, 'reference_generator');
   randomiseWeights(m, 7);
   return m;
 }

@@ -1,11 +1,12 @@
 // A trained generator → <outDir>/generator.onnx + <outDir>/card.json, verified against tfjs before
 // anything is written. Both files are staged under temporary names and renamed into place together,
 // so a failed or interrupted export never leaves a half-written or unverified model behind.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { parseCard, sampleLatents, type LatentSpec, type ModelCard } from '@gantry/latent';
+import { stageFile, type StagedFile } from '@gantry/inference-node/atomic';
 import { convertLayersModel } from './convert/convert.js';
 import { ExportError } from './convert/layers.js';
 import { loadLayersModelFromFile } from './model-files.js';
@@ -73,20 +74,6 @@ function checkOptions(options: ExportOptions): void {
   if (!(Number.isInteger(samples) && samples >= 1 && samples <= 65536)) throw new ExportError(`options.paritySamples must be an integer in [1, 65536], got ${samples}`);
   const tolerance = options.parityTolerance ?? DEFAULT_PARITY_TOLERANCE;
   if (!(Number.isFinite(tolerance) && tolerance >= 0)) throw new ExportError(`options.parityTolerance must be a finite number >= 0, got ${tolerance}`);
-}
-
-/** A temporary sibling of `path`, written and flushed to disk; `commit` renames it into place. */
-async function stage(path: string, data: string | Uint8Array): Promise<{ temp: string; commit: () => Promise<void> }> {
-  // Hidden, like the project's other atomic writes, so folder listings never show it.
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return { temp, commit: () => rename(temp, path) };
 }
 
 function modelInputSize(model: tfl.LayersModel): number | null | undefined {
@@ -160,16 +147,16 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
     await mkdir(options.outDir, { recursive: true });
     const onnxPath = join(options.outDir, ONNX_FILE);
     const cardPath = join(options.outDir, CARD_FILE);
-    const staged: Awaited<ReturnType<typeof stage>>[] = [];
+    const staged: StagedFile[] = [];
     try {
       progress({ stage: 'write', path: onnxPath, bytes: converted.bytes.length });
-      staged.push(await stage(onnxPath, converted.bytes));
-      staged.push(await stage(cardPath, `${JSON.stringify(card, null, 2)}\n`));
+      staged.push(await stageFile(onnxPath, converted.bytes));
+      staged.push(await stageFile(cardPath, `${JSON.stringify(card, null, 2)}\n`));
       // The ONNX file first: a card is what makes a folder servable, and a card whose hash does not
       // match its ONNX file is refused by the runtimes.
       for (const file of staged) await file.commit();
     } finally {
-      await Promise.all(staged.map((file) => rm(file.temp, { force: true })));
+      await Promise.all(staged.map((file) => file.discard()));
     }
     progress({ stage: 'done', maxAbsDiff, seconds: (performance.now() - started) / 1000 });
     return { onnxPath, cardPath, card, maxAbsDiff };

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { serializeLayersModel } from './model-files.js';
 
 // The distribution's python3 carries python3-onnx while a version manager's python3 may shadow it
 // on PATH, so both are tried.
@@ -46,16 +47,23 @@ export function randomiseWeights(model: tfl.LayersModel, seed: number): void {
 
 /** Saves `model` as a tfjs model.json + weights.bin in `folder`; returns the model.json path. */
 export async function saveModelFiles(model: tfl.LayersModel, folder: string): Promise<string> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (saved) => {
-      artifacts = saved;
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(saved) };
-    }),
-  );
-  if (artifacts?.weightData === undefined || artifacts.weightSpecs === undefined) throw new Error('model.save gave no weights');
+  const files = await serializeLayersModel(model);
   const modelJson = join(folder, 'model.json');
-  await writeFile(modelJson, JSON.stringify({ format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
-  await writeFile(join(folder, 'weights.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
+  await writeFile(modelJson, files['model.json']);
+  await writeFile(join(folder, 'weights.bin'), files['weights.bin']);
   return modelJson;
+}
+
+/** The reference DCGAN generator shape at small widths: latent → 28×28×1 in [-1, 1]. */
+export function referenceGenerator(latentSize: number, name?: string): tfl.Sequential {
+  const m = tfl.sequential(name === undefined ? {} : { name });
+  m.add(tfl.layers.dense({ inputShape: [latentSize], units: 7 * 7 * 16, useBias: false }));
+  m.add(tfl.layers.batchNormalization());
+  m.add(tfl.layers.reLU());
+  m.add(tfl.layers.reshape({ targetShape: [7, 7, 16] }));
+  m.add(tfl.layers.conv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
+  m.add(tfl.layers.batchNormalization());
+  m.add(tfl.layers.reLU());
+  m.add(tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' }));
+  return m;
 }

@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { sampleLatents } from '@gantry/latent';
 import { decodeModel, TensorDataType, AttributeType } from '../onnx/proto.js';
 import { checkParity } from '../parity.js';
-import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker } from '../test-support.js';
+import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker, referenceGenerator } from '../test-support.js';
 import { convertLayersModel } from './convert.js';
 import { permute } from './layers.js';
 
@@ -119,18 +119,7 @@ cases.push({
   layer: 'DCGAN generator',
   label: 'Dense(no bias)·BN·ReLU → Reshape → ConvT(k4 s2 same, no bias)·BN·ReLU → ConvT(k4 s2 same)·tanh',
   fixedBatch: true,
-  build: () => {
-    const m = tfl.sequential();
-    m.add(tfl.layers.dense({ inputShape: [LATENT], units: 7 * 7 * 16, useBias: false }));
-    m.add(tfl.layers.batchNormalization());
-    m.add(tfl.layers.reLU());
-    m.add(tfl.layers.reshape({ targetShape: [7, 7, 16] }));
-    m.add(tfl.layers.conv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
-    m.add(tfl.layers.batchNormalization());
-    m.add(tfl.layers.reLU());
-    m.add(tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh' }));
-    return m;
-  },
+  build: () => referenceGenerator(LATENT),
 });
 cases.push({
   layer: 'functional model',

@@ -18,14 +18,37 @@ async function writeAndSync(path: string, data: string | Uint8Array): Promise<vo
   }
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export interface StagedFile {
+  /** The hidden temporary file holding the data, flushed to disk. */
+  temp: string;
+  /** Renames the temporary file to its final path. */
+  commit(): Promise<void>;
+  /** Removes the temporary file if it was not committed. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Writes `data` next to `path` under a hidden temporary name; several files can be staged and then
+ * committed together, so none appears before all are written.
+ */
+export async function stageFile(path: string, data: string | Uint8Array): Promise<StagedFile> {
   await mkdir(dirname(path), { recursive: true });
   const temp = temporarySibling(path);
   try {
     await writeAndSync(temp, data);
-    await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
+    throw error;
+  }
+  return { temp, commit: () => rename(temp, path), discard: () => rm(temp, { force: true }) };
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const staged = await stageFile(path, data);
+  try {
+    await staged.commit();
+  } catch (error) {
+    await staged.discard();
     throw error;
   }
 }
