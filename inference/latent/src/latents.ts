@@ -107,12 +107,16 @@ export function latentRow(latents: Float32Array, size: number, index: number): F
   return latents.subarray(index * size, (index + 1) * size);
 }
 
-/** Linear interpolation (1 − t)·a + t·b; t outside [0, 1] extrapolates. */
-export function lerp(a: LatentVector, b: LatentVector, t: number): Float32Array {
+function assertInterpolationArguments(a: LatentVector, b: LatentVector, t: number): void {
   assertVector(a, 'a');
   assertVector(b, 'b');
   assertSameLength(a, b, 'a', 'b');
   assertFinite(t, 't');
+}
+
+/** Linear interpolation (1 − t)·a + t·b; t outside [0, 1] extrapolates. */
+export function lerp(a: LatentVector, b: LatentVector, t: number): Float32Array {
+  assertInterpolationArguments(a, b, t);
   return lerpUnchecked(a, b, t);
 }
 
@@ -129,10 +133,7 @@ function lerpUnchecked(a: LatentVector, b: LatentVector, t: number): Float32Arra
  * undefined or the division by sin(ω) would amplify rounding noise.
  */
 export function slerp(a: LatentVector, b: LatentVector, t: number): Float32Array {
-  assertVector(a, 'a');
-  assertVector(b, 'b');
-  assertSameLength(a, b, 'a', 'b');
-  assertFinite(t, 't');
+  assertInterpolationArguments(a, b, t);
   return slerpUnchecked(a, b, t);
 }
 
