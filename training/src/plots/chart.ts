@@ -117,9 +117,10 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
   let xTicks: Ticks;
   let yTicks: Ticks;
   if (square) {
-    const lo = Math.min(extent.xLo, extent.yLo);
-    const hi = Math.max(extent.xHi, extent.yHi);
-    xTicks = axisTicks(options.x, lo, hi, 'x');
+    // One range for both axes: the union of each axis' fixed ends or data range.
+    const lo = Math.min(options.x.min ?? extent.xLo, options.y.min ?? extent.yLo);
+    const hi = Math.max(options.x.max ?? extent.xHi, options.y.max ?? extent.yHi);
+    xTicks = axisTicks({ label: options.x.label }, lo, hi, 'x');
     yTicks = xTicks;
   } else {
     xTicks = axisTicks(options.x, extent.xLo, extent.xHi, 'x');
@@ -130,9 +131,16 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
   const longestTick = Math.max(...yLabels.map((l) => l.length), 1);
   const longestLegend = Math.max(0, ...legend.map((e) => e.label.length));
   const left = 28 + LABEL_SIZE + longestTick * TICK_SIZE * CHAR_WIDTH;
-  const right = legend.length > 0 ? 60 + longestLegend * LABEL_SIZE * CHAR_WIDTH : 24;
+  // The legend goes right of the plot unless its labels would take more than a third of the width;
+  // then it goes under the x-axis label, in as many columns as fit.
+  const legendEntryWidth = 60 + longestLegend * LABEL_SIZE * CHAR_WIDTH;
+  const legendBelow = legend.length > 0 && legendEntryWidth > width / 3;
+  const legendColumns = legendBelow ? Math.max(1, Math.min(legend.length, Math.floor((width - left - 12) / legendEntryWidth))) : 1;
+  const legendRows = legendBelow ? Math.ceil(legend.length / legendColumns) : 0;
+  const lineHeight = LABEL_SIZE + 8;
+  const right = legend.length > 0 && !legendBelow ? legendEntryWidth : 24;
   const top = 44;
-  const bottom = 60 + notes.length * (LABEL_SIZE + 6);
+  const bottom = 60 + (legendRows > 0 ? legendRows * lineHeight + 6 : 0) + notes.length * (LABEL_SIZE + 6);
   let plotWidth = width - left - right;
   let plotHeight = height - top - bottom;
   if (plotWidth < 80 || plotHeight < 80) {
@@ -146,7 +154,9 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
 
   const parts: string[] = [];
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  parts.push(text(left + plotWidth / 2, 26, options.title, TITLE_SIZE, 'text-anchor="middle" font-weight="bold"'));
+  // Centred over the plot, but never pushed past the image's left edge by a long title.
+  const titleX = Math.max(left + plotWidth / 2, 8 + (options.title.length * TITLE_SIZE * CHAR_WIDTH) / 2);
+  parts.push(text(titleX, 26, options.title, TITLE_SIZE, 'text-anchor="middle" font-weight="bold"'));
   // Grid lines and ticks.
   for (const v of xTicks.values) {
     const [px] = toPixel(v, yTicks.lo);
@@ -170,14 +180,16 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
   const yLabelX = 8 + LABEL_SIZE;
   const yLabelY = top + plotHeight / 2;
   parts.push(text(yLabelX, yLabelY, options.y.label, LABEL_SIZE, `text-anchor="middle" transform="rotate(-90 ${fixed(yLabelX)} ${fixed(yLabelY)})"`));
-  // Legend, top-aligned to the right of the plot area.
+  const belowAxis = top + plotHeight + 58;
   legend.forEach((entry, k) => {
-    const y = top + 12 + k * (LABEL_SIZE + 10);
-    const x = left + plotWidth + 34;
+    const [x, y] = legendBelow
+      ? [left + 16 + (k % legendColumns) * legendEntryWidth, belowAxis + Math.floor(k / legendColumns) * lineHeight]
+      : [left + plotWidth + 34, top + 12 + k * lineHeight];
     parts.push(markerSvg(entry.marker, x, y, entry.colour, { dashed: entry.dashed ?? false, size: entry.marker === 'cross' ? 4 : 3.5 }));
     parts.push(text(x + 22, y + LABEL_SIZE * 0.35, entry.label, LABEL_SIZE));
   });
-  notes.forEach((note, k) => parts.push(text(left, top + plotHeight + 58 + k * (LABEL_SIZE + 6) + LABEL_SIZE * 0.35, note, LABEL_SIZE - 1, 'fill="#333"')));
+  const notesTop = belowAxis + (legendRows > 0 ? legendRows * lineHeight + 6 : 0);
+  notes.forEach((note, k) => parts.push(text(left, notesTop + k * (LABEL_SIZE + 6) + LABEL_SIZE * 0.35, note, LABEL_SIZE - 1, 'fill="#333"')));
 
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">${parts.join('')}</svg>`;
   return { svg, width, height, toPixel };

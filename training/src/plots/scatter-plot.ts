@@ -31,7 +31,7 @@ export function scatterPlot(options: ScatterPlotOptions): Chart {
   const styled = options.groups.map((g, k) => ({ ...g, colour: g.colour ?? PALETTE[k % PALETTE.length]!, marker: g.marker ?? 'dot' }));
   const legend = styled.map((g) => ({ label: g.label, colour: g.colour, marker: g.marker }));
   return drawChart(
-    { width: 640, height: 560, ...options },
+    { width: 640, height: 540, ...options },
     extent,
     legend,
     (toPixel) => {
