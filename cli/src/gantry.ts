@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `gantry` command: train → export → serve, plus sample. Each subcommand lives in commands/.
+// The `gantry` command: train → export → serve, plus sample and experiment. Each subcommand lives in commands/.
 import { trainCommand, trainUsage } from './commands/train.js';
 import { exportCommand, exportUsage } from './commands/export.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { sampleCommand, sampleUsage } from './commands/sample.js';
+import { experimentCommand, experimentUsage } from './commands/experiment.js';
 import { UsageError } from './args.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
@@ -11,6 +12,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   export: { run: exportCommand, usage: exportUsage },
   serve: { run: serveCommand, usage: serveUsage },
   sample: { run: sampleCommand, usage: sampleUsage },
+  experiment: { run: experimentCommand, usage: experimentUsage },
 };
 
 function help(): string {
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   const err = error as Error;
   // Expected failures (bad input, missing files) print their message alone; anything else keeps its stack.
-  const expected = ['UsageError', 'ConfigError', 'DatasetError', 'RunFolderError', 'ModelFileError', 'CardError', 'ExportError', 'ParityError', 'ModelsFolderError', 'ModelLoadError', 'HashMismatchError', 'UnknownModelError', 'ProviderUnavailableError', 'NpyFormatError'];
+  const expected = ['UsageError', 'ConfigError', 'DatasetError', 'RunFolderError', 'ModelFileError', 'CardError', 'ExportError', 'ParityError', 'ModelsFolderError', 'ModelLoadError', 'HashMismatchError', 'UnknownModelError', 'ProviderUnavailableError', 'NpyFormatError', 'ExperimentError'];
   const text = expected.includes(err.name) ? err.message : (err.stack ?? String(err));
   console.error(text.startsWith('gantry ') ? text : `gantry: ${text}`);
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;

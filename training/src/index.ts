@@ -9,3 +9,17 @@ export type { ImageDataset } from './data/image-dataset.js';
 export { buildPlayers, disposePlayers, type Players } from './run/players.js';
 export { alternatingStep, type StepLosses } from './strategies/alternating.js';
 export { buildDcganGenerator, buildDcganDiscriminator, upsamplingStages, type DcganOptions } from './architectures/dcgan.js';
+export * from './metrics/index.js';
+export { linePlot, scatterPlot, svgToPng, type LinePlotOptions, type ScatterPlotOptions } from './plots/index.js';
+export {
+  EXPERIMENTS,
+  runExperiment,
+  registerExperiment,
+  ExperimentError,
+  modeCollapseExperiment,
+  type Experiment,
+  type ExperimentEvent,
+  type ExperimentOutcome,
+  type RegisteredExperiment,
+  type GenerateSamples,
+} from './experiments/index.js';

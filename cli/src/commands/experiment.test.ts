@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { experimentCommand } from './experiment.js';
+
+const gantry = fileURLToPath(new URL('../gantry.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [gantry, 'experiment', ...args], { encoding: 'utf8' });
+
+test('gantry experiment divergences --quick writes plots and numbers, prints the table and resumes', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
+  try {
+    const first = run('divergences', '--quick', '--out', out);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /^\| θ +\| W +\| W1 \(OT, samples\)/);
+    assert.match(first.stderr, /divergences █+ 21\/21/);
+    assert.deepEqual((await readdir(out)).sort(), ['divergences.png', 'kl.png', 'parameters.json', 'results.json', 'samples.png', 'summary.md', 'units']);
+    const again = run('divergences', '--quick', '--out', out);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /21 of 21 units already done/);
+    assert.equal(again.stdout, first.stdout);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('gantry experiment names the experiments it knows', async () => {
+  await assert.rejects(experimentCommand(['nope']), /unknown experiment "nope"; experiments: divergences/);
+  await assert.rejects(experimentCommand(['--quick']), /name an experiment \(gantry experiment NAME\); experiments:\ndivergences: /);
+  const written: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    await experimentCommand(['--list']);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(written.join(''), /^divergences: W, JS and KL/m);
+});

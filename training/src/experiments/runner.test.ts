@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { linePlot } from '../plots/line-plot.js';
+import type { Experiment, ExperimentUnit } from './experiment.js';
+import { ExperimentError, fromJson, runExperiment, toJson, type ExperimentEvent } from './runner.js';
+import { formatNumber, markdownTable } from './table.js';
+
+interface Counting {
+  calls: string[];
+  failOn?: string;
+}
+
+/** Units a, b, c (quick: a, b) whose result is their square; records calls and can fail once on one unit. */
+function countingExperiment(state: Counting): Experiment<{ values: number[] }, ExperimentUnit & { value: number }, { square: number; ratio: number }> {
+  return {
+    name: 'counting',
+    description: 'squares',
+    parameters: { quick: { values: [1, 2] }, full: { values: [1, 2, 3] } },
+    units: (p) => p.values.map((value) => ({ id: `unit-${value}`, value })),
+    async run(unit) {
+      state.calls.push(unit.id);
+      if (state.failOn === unit.id) {
+        state.failOn = undefined;
+        throw new Error(`simulated crash in ${unit.id}`);
+      }
+      return { square: unit.value ** 2, ratio: unit.value === 2 ? Infinity : unit.value };
+    },
+    async summarise(completed) {
+      const xs = completed.map((c) => c.unit.value);
+      return {
+        numbers: { total: completed.reduce((sum, c) => sum + c.result.square, 0) },
+        table: markdownTable(['x', 'x²'], completed.map((c) => [String(c.unit.value), String(c.result.square)])),
+        plots: [{ name: 'squares', svg: linePlot({ title: 'squares', x: { label: 'x' }, y: { label: 'x²' }, series: [{ label: 'x²', x: xs, y: xs.map((x) => x * x) }] }).svg }],
+      };
+    },
+  };
+}
+
+test('an experiment writes unit results as they finish, resumes after a crash and summarises into files', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-experiment-'));
+  try {
+    const state: Counting = { calls: [], failOn: 'unit-2' };
+    const experiment = countingExperiment(state);
+    await assert.rejects(runExperiment(experiment, { outDir: out, quick: false, log: () => {} }), /simulated crash in unit-2/);
+    assert.deepEqual(await readdir(join(out, 'units')), ['unit-1.json']);
+
+    const events: ExperimentEvent[] = [];
+    const outcome = await runExperiment(experiment, { outDir: out, quick: false, onEvent: (e) => events.push(e), log: () => {} });
+    assert.deepEqual(state.calls, ['unit-1', 'unit-2', 'unit-2', 'unit-3'], 'unit-1 is not run again');
+    assert.deepEqual(events[0], { type: 'start', total: 3, resumed: 1 });
+    assert.deepEqual(events.filter((e) => e.type === 'unit').map((e) => e.type === 'unit' && [e.id, e.done]), [['unit-2', 2], ['unit-3', 3]]);
+    assert.deepEqual(outcome.summary.numbers, { total: 14 });
+
+    const results = fromJson(await readFile(join(out, 'results.json'), 'utf8')) as { mode: string; summary: object; units: { result: { ratio: number } }[] };
+    assert.equal(results.mode, 'full');
+    assert.equal(results.units[1]!.result.ratio, Infinity, '∞ survives the JSON round trip');
+    assert.match(await readFile(join(out, 'results.json'), 'utf8'), /"ratio": "Infinity"/);
+    assert.match(await readFile(join(out, 'summary.md'), 'utf8'), /# counting \(full\)[\s\S]*\| 3 +\| 9 +\|/);
+    const meta = await sharp(join(out, 'squares.png')).metadata();
+    assert.equal(meta.format, 'png');
+
+    // A complete rerun computes nothing and gives the same summary.
+    state.calls = [];
+    await runExperiment(experiment, { outDir: out, quick: false, log: () => {} });
+    assert.deepEqual(state.calls, []);
+
+    // Other parameters in the same folder are refused until --fresh discards the old units.
+    await assert.rejects(runExperiment(experiment, { outDir: out, quick: true, log: () => {} }), (error: Error) => error instanceof ExperimentError && /computed with other parameters.*--fresh/.test(error.message));
+    await runExperiment(experiment, { outDir: out, quick: true, fresh: true, log: () => {} });
+    assert.deepEqual(state.calls, ['unit-1', 'unit-2']);
+    assert.deepEqual((await readdir(join(out, 'units'))).sort(), ['unit-1.json', 'unit-2.json']);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('unit ids must be unique and file-safe', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-experiment-'));
+  try {
+    const base = countingExperiment({ calls: [] });
+    await assert.rejects(runExperiment({ ...base, units: () => [{ id: '../x', value: 1 }] }, { outDir: out, quick: true }), /unit id "\.\.\/x" is not file-safe/);
+    await assert.rejects(runExperiment({ ...base, units: () => [{ id: 'a', value: 1 }, { id: 'a', value: 2 }] }, { outDir: out, quick: true }), /unit id a appears twice/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('JSON helpers keep non-finite numbers; tables pad columns and format numbers', () => {
+  assert.deepEqual(fromJson(toJson({ a: [Infinity, -Infinity, 1.5], b: null })), { a: [Infinity, -Infinity, 1.5], b: null });
+  assert.ok(Number.isNaN((fromJson(toJson({ c: NaN })) as { c: number }).c));
+  assert.equal(markdownTable(['a', 'long header'], [['1', '2']]), '| a   | long header |\n| --- | ----------- |\n| 1   | 2           |');
+  assert.throws(() => markdownTable(['a'], [['1', '2']]), /row 0 has 2 cells for 1 columns/);
+  assert.deepEqual([formatNumber(Infinity, 2), formatNumber(null, 2), formatNumber(-0.001, 2), formatNumber(-1.5, 1)], ['∞', '–', '0.00', '−1.5']);
+});

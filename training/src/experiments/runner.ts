@@ -1,0 +1,146 @@
+// Runs an experiment into an output folder, resumably:
+//   <out>/parameters.json   which experiment, quick or full, and the parameters the units were run with
+//   <out>/units/<id>.json   one completed unit's result, written atomically as soon as the unit finishes
+//   <out>/units/<id>/       files a unit keeps for itself (e.g. samples)
+//   <out>/results.json      the summary's numbers and every unit's result
+//   <out>/summary.md        the summary table
+//   <out>/<plot>.png        the plots
+// A rerun skips every unit whose result file exists, so a killed run loses at most the unit in flight.
+// JSON has no ±Infinity or NaN; results write them as the strings "Infinity", "-Infinity" and "NaN"
+// and unit results are read back with those strings turned into numbers again.
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@gantry/inference-node/atomic';
+import { svgToPng } from '../plots/render.js';
+import type { Experiment, ExperimentSummary, ExperimentUnit } from './experiment.js';
+
+export class ExperimentError extends Error {
+  override name = 'ExperimentError';
+}
+
+export type ExperimentEvent =
+  | { type: 'start'; total: number; resumed: number }
+  | { type: 'unit'; id: string; done: number; total: number; seconds: number }
+  | { type: 'summary'; files: string[] };
+
+export interface RunExperimentOptions {
+  outDir: string;
+  quick: boolean;
+  /** Discard units computed earlier (needed when the parameters changed). */
+  fresh?: boolean;
+  onEvent?: (event: ExperimentEvent) => void;
+  log?: (message: string) => void;
+}
+
+export interface ExperimentOutcome {
+  summary: ExperimentSummary;
+  /** Paths of the files the summary wrote. */
+  files: string[];
+}
+
+const UNIT_ID = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
+
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`;
+}
+
+export function fromJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v));
+}
+
+interface StoredParameters {
+  experiment: string;
+  mode: 'quick' | 'full';
+  parameters: unknown;
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function prepareFolder(outDir: string, stored: StoredParameters, fresh: boolean): Promise<void> {
+  const unitsDir = join(outDir, 'units');
+  const parametersPath = join(outDir, 'parameters.json');
+  const previous = await readIfExists(parametersPath);
+  if (fresh) {
+    await rm(unitsDir, { recursive: true, force: true });
+  } else if (previous !== undefined && previous !== toJson(stored)) {
+    const old = fromJson(previous) as Partial<StoredParameters>;
+    throw new ExperimentError(
+      `${outDir} holds results of ${old.experiment ?? 'another experiment'} (${old.mode ?? 'unknown'} mode) computed with other parameters than this ${stored.experiment} (${stored.mode}) run; ` +
+        'pass --fresh to discard them, or choose another --out folder',
+    );
+  }
+  await mkdir(unitsDir, { recursive: true });
+  await writeFileAtomic(parametersPath, toJson(stored));
+}
+
+/** Runs the units not yet done, then summarises all of them. */
+export async function runExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<ExperimentOutcome> {
+  const mode = options.quick ? 'quick' : 'full';
+  const parameters = experiment.parameters[mode];
+  const units = experiment.units(parameters);
+  const seen = new Set<string>();
+  for (const unit of units) {
+    if (!UNIT_ID.test(unit.id)) throw new Error(`experiment ${experiment.name}: unit id ${JSON.stringify(unit.id)} is not file-safe (letters, digits, . _ = + -)`);
+    if (seen.has(unit.id)) throw new Error(`experiment ${experiment.name}: unit id ${unit.id} appears twice`);
+    seen.add(unit.id);
+  }
+  const { outDir } = options;
+  const unitsDir = join(outDir, 'units');
+  await prepareFolder(outDir, { experiment: experiment.name, mode, parameters }, options.fresh ?? false);
+  const log = options.log ?? ((message: string) => console.error(message));
+
+  const results = new Map<string, R>();
+  const stored = new Set(await readdir(unitsDir));
+  for (const unit of units) {
+    if (!stored.has(`${unit.id}.json`)) continue;
+    const path = join(unitsDir, `${unit.id}.json`);
+    const entry = fromJson(await readFile(path, 'utf8')) as { id?: unknown; result?: R };
+    if (entry.id !== unit.id || entry.result === undefined) throw new ExperimentError(`${path} is not a result of unit ${unit.id}; delete it to recompute the unit`);
+    results.set(unit.id, entry.result);
+  }
+  options.onEvent?.({ type: 'start', total: units.length, resumed: results.size });
+
+  for (const unit of units) {
+    if (results.has(unit.id)) continue;
+    const started = performance.now();
+    const result = await experiment.run(unit, parameters, { unitDir: join(unitsDir, unit.id), log });
+    const seconds = (performance.now() - started) / 1000;
+    await writeFileAtomic(join(unitsDir, `${unit.id}.json`), toJson({ id: unit.id, unit, seconds, result }));
+    results.set(unit.id, result);
+    options.onEvent?.({ type: 'unit', id: unit.id, done: results.size, total: units.length, seconds });
+  }
+
+  const completed = units.map((unit) => ({ unit, result: results.get(unit.id)! }));
+  const summary = await experiment.summarise(completed, parameters, { unitsDir });
+  const files: string[] = [];
+  for (const plot of summary.plots) {
+    const path = join(outDir, `${plot.name}.png`);
+    await writeFileAtomic(path, await svgToPng(plot.svg));
+    files.push(path);
+  }
+  const summaryPath = join(outDir, 'summary.md');
+  await writeFileAtomic(summaryPath, `# ${experiment.name} (${mode})\n\n${experiment.description}\n\n${summary.table}\n`);
+  const resultsPath = join(outDir, 'results.json');
+  await writeFileAtomic(resultsPath, toJson({ experiment: experiment.name, mode, parameters, summary: summary.numbers, units: completed }));
+  files.push(summaryPath, resultsPath);
+  options.onEvent?.({ type: 'summary', files });
+  return { summary, files };
+}
+
+/** An experiment with its types closed over, so experiments of different types can share a registry. */
+export interface RegisteredExperiment {
+  name: string;
+  description: string;
+  run(options: RunExperimentOptions): Promise<ExperimentOutcome>;
+}
+
+export function registerExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>): RegisteredExperiment {
+  return { name: experiment.name, description: experiment.description, run: (options) => runExperiment(experiment, options) };
+}
