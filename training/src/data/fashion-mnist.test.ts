@@ -32,13 +32,19 @@ test('a malformed Fashion-MNIST class file is reported with the file and what is
   };
   const row = (value: unknown, length = 784): string => JSON.stringify(Array.from({ length }, () => value));
   // Empty entries (the package's class-0 file has two) are dropped; real rows are kept in order.
-  assert.equal((await readFashionMnistClassFile(await write('ok.json', `{"data":[${row(7)},[],${row(200)}]}`))).length, 2 * 784);
+  const ok = await readFashionMnistClassFile(await write('ok.json', `{"data":[${row(7)},[],\n ${row(200)} ] }\n`));
+  assert.deepEqual([ok.length, ok[0], ok[783], ok[784], ok[1567]], [2 * 784, 7, 7, 200, 200]);
+  assert.equal((await readFashionMnistClassFile(join(dir, 'ok.json'), 1)).length, 784, 'maxImages stops early');
+  assert.equal((await readFashionMnistClassFile(await write('empty.json', '{"data":[]}'))).length, 0);
   const reads = async (name: string, text: string, pattern: RegExp): Promise<void> => {
     await assert.rejects(readFashionMnistClassFile(await write(name, text)), (e: unknown) => e instanceof DatasetError && pattern.test(e.message));
   };
-  await reads('torn.json', '{"data":[[1,2', /torn\.json is corrupt: it is not valid JSON/);
-  await reads('shape.json', '[[1,2]]', /shape\.json is corrupt: expected an object \{"data"/);
-  await reads('short.json', `{"data":[${row(0)},${row(0, 783)}]}`, /short\.json is corrupt: image #1 is not an array of 784 pixel values/);
-  await reads('range.json', `{"data":[${row(256)}]}`, /range\.json is corrupt: image #0, pixel 0 is 256, not an integer in 0–255/);
+  await reads('torn.json', '{"data":[[1,2', /torn\.json is corrupt at byte 13: expected "," or "\]" after pixel 1 of image #0 \(expected \{"data": \[\[784 integers/);
+  await reads('shape.json', '[[1,2]]', /shape\.json is corrupt at byte 0: expected \{/);
+  await reads('short.json', `{"data":[${row(0)},${row(0, 783)}]}`, /short\.json is corrupt at byte \d+: image #1 has 783 pixel values, not 784/);
+  await reads('long.json', `{"data":[${row(0, 785)}]}`, /image #0 has more than 784 pixel values/);
+  await reads('range.json', `{"data":[${row(256)}]}`, /range\.json is corrupt at byte 10: image #0, pixel 0 is not an integer in 0–255/);
+  await reads('float.json', `{"data":[[1.5]]}`, /expected "," or "\]" after pixel 0 of image #0/);
+  await reads('tail.json', `{"data":[${row(1)}]} x`, /unexpected data after the image list/);
   await assert.rejects(readFashionMnistClassFile(join(dir, 'absent.json')), /class file is missing: .*absent\.json\. Reinstall the data package/);
 });

@@ -26,11 +26,43 @@ export function fashionMnistPackageFolder(): string {
   }
 }
 
-/** Parses one class file into packed pixel bytes (count × 784). */
-export async function readFashionMnistClassFile(path: string): Promise<Uint8Array> {
-  let text: string;
+const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+const isDigit = (byte: number | undefined): boolean => byte !== undefined && byte >= 0x30 && byte <= 0x39;
+
+/**
+ * Reads the 784 comma-separated integers of image #index (the opening "[" consumed) into
+ * out[index·784 …]; returns the position after the closing "]". Kept apart from the file's structure
+ * so its position is a local, not a closure variable: this loop is the whole cost of a load.
+ */
+function readPixelRow(bytes: Uint8Array, from: number, out: Uint8Array, index: number, corrupt: (what: string, where: number) => DatasetError): number {
+  const offset = index * PIXELS;
+  let at = from;
+  for (let p = 0; ; p++) {
+    while (isSpace(bytes[at])) at++;
+    const start = at;
+    let value = 0;
+    while (isDigit(bytes[at]) && value <= 255) value = value * 10 + bytes[at++]! - 0x30;
+    if (at === start || value > 255) throw corrupt(`image #${index}, pixel ${p} is not an integer in 0–255`, start);
+    if (p >= PIXELS) throw corrupt(`image #${index} has more than ${PIXELS} pixel values`, start);
+    out[offset + p] = value;
+    while (isSpace(bytes[at])) at++;
+    const byte = bytes[at++];
+    if (byte === 0x2c) continue;
+    if (byte !== 0x5d) throw corrupt(`expected "," or "]" after pixel ${p} of image #${index}`, at - 1);
+    if (p !== PIXELS - 1) throw corrupt(`image #${index} has ${p + 1} pixel values, not ${PIXELS}`, at - 1);
+    return at;
+  }
+}
+
+/**
+ * Reads up to `maxImages` images of one class file into packed pixel bytes (count × 784). The file is
+ * scanned, not JSON.parse'd: as JS arrays its 15 MB of integers take ~45 MB and seconds to build, and a
+ * `limit` needs only the first rows.
+ */
+export async function readFashionMnistClassFile(path: string, maxImages = Infinity): Promise<Uint8Array> {
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new DatasetError(
@@ -39,29 +71,53 @@ export async function readFashionMnistClassFile(path: string): Promise<Uint8Arra
         : `Fashion-MNIST class file could not be read: ${path} (${(error as Error).message})`,
     );
   }
-  const corrupt = (what: string): DatasetError => new DatasetError(`${path} is corrupt: ${what}; reinstall the data package (npm ci)`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw corrupt(`it is not valid JSON (${(error as Error).message})`);
-  }
-  const rows = (parsed as { data?: unknown } | null)?.data;
-  if (!Array.isArray(rows)) throw corrupt('expected an object {"data": [[784 pixel values], ...]}');
-  // The package's class-0 file holds two empty entries between its images; they carry nothing.
-  const images = rows.filter((row) => !(Array.isArray(row) && row.length === 0));
-  const pixels = new Uint8Array(images.length * PIXELS);
-  images.forEach((row, index) => {
-    if (!Array.isArray(row) || row.length !== PIXELS) throw corrupt(`image #${index} is not an array of ${PIXELS} pixel values`);
-    for (let p = 0; p < PIXELS; p++) {
-      const value = row[p] as unknown;
-      if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255)) {
-        throw corrupt(`image #${index}, pixel ${p} is ${JSON.stringify(value)}, not an integer in 0–255`);
-      }
-      pixels[index * PIXELS + p] = value;
+  let at = 0;
+  const corrupt = (what: string, where = at): DatasetError =>
+    new DatasetError(`${path} is corrupt at byte ${where}: ${what} (expected {"data": [[784 integers 0–255], ...]}); reinstall the data package (npm ci)`);
+  const skipSpace = (): void => {
+    while (isSpace(bytes[at])) at++;
+  };
+  const expect = (text: string): void => {
+    skipSpace();
+    if (bytes.toString('latin1', at, at + text.length) !== text) throw corrupt(`expected ${text}`);
+    at += text.length;
+  };
+  /** Consumes "," (more follows: true) or the closing "]" (false). */
+  const separator = (after: string): boolean => {
+    skipSpace();
+    const byte = bytes[at++];
+    if (byte === 0x2c) return true;
+    if (byte === 0x5d) return false;
+    throw corrupt(`expected "," or "]" after ${after}`, at - 1);
+  };
+
+  expect('{');
+  expect('"data"');
+  expect(':');
+  expect('[');
+  // A complete row takes at least 784 digits, 783 commas and 2 brackets, which bounds the count.
+  const pixels = new Uint8Array(Math.min(maxImages, Math.floor(bytes.length / (2 * PIXELS)) + 1) * PIXELS);
+  let count = 0;
+  skipSpace();
+  let more = bytes[at] !== 0x5d;
+  if (!more) at++;
+  while (more && count < maxImages) {
+    expect('[');
+    skipSpace();
+    if (bytes[at] === 0x5d) {
+      at++; // the package's class-0 file holds two empty entries between its images; they carry nothing
+    } else {
+      at = readPixelRow(bytes, at, pixels, count, corrupt);
+      count += 1;
     }
-  });
-  return pixels;
+    more = separator(`image #${count - 1}`);
+  }
+  if (!more) {
+    expect('}');
+    skipSpace();
+    if (at !== bytes.length) throw corrupt('unexpected data after the image list');
+  }
+  return pixels.slice(0, count * PIXELS);
 }
 
 export interface FashionMnistOptions {
@@ -79,7 +135,8 @@ export async function loadFashionMnist({ folder, limit, onProgress }: FashionMni
   const packageFolder = fashionMnistPackageFolder();
   const classes: Uint8Array[] = [];
   for (let label = 0; label < FASHION_MNIST_CLASSES.length; label++) {
-    classes.push(await readFashionMnistClassFile(join(packageFolder, `${label}.json`)));
+    // `limit` images per class always suffice, even if some classes ran short.
+    classes.push(await readFashionMnistClassFile(join(packageFolder, `${label}.json`), limit));
     onProgress?.({ stage: 'read', done: label + 1, total: FASHION_MNIST_CLASSES.length });
   }
   // The files are grouped by class; interleaving them makes any prefix (a `limit`) class-balanced.

@@ -86,6 +86,15 @@ test('an unlabelled folder: every image resized to cover the square and centre-c
   assert.deepEqual({ ...events.at(-1)!, seconds: 0 }, { stage: 'done', images: 3, skipped: 0, seconds: 0 });
 });
 
+test('a photo’s EXIF orientation is applied before the crop', async (t) => {
+  const dir = await tempFolder(t);
+  // Stored 40×20 with orientation 6 ("rotate 90° clockwise to display"): shown 20×40, red above blue.
+  await marginedRedBlue().withMetadata({ orientation: 6 }).png().toFile(join(dir, 'phone.png'));
+  const data = await loadImageFolder({ path: dir, imageSize: 16, channels: 3 });
+  assert.deepEqual(pixel(data, 0, 8, 4), RED);
+  assert.deepEqual(pixel(data, 0, 8, 11), BLUE);
+});
+
 test('grayscale output, and transparency flattened onto black', async (t) => {
   const dir = await tempFolder(t);
   await save(striped(16, 16, (x) => (x < 8 ? WHITE : BLACK)), join(dir, 'half.png'));
