@@ -4,8 +4,12 @@ export { parseTrainConfig, readTrainConfig, configSha256, ConfigError, trainConf
 export { train, RunFolderError, type TrainEvent, type TrainOptions, type TrainResult } from './run/trainer.js';
 export { latestCheckpoint, listCheckpointSteps, checkpointFolder, type CheckpointState } from './run/checkpoint.js';
 export { DatasetError } from './data/idx.js';
-export { loadDataset } from './data/datasets.js';
-export type { ImageDataset } from './data/image-dataset.js';
+export { loadDataset, type LoadDatasetOptions } from './data/datasets.js';
+export type { ImageDataset, DatasetProgress, ProgressCallback } from './data/image-dataset.js';
+export { loadMnist, MNIST_CLASSES } from './data/mnist.js';
+export { loadFashionMnist, FASHION_MNIST_CLASSES } from './data/fashion-mnist.js';
+export { loadImageFolder, sharpInputExtensions, type ImageFolderOptions } from './data/image-folder.js';
+export { drawFakeLabels } from './data/labels.js';
 export { buildPlayers, disposePlayers, type Players } from './run/players.js';
 export { alternatingStep, type StepLosses } from './strategies/alternating.js';
 export { buildDcganGenerator, buildDcganDiscriminator, upsamplingStages, type DcganOptions } from './architectures/dcgan.js';
@@ -23,3 +27,10 @@ export {
   type RegisteredExperiment,
   type GenerateSamples,
 } from './experiments/index.js';
+export {
+  buildConditionalGenerator,
+  buildProjectionDiscriminator,
+  buildAuxiliaryClassifierDiscriminator,
+  auxiliaryClassifierLoss,
+  type ConditionalDcganOptions,
+} from './architectures/conditional.js';

@@ -60,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSigint);
 
   let bar: ProgressBar | undefined;
+  let dataBar: ProgressBar | undefined;
   try {
     const result = await train({
       runDir,
@@ -69,6 +70,21 @@ export async function trainCommand(argv: string[]): Promise<void> {
       signal: controller.signal,
       onEvent: (event) => {
         switch (event.type) {
+          case 'data': {
+            const progress = event.progress;
+            if (progress.stage === 'read') {
+              dataBar ??= new ProgressBar({ total: progress.total, label: 'load' });
+              dataBar.update(progress.done);
+            } else if (progress.stage === 'skip') {
+              const message = `skipped unreadable ${progress.path}: ${progress.reason}`;
+              if (dataBar === undefined) console.error(message);
+              else dataBar.log(message);
+            } else if (progress.stage === 'done') {
+              dataBar?.finish();
+              console.error(`loaded ${progress.images} images in ${progress.seconds.toFixed(1)} s` + (progress.skipped > 0 ? ` (${progress.skipped} unreadable files skipped)` : ''));
+            }
+            break;
+          }
           case 'start':
             console.error(
               `training ${config.name} on ${event.dataset} (${event.images} images) for ${event.totalSteps} steps into ${runDir}` +

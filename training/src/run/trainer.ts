@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng, sampleLatents, type RngState } from '@gantry/latent';
 import { samplesToGridPng } from '@gantry/inference-node/image';
 import { loadDataset } from '../data/datasets.js';
+import type { DatasetProgress } from '../data/image-dataset.js';
 import { alternatingStep } from '../strategies/alternating.js';
 import type { TrainConfig } from './config.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
@@ -15,6 +16,8 @@ import { buildPlayers, disposePlayers } from './players.js';
 import { writeFileAtomic } from '@gantry/inference-node/atomic';
 
 export type TrainEvent =
+  /** Loading the dataset (image folders and the Fashion-MNIST package report files read). */
+  | { type: 'data'; progress: DatasetProgress }
   | { type: 'start'; fromStep: number; totalSteps: number; dataset: string; images: number; resumedFrom?: string }
   | { type: 'step'; step: number; totalSteps: number; losses: Record<string, number>; imagesPerSecond: number; elapsedSeconds: number }
   | { type: 'sample'; step: number; path: string }
@@ -95,7 +98,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { runDir, config, backend, signal } = options;
   const emit = options.onEvent ?? (() => {});
   const resumeFrom = await prepareRunFolder(runDir, config, options.resume === true);
-  const data = await loadDataset(config.data);
+  const data = await loadDataset(config.data, { onProgress: (progress) => emit({ type: 'data', progress }) });
   const players = buildPlayers(config, data.shape);
   const logPath = join(runDir, 'log.jsonl');
   let rng = Rng.fromSeed(config.seed);
