@@ -11,7 +11,8 @@ import { parseCard } from '@gantry/latent';
 import { exportGenerator, type ExportOptions, type ExportProgress } from './export.js';
 import { loadLayersModelFromFile } from './model-files.js';
 import { decodeModel } from './onnx/proto.js';
-import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker, saveModelFiles, referenceGenerator as referenceGeneratorShape } from './test-support.js';
+import { ModelRegistry } from '@gantry/inference-node';
+import { checkerComplaints, conditionalGenerator, randomiseWeights, saveModelFiles, referenceGenerator as referenceGeneratorShape } from './test-support.js';
 
 /** The reference DCGAN generator: 100-d latent → 28×28×1 in [-1, 1], random weights. */
 function referenceGenerator(): tfl.Sequential {
@@ -33,6 +34,7 @@ function options(model: tfl.LayersModel | string, outDir: string): ExportOptions
     outputRange: [-1, 1],
     training,
     metrics: { fid: 12.5 },
+    onnxChecker: 'require',
   };
 }
 
@@ -51,7 +53,7 @@ test('the reference DCGAN exports end to end: generator.onnx, a complete card wi
   const result = await exportGenerator({ ...options(generator, outDir), onProgress: (e) => events.push(e) });
   generator.dispose();
 
-  assert.deepEqual(events.map((e) => e.stage), ['convert', 'parity', 'write', 'done']);
+  assert.deepEqual(events.map((e) => e.stage), ['convert', 'parity', 'check', 'write', 'done']);
   assert.deepEqual((await readdir(outDir)).sort(), ['card.json', 'generator.onnx']);
   assert.equal(result.onnxPath, join(outDir, 'generator.onnx'));
   assert.equal(result.cardPath, join(outDir, 'card.json'));
@@ -59,15 +61,19 @@ test('the reference DCGAN exports end to end: generator.onnx, a complete card wi
   const card = parseCard(JSON.parse(await readFile(result.cardPath, 'utf8')));
   assert.deepEqual(card, result.card);
   assert.equal(card.onnx.sha256, createHash('sha256').update(onnx).digest('hex'));
-  const { createdAt, ...fields } = card;
+  const { createdAt, export: exportSpec, ...fields } = card;
   assert.ok(Math.abs(Date.parse(createdAt) - Date.now()) < 60_000, `createdAt ${createdAt}`);
+  const { seconds, onnxChecker, ...recorded } = exportSpec!;
+  assert.ok(seconds > 0 && seconds < 60, `export seconds ${seconds}`);
+  assert.match(String(onnxChecker), /^1\.\d+\.\d+$/, 'the onnx version whose checker passed the model');
+  assert.deepEqual(recorded, { converter: 'gantry', opset: 17, batch: null, layout: 'NHWC', pixels: 'float32', weights: 'float32', foldBatchNorm: false, parityTolerance: 1e-5 });
   assert.deepEqual(fields, {
     format: 'gantry-model-card/1',
     name: 'reference-dcgan',
     description: 'reference generator for the export tests',
     dataset: 'mnist',
     latent: { size: 100, distribution: 'normal' },
-    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1] },
+    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1], dtype: 'float32' },
     onnx: { file: 'generator.onnx', opset: 17, sha256: card.onnx.sha256, inputName: 'latent', outputName: 'images', batch: null },
     training,
     parity: { maxAbsDiff: result.maxAbsDiff, samples: 64 },
@@ -77,9 +83,7 @@ test('the reference DCGAN exports end to end: generator.onnx, a complete card wi
   t.diagnostic(`reference DCGAN parity over 64 latents: ${result.maxAbsDiff.toExponential(2)}`);
   const metadata = Object.fromEntries(decodeModel(onnx).metadata_props.map((p) => [p.key, p.value]));
   assert.deepEqual(metadata, { 'gantry.model': 'reference-dcgan', 'gantry.dataset': 'mnist' });
-
-  if (pythonWithOnnx === null) t.diagnostic(ONNX_CHECKER_MISSING);
-  else assert.equal(runOnnxChecker(pythonWithOnnx, [result.onnxPath]), null);
+  assert.equal(await checkerComplaints([result.onnxPath]), null);
 });
 
 test('a model.json path exports like the model, with a fixed batch that does not divide the 64 parity latents', async (t) => {
@@ -136,7 +140,7 @@ test('an export whose parity exceeds the limit fails with the figure and the lim
     exportGenerator({ ...options(generator, outDir), parityTolerance: 1e-12 }),
     (error: Error & { maxAbsDiff?: number }) =>
       error.name === 'ParityError' &&
-      /^ONNX export of "reference-dcgan" disagrees with tfjs: max absolute difference \d\.\d{3}e-\d+ over 64 latents exceeds the limit 1e-12 \(parityTolerance\)$/.test(error.message) &&
+      /^ONNX export of "reference-dcgan" disagrees with tfjs: max absolute difference \d\.\d{3}e-\d+ over 64 samples exceeds the limit 1e-12 \(parityTolerance\)$/.test(error.message) &&
       typeof error.maxAbsDiff === 'number' &&
       error.maxAbsDiff > 1e-12,
   );
@@ -148,7 +152,7 @@ test('options that cannot describe the model are refused, naming the option', as
   const work = await workFolder(t);
   const outDir = join(work, 'out');
   const generator = referenceGenerator();
-  await assert.rejects(exportGenerator({ ...options(generator, outDir), latent: { size: 64, distribution: 'normal' } }), /options.latent.size is 64 but model "reference_generator\w*" takes latent vectors of size 100; they must match/);
+  await assert.rejects(exportGenerator({ ...options(generator, outDir), latent: { size: 64, distribution: 'normal' } }), /options.latent.size is 64 but model "reference_generator\w*" takes latent input \[batch, 100\]; it must be \[batch, 64\]/);
   await assert.rejects(exportGenerator({ ...options(generator, outDir), outputRange: [1, -1] }), /options.outputRange must be \[low, high\] with finite low < high, got \[1,-1\]/);
   await assert.rejects(exportGenerator({ ...options(generator, outDir), paritySamples: 0 }), /options.paritySamples must be an integer in \[1, 65536\], got 0/);
   await assert.rejects(exportGenerator({ ...options(generator, outDir), training: { ...training, steps: -1 } }), { name: 'CardError', message: /field "steps" is -1; expected an integer >= 0/ });
