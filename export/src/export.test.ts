@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { parseCard } from '@gantry/latent';
+import { parseCard, sampleLatents } from '@gantry/latent';
 import { exportGenerator, type ExportOptions, type ExportProgress } from './export.js';
 import { loadLayersModelFromFile } from './model-files.js';
+import { convertLayersModel } from './convert/convert.js';
 import { decodeModel } from './onnx/proto.js';
+import { checkParity } from './parity.js';
 import { ModelRegistry } from '@gantry/inference-node';
 import { checkerComplaints, conditionalGenerator, randomiseWeights, saveModelFiles, referenceGenerator as referenceGeneratorShape } from './test-support.js';
 
@@ -162,4 +164,69 @@ test('options that cannot describe the model are refused, naming the option', as
   await assert.rejects(readdir(outDir), { code: 'ENOENT' });
   generator.dispose();
   flat.dispose();
+});
+
+test('every export option reaches the ONNX file and the card, and gantry serve refuses a model made for other runtimes', async (t) => {
+  const work = await workFolder(t);
+  const modelsDir = join(work, 'models');
+  const generator = referenceGenerator();
+  const result = await exportGenerator({
+    ...options(generator, join(modelsDir, 'reference-dcgan')),
+    opset: 13,
+    layout: 'NCHW',
+    pixels: 'uint8',
+    weights: 'float16',
+    foldBatchNorm: true,
+  });
+  generator.dispose();
+  const { seconds: _seconds, onnxChecker: _checker, ...recorded } = result.card.export!;
+  assert.deepEqual(recorded, { converter: 'gantry', opset: 13, batch: null, layout: 'NCHW', pixels: 'uint8', weights: 'float16', foldBatchNorm: true, parityTolerance: 1e-2 });
+  assert.deepEqual(result.card.output, { shape: [28, 28, 1], layout: 'NCHW', range: [-1, 1], dtype: 'uint8' });
+  assert.ok(result.maxAbsDiff <= 1e-2, `float16 parity ${result.maxAbsDiff}`);
+  t.diagnostic(`reference DCGAN, float16 weights, uint8 NCHW output: parity ${result.maxAbsDiff.toExponential(2)}`);
+  const model = decodeModel(await readFile(result.onnxPath));
+  assert.deepEqual(model.opset_import.map((o) => o.version), [13]);
+  assert.deepEqual(model.graph.output[0]!.type.tensor_type.shape.dim, [{ dim_param: 'batch' }, { dim_value: 1 }, { dim_value: 28 }, { dim_value: 28 }]);
+  assert.ok(!model.graph.node.some((n) => n.op_type === 'BatchNormalization'), 'both BatchNormalizations folded');
+  await assert.rejects(ModelRegistry.load(modelsDir, { device: 'cpu' }), {
+    name: 'ModelLoadError',
+    message: /model "reference-dcgan" has output layout NCHW \(re-export without --layout NCHW\) and uint8 pixel output \(re-export without --pixels uint8\); gantry serve runs generators with one latent input and float32 NHWC output/,
+  });
+});
+
+test('a class-conditional generator exports with parity on both inputs, its class input on the card', async (t) => {
+  const work = await workFolder(t);
+  const generator = conditionalGenerator(8, 10);
+  randomiseWeights(generator, 11);
+  const result = await exportGenerator({ ...options(generator, join(work, 'models', 'acgan')), name: 'acgan', latent: { size: 8, distribution: 'uniform' } });
+  assert.deepEqual(result.card.classInput, { name: 'class', classes: 10 });
+  assert.equal(result.card.onnx.inputName, 'latent');
+  assert.deepEqual(result.card.output.shape, [8, 8, 1]);
+  assert.ok(result.maxAbsDiff <= 1e-5, `parity ${result.maxAbsDiff}`);
+  // The class input reaches the embedding: after changing the tfjs model's row for class 9 only,
+  // the exported model still agrees on classes 0…8 and disagrees on class 9.
+  const { bytes } = convertLayersModel(generator);
+  const table = generator.layers.find((l) => l.getClassName() === 'Embedding')!;
+  const shifted = tf.tidy(() => tf.add(table.getWeights()[0]!, tf.reshape(tf.oneHot([9], 10), [10, 1])));
+  table.setWeights([shifted]);
+  shifted.dispose();
+  const latents = sampleLatents({ size: 8, distribution: 'uniform' }, 9, 1);
+  assert.ok((await checkParity(generator, bytes, [latents, Int32Array.from({ length: 9 }, (_, i) => i)], 9)) <= 1e-5, 'classes 0…8 agree');
+  assert.ok((await checkParity(generator, bytes, [latents, new Int32Array(9).fill(9)], 9)) > 1e-3, 'class 9 differs');
+  generator.dispose();
+  await assert.rejects(ModelRegistry.load(join(work, 'models'), { device: 'cpu' }), /model "acgan" has a class input "class" \(class-conditional serving is not supported yet\)/);
+});
+
+test('a tfjs model.json from anywhere exports without training facts, and gantry serve runs it', async (t) => {
+  const work = await workFolder(t);
+  const generator = referenceGenerator();
+  const modelJson = await saveModelFiles(generator, work);
+  generator.dispose();
+  const { training: _training, ...rest } = options(modelJson, join(work, 'models', 'brought'));
+  const result = await exportGenerator({ ...rest, name: 'brought' });
+  assert.equal(result.card.training, undefined);
+  const registry = await ModelRegistry.load(join(work, 'models'), { device: 'cpu' });
+  t.after(() => registry.close());
+  const samples = await registry.generate('brought', { n: 2, seed: 3 });
+  assert.equal(samples.samples.length, 2 * 28 * 28);
 });
