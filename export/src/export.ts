@@ -58,8 +58,8 @@ export interface ExportOptions {
   description?: string;
   /** The dataset the generator was trained on. */
   dataset: string;
-  /** The latent distribution the generator expects; its size must match the model's latent input. */
-  latent: LatentSpec;
+  /** The latent distribution the generator expects; a size, when given, must match the model's latent input. */
+  latent: Omit<LatentSpec, 'size'> & { size?: number };
   /** The range of the generator's raw output, e.g. [-1, 1] for tanh. */
   outputRange: [number, number];
   /** How Gantry trained it; left out for a model trained elsewhere. */
@@ -139,8 +139,10 @@ function generatorInputs(model: tfl.LayersModel, inputs: readonly ConvertedInput
     throw new ExportError(`model "${model.name}" has ${latents.length} latent input(s) and ${classes.length} class input(s); a generator takes one latent vector and at most one class index (read by Embedding layers)`);
   }
   const latent = latents[0]!;
-  if (latent.shape.length !== 1 || latent.shape[0] !== options.latent?.size) {
-    throw new ExportError(`options.latent.size is ${JSON.stringify(options.latent?.size)} but model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; it must be [batch, ${options.latent?.size}]`);
+  if (latent.shape.length !== 1) throw new ExportError(`model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; a generator takes latent vectors [batch, size]`);
+  const size = options.latent?.size;
+  if (size !== undefined && latent.shape[0] !== size) {
+    throw new ExportError(`options.latent.size is ${JSON.stringify(size)} but model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; it must be [batch, ${size}]`);
   }
   const classInput = classes[0];
   if (classInput !== undefined && (classInput.shape.length !== 1 || classInput.shape[0] !== 1)) {
@@ -236,6 +238,7 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
             metadata: { 'gantry.model': options.name, 'gantry.dataset': options.dataset },
           });
     const { latent, classInput } = generatorInputs(model, converted.inputs, options);
+    const latentSpec: LatentSpec = { size: latent.shape[0]!, distribution: options.latent.distribution };
     if (converted.outputShape.length !== 3) {
       throw new ExportError(`model "${model.name}" outputs shape [batch, ${converted.outputShape.join(', ')}]; a generator must output images [batch, height, width, channels]`);
     }
@@ -244,7 +247,7 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
     const seed = options.paritySeed ?? 0;
     const feeds: ParityFeed[] = converted.inputs.map((input) =>
       // Every class in turn, so each row of the embedding table is exercised.
-      input.kind === 'class' ? Int32Array.from({ length: samples }, (_, i) => i % input.classes!) : sampleLatents(options.latent, samples, seed),
+      input.kind === 'class' ? Int32Array.from({ length: samples }, (_, i) => i % input.classes!) : sampleLatents(latentSpec, samples, seed),
     );
     const maxAbsDiff = await checkParity(model, converted.bytes, feeds, samples, { layout, pixels, outputRange: options.outputRange });
     if (!(maxAbsDiff <= tolerance)) {
@@ -262,7 +265,7 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
         name: options.name,
         description: options.description ?? '',
         dataset: options.dataset,
-        latent: { size: options.latent.size, distribution: options.latent.distribution },
+        latent: latentSpec,
         ...(classInput !== undefined ? { classInput: { name: classInput.name, classes: classInput.classes! } } : {}),
         output: { shape: converted.outputShape as [number, number, number], layout, range: options.outputRange, dtype: pixels },
         onnx: {
