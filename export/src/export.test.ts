@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { parseCard } from '@gantry/latent';
+import { parseCard, sampleLatents } from '@gantry/latent';
 import { exportGenerator, type ExportOptions, type ExportProgress } from './export.js';
 import { loadLayersModelFromFile } from './model-files.js';
+import { convertLayersModel } from './convert/convert.js';
 import { decodeModel } from './onnx/proto.js';
-import { ONNX_CHECKER_MISSING, pythonWithOnnx, randomiseWeights, runOnnxChecker, saveModelFiles, referenceGenerator as referenceGeneratorShape } from './test-support.js';
+import { checkParity } from './parity.js';
+import { ModelRegistry } from '@gantry/inference-node';
+import { checkerComplaints, conditionalGenerator, randomiseWeights, saveModelFiles, referenceGenerator as referenceGeneratorShape } from './test-support.js';
 
 /** The reference DCGAN generator: 100-d latent → 28×28×1 in [-1, 1], random weights. */
 function referenceGenerator(): tfl.Sequential {
@@ -33,6 +36,7 @@ function options(model: tfl.LayersModel | string, outDir: string): ExportOptions
     outputRange: [-1, 1],
     training,
     metrics: { fid: 12.5 },
+    onnxChecker: 'require',
   };
 }
 
@@ -51,7 +55,7 @@ test('the reference DCGAN exports end to end: generator.onnx, a complete card wi
   const result = await exportGenerator({ ...options(generator, outDir), onProgress: (e) => events.push(e) });
   generator.dispose();
 
-  assert.deepEqual(events.map((e) => e.stage), ['convert', 'parity', 'write', 'done']);
+  assert.deepEqual(events.map((e) => e.stage), ['convert', 'parity', 'check', 'write', 'done']);
   assert.deepEqual((await readdir(outDir)).sort(), ['card.json', 'generator.onnx']);
   assert.equal(result.onnxPath, join(outDir, 'generator.onnx'));
   assert.equal(result.cardPath, join(outDir, 'card.json'));
@@ -59,15 +63,19 @@ test('the reference DCGAN exports end to end: generator.onnx, a complete card wi
   const card = parseCard(JSON.parse(await readFile(result.cardPath, 'utf8')));
   assert.deepEqual(card, result.card);
   assert.equal(card.onnx.sha256, createHash('sha256').update(onnx).digest('hex'));
-  const { createdAt, ...fields } = card;
+  const { createdAt, export: exportSpec, ...fields } = card;
   assert.ok(Math.abs(Date.parse(createdAt) - Date.now()) < 60_000, `createdAt ${createdAt}`);
+  const { seconds, onnxChecker, ...recorded } = exportSpec!;
+  assert.ok(seconds > 0 && seconds < 60, `export seconds ${seconds}`);
+  assert.match(String(onnxChecker), /^1\.\d+\.\d+$/, 'the onnx version whose checker passed the model');
+  assert.deepEqual(recorded, { converter: 'gantry', opset: 17, batch: null, layout: 'NHWC', pixels: 'float32', weights: 'float32', foldBatchNorm: false, parityTolerance: 1e-5 });
   assert.deepEqual(fields, {
     format: 'gantry-model-card/1',
     name: 'reference-dcgan',
     description: 'reference generator for the export tests',
     dataset: 'mnist',
     latent: { size: 100, distribution: 'normal' },
-    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1] },
+    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1], dtype: 'float32' },
     onnx: { file: 'generator.onnx', opset: 17, sha256: card.onnx.sha256, inputName: 'latent', outputName: 'images', batch: null },
     training,
     parity: { maxAbsDiff: result.maxAbsDiff, samples: 64 },
@@ -77,9 +85,7 @@ test('the reference DCGAN exports end to end: generator.onnx, a complete card wi
   t.diagnostic(`reference DCGAN parity over 64 latents: ${result.maxAbsDiff.toExponential(2)}`);
   const metadata = Object.fromEntries(decodeModel(onnx).metadata_props.map((p) => [p.key, p.value]));
   assert.deepEqual(metadata, { 'gantry.model': 'reference-dcgan', 'gantry.dataset': 'mnist' });
-
-  if (pythonWithOnnx === null) t.diagnostic(ONNX_CHECKER_MISSING);
-  else assert.equal(runOnnxChecker(pythonWithOnnx, [result.onnxPath]), null);
+  assert.equal(await checkerComplaints([result.onnxPath]), null);
 });
 
 test('a model.json path exports like the model, with a fixed batch that does not divide the 64 parity latents', async (t) => {
@@ -136,7 +142,7 @@ test('an export whose parity exceeds the limit fails with the figure and the lim
     exportGenerator({ ...options(generator, outDir), parityTolerance: 1e-12 }),
     (error: Error & { maxAbsDiff?: number }) =>
       error.name === 'ParityError' &&
-      /^ONNX export of "reference-dcgan" disagrees with tfjs: max absolute difference \d\.\d{3}e-\d+ over 64 latents exceeds the limit 1e-12 \(parityTolerance\)$/.test(error.message) &&
+      /^ONNX export of "reference-dcgan" disagrees with tfjs: max absolute difference \d\.\d{3}e-\d+ over 64 samples exceeds the limit 1e-12 \(parityTolerance\)$/.test(error.message) &&
       typeof error.maxAbsDiff === 'number' &&
       error.maxAbsDiff > 1e-12,
   );
@@ -148,7 +154,7 @@ test('options that cannot describe the model are refused, naming the option', as
   const work = await workFolder(t);
   const outDir = join(work, 'out');
   const generator = referenceGenerator();
-  await assert.rejects(exportGenerator({ ...options(generator, outDir), latent: { size: 64, distribution: 'normal' } }), /options.latent.size is 64 but model "reference_generator\w*" takes latent vectors of size 100; they must match/);
+  await assert.rejects(exportGenerator({ ...options(generator, outDir), latent: { size: 64, distribution: 'normal' } }), /options.latent.size is 64 but model "reference_generator\w*" takes latent input \[batch, 100\]; it must be \[batch, 64\]/);
   await assert.rejects(exportGenerator({ ...options(generator, outDir), outputRange: [1, -1] }), /options.outputRange must be \[low, high\] with finite low < high, got \[1,-1\]/);
   await assert.rejects(exportGenerator({ ...options(generator, outDir), paritySamples: 0 }), /options.paritySamples must be an integer in \[1, 65536\], got 0/);
   await assert.rejects(exportGenerator({ ...options(generator, outDir), training: { ...training, steps: -1 } }), { name: 'CardError', message: /field "steps" is -1; expected an integer >= 0/ });
@@ -158,4 +164,95 @@ test('options that cannot describe the model are refused, naming the option', as
   await assert.rejects(readdir(outDir), { code: 'ENOENT' });
   generator.dispose();
   flat.dispose();
+});
+
+test('every export option reaches the ONNX file and the card, and gantry serve refuses a model made for other runtimes', async (t) => {
+  const work = await workFolder(t);
+  const modelsDir = join(work, 'models');
+  const generator = referenceGenerator();
+  const result = await exportGenerator({
+    ...options(generator, join(modelsDir, 'reference-dcgan')),
+    opset: 13,
+    layout: 'NCHW',
+    pixels: 'uint8',
+    weights: 'float16',
+    foldBatchNorm: true,
+  });
+  generator.dispose();
+  const { seconds: _seconds, onnxChecker: _checker, ...recorded } = result.card.export!;
+  assert.deepEqual(recorded, { converter: 'gantry', opset: 13, batch: null, layout: 'NCHW', pixels: 'uint8', weights: 'float16', foldBatchNorm: true, parityTolerance: 1e-2 });
+  assert.deepEqual(result.card.output, { shape: [28, 28, 1], layout: 'NCHW', range: [-1, 1], dtype: 'uint8' });
+  assert.ok(result.maxAbsDiff <= 1e-2, `float16 parity ${result.maxAbsDiff}`);
+  t.diagnostic(`reference DCGAN, float16 weights, uint8 NCHW output: parity ${result.maxAbsDiff.toExponential(2)}`);
+  const model = decodeModel(await readFile(result.onnxPath));
+  assert.deepEqual(model.opset_import.map((o) => o.version), [13]);
+  assert.deepEqual(model.graph.output[0]!.type.tensor_type.shape.dim, [{ dim_param: 'batch' }, { dim_value: 1 }, { dim_value: 28 }, { dim_value: 28 }]);
+  assert.ok(!model.graph.node.some((n) => n.op_type === 'BatchNormalization'), 'both BatchNormalizations folded');
+  await assert.rejects(ModelRegistry.load(modelsDir, { device: 'cpu' }), {
+    name: 'ModelLoadError',
+    message: /model "reference-dcgan" has output layout NCHW \(re-export without --layout NCHW\) and uint8 pixel output \(re-export without --pixels uint8\); gantry serve runs generators with one latent input and float32 NHWC output/,
+  });
+});
+
+test('a class-conditional generator exports with parity on both inputs, its class input on the card', async (t) => {
+  const work = await workFolder(t);
+  const generator = conditionalGenerator(8, 10);
+  randomiseWeights(generator, 11);
+  const result = await exportGenerator({ ...options(generator, join(work, 'models', 'acgan')), name: 'acgan', latent: { size: 8, distribution: 'uniform' } });
+  assert.deepEqual(result.card.classInput, { name: 'class', classes: 10 });
+  assert.equal(result.card.onnx.inputName, 'latent');
+  assert.deepEqual(result.card.output.shape, [8, 8, 1]);
+  assert.ok(result.maxAbsDiff <= 1e-5, `parity ${result.maxAbsDiff}`);
+  // The class input reaches the embedding: after changing the tfjs model's row for class 9 only,
+  // the exported model still agrees on classes 0…8 and disagrees on class 9.
+  const { bytes } = convertLayersModel(generator);
+  const table = generator.layers.find((l) => l.getClassName() === 'Embedding')!;
+  const shifted = tf.tidy(() => tf.add(table.getWeights()[0]!, tf.reshape(tf.oneHot([9], 10), [10, 1])));
+  table.setWeights([shifted]);
+  shifted.dispose();
+  const latents = sampleLatents({ size: 8, distribution: 'uniform' }, 9, 1);
+  assert.ok((await checkParity(generator, bytes, [latents, Int32Array.from({ length: 9 }, (_, i) => i)], 9)) <= 1e-5, 'classes 0…8 agree');
+  assert.ok((await checkParity(generator, bytes, [latents, new Int32Array(9).fill(9)], 9)) > 1e-3, 'class 9 differs');
+  generator.dispose();
+  await assert.rejects(ModelRegistry.load(join(work, 'models'), { device: 'cpu' }), /model "acgan" has a class input "class" \(class-conditional serving is not supported yet\)/);
+});
+
+test('a tfjs model.json from anywhere exports without training facts, and gantry serve runs it', async (t) => {
+  const work = await workFolder(t);
+  const generator = referenceGenerator();
+  const modelJson = await saveModelFiles(generator, work);
+  generator.dispose();
+  const { training: _training, ...rest } = options(modelJson, join(work, 'models', 'brought'));
+  const result = await exportGenerator({ ...rest, name: 'brought' });
+  assert.equal(result.card.training, undefined);
+  const registry = await ModelRegistry.load(join(work, 'models'), { device: 'cpu' });
+  t.after(() => registry.close());
+  const samples = await registry.generate('brought', { n: 2, seed: 3 });
+  assert.equal(samples.samples.length, 2 * 28 * 28);
+});
+
+test('cards written before the export options were recorded still parse; the new fields are validated by name', () => {
+  const older = {
+    format: 'gantry-model-card/1',
+    name: 'old',
+    dataset: 'mnist',
+    latent: { size: 100, distribution: 'normal' },
+    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1] },
+    onnx: { file: 'generator.onnx', opset: 17, sha256: 'd'.repeat(64), inputName: 'latent', outputName: 'images', batch: null },
+    training: { configSha256: 'c'.repeat(64), steps: 6000, wallSeconds: 3487.4, backend: 'wasm' },
+    parity: { maxAbsDiff: 1.7e-6, samples: 64 },
+    metrics: {},
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+  const card = parseCard(older);
+  assert.equal(card.export, undefined);
+  assert.equal(card.output.dtype, undefined);
+  assert.equal(card.classInput, undefined);
+  assert.throws(() => parseCard({ ...older, output: { ...older.output, layout: 'CHW' } }), /field "output.layout" is "CHW"; expected "NHWC" or "NCHW"/);
+  assert.throws(() => parseCard({ ...older, output: { ...older.output, dtype: 'int8' } }), /field "output.dtype" is "int8"; expected "float32" or "uint8" \(or absent\)/);
+  assert.throws(() => parseCard({ ...older, classInput: { name: 'class', classes: 0 } }), /classInput: field "classes" is 0; expected an integer >= 1/);
+  const spec = { converter: 'gantry', opset: 17, batch: null, layout: 'NHWC', pixels: 'float32', weights: 'float32', foldBatchNorm: false, parityTolerance: 1e-5, onnxChecker: '1.12.0', seconds: 1.5 };
+  assert.deepEqual(parseCard({ ...older, export: spec }).export, spec);
+  assert.throws(() => parseCard({ ...older, export: { ...spec, weights: 'int8' } }), /export: field "weights" is "int8"; expected "float32" or "float16"/);
+  assert.throws(() => parseCard({ ...older, export: { ...spec, onnxChecker: '' } }), /export: field "onnxChecker" is ""; expected the onnx version that checked the model, or null/);
 });

@@ -1,8 +1,8 @@
 // tfjs layers models as files: `model.json` plus the weight files its weightsManifest lists, saved and
 // loaded straight from the file system (tfjs' own file:// handler lives in the native tfjs-node
 // package). Training writes its checkpoints with this and everything reads them back with it.
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
@@ -137,4 +137,13 @@ export async function serializeLayersModel(model: tfl.LayersModel): Promise<Mode
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
   };
   return { 'model.json': JSON.stringify(json), 'weights.bin': weights };
+}
+
+/** Saves `model` as a tfjs model.json + weights.bin in `folder`; returns the model.json path. */
+export async function saveModelFiles(model: tfl.LayersModel, folder: string): Promise<string> {
+  const files = await serializeLayersModel(model);
+  const modelJson = join(folder, 'model.json');
+  await writeFile(modelJson, files['model.json']);
+  await writeFile(join(folder, 'weights.bin'), files['weights.bin']);
+  return modelJson;
 }

@@ -20,11 +20,20 @@ import {
  */
 export type AttributeValue = number | number[] | string | { float: number } | { floats: number[] };
 
-/** A float32 graph input or output: dims as sizes or symbolic names (e.g. 'batch'). */
+/** Element types of graph inputs and outputs (weights are float32 or float16, shapes int64). */
+export type ElementType = 'float32' | 'int64' | 'uint8';
+
+const ELEMENT_TYPE_CODES: Record<ElementType, number> = { float32: TensorDataType.FLOAT, int64: TensorDataType.INT64, uint8: TensorDataType.UINT8 };
+
+/** A graph input or output: dims as sizes or symbolic names (e.g. 'batch'); float32 unless `type` says otherwise. */
 export interface ValueInfo {
   name: string;
   dims: (number | string)[];
+  type?: ElementType;
 }
+
+/** How learned weights are stored: float32, or float16 cast back to float32 inside the graph. */
+export type WeightStorage = 'float32' | 'float16';
 
 export interface ModelOptions {
   opset: number;
@@ -47,12 +56,12 @@ function encodeAttribute(name: string, value: AttributeValue): AttributeMessage 
   return { name, type: AttributeType.FLOAT, f: value.float };
 }
 
-function valueInfo({ name, dims }: ValueInfo): ValueInfoMessage {
+function valueInfo({ name, dims, type = 'float32' }: ValueInfo): ValueInfoMessage {
   return {
     name,
     type: {
       tensor_type: {
-        elem_type: TensorDataType.FLOAT,
+        elem_type: ELEMENT_TYPE_CODES[type],
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
       },
     },
@@ -62,12 +71,42 @@ function valueInfo({ name, dims }: ValueInfo): ValueInfoMessage {
 const littleEndianHost = endianness() === 'LE';
 
 /** The little-endian bytes raw_data must hold, whatever the host's byte order. */
-function littleEndianBytes(values: Float32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(values: Float32Array | BigInt64Array | Uint16Array): Uint8Array {
   if (littleEndianHost) return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const out = new DataView(new ArrayBuffer(values.byteLength));
   if (values instanceof Float32Array) values.forEach((v, i) => out.setFloat32(i * 4, v, true));
+  else if (values instanceof Uint16Array) values.forEach((v, i) => out.setUint16(i * 2, v, true));
   else values.forEach((v, i) => out.setBigInt64(i * 8, v, true));
   return new Uint8Array(out.buffer);
+}
+
+const float32Scratch = new Float32Array(1);
+const float32Bits = new Uint32Array(float32Scratch.buffer);
+
+/**
+ * IEEE 754 binary16 bits of a number, rounded to nearest (ties to even) from its float32 value, with
+ * subnormals; values beyond ±65504 become ±Infinity, as in every float16 conversion.
+ */
+export function float16Bits(value: number): number {
+  float32Scratch[0] = value;
+  const bits = float32Bits[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  // Keep `kept` bits of the (implicit-1) mantissa and round the `shift` dropped ones to nearest even;
+  // a carry out of the mantissa correctly bumps the exponent (up to Infinity).
+  const roundShift = (significand: number, shift: number): number => {
+    if (shift > 24) return 0;
+    const kept = significand >>> shift;
+    const dropped = significand & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    return dropped > halfway || (dropped === halfway && (kept & 1) === 1) ? kept + 1 : kept;
+  };
+  if (halfExponent <= 0) return sign | roundShift(mantissa | 0x800000, 14 - halfExponent);
+  return sign | ((halfExponent << 10) + roundShift(mantissa, 13));
 }
 
 export class GraphBuilder {
@@ -79,7 +118,11 @@ export class GraphBuilder {
   private readonly defined = new Set<string>();
   private counter = 0;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** How addWeight stores learned weights. */
+    readonly weightStorage: WeightStorage = 'float32',
+  ) {}
 
   /** A value name not yet in use, starting with `prefix`. */
   fresh(prefix: string): string {
@@ -96,27 +139,49 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Declares a float32 graph input; returns its name. */
+  /** Declares a graph input; returns its name. */
   addInput(input: ValueInfo): string {
     this.inputs.push(input);
     return this.define(input.name);
   }
 
-  /** Declares an existing value as a float32 graph output. */
+  /** Declares an existing value as a graph output. */
   addOutput(output: ValueInfo): void {
     if (!this.defined.has(output.name)) throw new Error(`internal error: graph output "${output.name}" is not produced by any node`);
     this.outputs.push(output);
   }
 
   /**
-   * Adds a constant (weights as float32, shapes and axes as int64) stored little-endian in raw_data;
+   * Adds a float32 constant (parameters of an op) or an int64 one (shapes, axes), little-endian in raw_data;
    * returns its name.
    */
   addInitializer(prefix: string, dims: number[], values: Float32Array | BigInt64Array): string {
+    return this.addTypedInitializer(prefix, dims, values instanceof Float32Array ? TensorDataType.FLOAT : TensorDataType.INT64, values);
+  }
+
+  /**
+   * Adds a learned weight (kernel, bias, statistics, embeddings) in the builder's weight storage: as
+   * float32, or as float16 followed by a Cast to float32, so the graph still computes in float32 while
+   * the file holds half the bytes. Returns the name of the float32 value. `what` names the weight in
+   * the error raised when a value does not fit in float16.
+   */
+  addWeight(prefix: string, dims: number[], values: Float32Array, what = prefix): string {
+    if (this.weightStorage === 'float32') return this.addInitializer(prefix, dims, values);
+    const half = new Uint16Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      half[i] = float16Bits(values[i]!);
+      if ((half[i]! & 0x7c00) === 0x7c00 && Number.isFinite(values[i]!)) {
+        throw new RangeError(`${what}: value ${values[i]} at index ${i} does not fit in float16 (largest magnitude 65504); export with float32 weights`);
+      }
+    }
+    const stored = this.addTypedInitializer(`${prefix}_fp16`, dims, TensorDataType.FLOAT16, half);
+    return this.addNode('Cast', [stored], { to: TensorDataType.FLOAT }, `${prefix}_fp32`);
+  }
+
+  private addTypedInitializer(prefix: string, dims: number[], dataType: TensorMessage['data_type'], values: Float32Array | BigInt64Array | Uint16Array): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (values.length !== expected) throw new Error(`internal error: initializer ${prefix} has ${values.length} values for dims [${dims.join(', ')}]`);
     const name = this.define(this.fresh(prefix));
-    const dataType = values instanceof Float32Array ? TensorDataType.FLOAT : TensorDataType.INT64;
     this.initializers.push({ name, dims, data_type: dataType, raw_data: littleEndianBytes(values) });
     return name;
   }

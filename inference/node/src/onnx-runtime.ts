@@ -44,6 +44,12 @@ export interface BatchOutput {
   dims: number[];
 }
 
+/** A tensor of one of the element types Gantry's models use, for {@link GeneratorSession.runTensors}. */
+export interface RawTensor {
+  data: Float32Array | BigInt64Array | Uint8Array;
+  dims: number[];
+}
+
 export class ProviderUnavailableError extends Error {
   override name = 'ProviderUnavailableError';
   constructor(
@@ -207,6 +213,34 @@ export class GeneratorSession {
       throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" is ${output.type}; expected float32`);
     }
     return { data: output.data, dims: output.dims.map(Number) };
+  }
+
+  /**
+   * Runs the model on named inputs of any type Gantry uses (float32, int64, uint8) and returns every
+   * output as the runtime gives it. The exporter's parity check needs this for models with a class
+   * input or uint8 pixel output; serving goes through {@link run}.
+   */
+  async runTensors(feeds: Record<string, RawTensor>): Promise<Record<string, RawTensor>> {
+    const inputs: Record<string, Tensor> = {};
+    for (const [name, { data, dims }] of Object.entries(feeds)) {
+      const type = data instanceof Float32Array ? 'float32' : data instanceof BigInt64Array ? 'int64' : 'uint8';
+      inputs[name] = new this.ort.Tensor(type, data, dims);
+    }
+    let outputs: InferenceSession.ReturnType;
+    try {
+      outputs = await this.session.run(inputs);
+    } catch (error) {
+      throw new OnnxRuntimeError(`${this.path}: inference failed: ${messageOf(error)}`, { cause: error });
+    }
+    const result: Record<string, RawTensor> = {};
+    for (const [name, tensor] of Object.entries(outputs)) {
+      const data = tensor.data;
+      if (!(data instanceof Float32Array || data instanceof BigInt64Array || data instanceof Uint8Array)) {
+        throw new OnnxRuntimeError(`${this.path}: output "${name}" is ${tensor.type}; expected float32, int64 or uint8`);
+      }
+      result[name] = { data, dims: tensor.dims.map(Number) };
+    }
+    return result;
   }
 
   async release(): Promise<void> {

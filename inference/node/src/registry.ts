@@ -297,6 +297,16 @@ async function loadModel(modelsFolder: string, name: string, options: RegistryOp
       cardPath,
     );
   }
+  // Exports for other runtimes (channels-first or uint8 output, a class input) are described by their
+  // cards, but this server feeds one latent input and reads float NHWC samples.
+  const foreign = [
+    ...(card.output.layout !== 'NHWC' ? [`output layout ${card.output.layout} (re-export without --layout NCHW)`] : []),
+    ...(card.output.dtype === 'uint8' ? ['uint8 pixel output (re-export without --pixels uint8)'] : []),
+    ...(card.classInput ? [`a class input "${card.classInput.name}" (class-conditional serving is not supported yet)`] : []),
+  ];
+  if (foreign.length > 0) {
+    throw new ModelLoadError(`${cardPath}: model "${name}" has ${foreign.join(' and ')}; gantry serve runs generators with one latent input and float32 NHWC output. Move it out of the models folder or re-export it`, cardPath);
+  }
   // The card names a file inside its own folder; anything else could point the server anywhere.
   if (basename(card.onnx.file) !== card.onnx.file || card.onnx.file === '..' || card.onnx.file === '.') {
     throw new ModelLoadError(`${cardPath}: field "onnx.file" is ${JSON.stringify(card.onnx.file)}; expected a file name inside the model folder, like "generator.onnx"`, cardPath);

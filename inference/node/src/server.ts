@@ -211,7 +211,7 @@ function indexPage(registry: ModelRegistry): string {
       `dataset ${card.dataset}`,
       `${h}×${w}×${c} output`,
       `latent ${card.latent.size}-d ${card.latent.distribution}`,
-      `${card.training.steps} training steps`,
+      ...(card.training ? [`${card.training.steps} training steps`] : []),
       `running on ${model.provider}`,
     ];
     return `<section>
