@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { exportGenerator, loadLayersModelFromFile, SUPPORTED_OPSETS } from '@gantry/export';
-import { checkpointFolder, configSha256, latestCheckpoint, listCheckpointSteps, parseTrainConfig, selectBackend, type CheckpointState } from '@gantry/training';
+import { checkpointFolder, checkpointGeneratorModel, configSha256, latestCheckpoint, listCheckpointSteps, parseTrainConfig, selectBackend, type CheckpointState } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 
 export const exportUsage = `gantry export --run DIR --out models/NAME [--step N] [--opset 17] [--batch N] [--tolerance 1e-4]
@@ -38,7 +38,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const config = parseTrainConfig(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')), `${runDir}/config.json`);
   const state = JSON.parse(await readFile(join(checkpoint, 'state.json'), 'utf8')) as CheckpointState<unknown>;
   const backend = await selectBackend('auto');
-  const generator = await loadLayersModelFromFile(join(checkpoint, 'generator', 'model.json'));
+  const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
   const name = basename(outDir);
   console.error(`exporting ${checkpoint} (step ${state.step}) to ${outDir} (opset ${opset}, ${batch === null ? 'dynamic batch' : `batch ${batch}`}; tfjs on ${backend.name})`);
   try {

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { sampleLatents, type LatentSpec } from '@gantry/latent';
 import { ModelRegistry, encodeNpy, samplesToGridPng } from '@gantry/inference-node';
 import { loadLayersModelFromFile } from '@gantry/export';
-import { latestCheckpoint, parseTrainConfig, selectBackend } from '@gantry/training';
+import { checkpointGeneratorModel, latestCheckpoint, parseTrainConfig, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
 export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
@@ -22,7 +22,7 @@ async function fromRun(runDir: string, n: number, seed: number): Promise<Samples
   const config = parseTrainConfig(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')), `${runDir}/config.json`);
   const tf = await import('@tensorflow/tfjs-core');
   await selectBackend('auto');
-  const generator = await loadLayersModelFromFile(join(checkpoint, 'generator', 'model.json'));
+  const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
   const spec: LatentSpec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
   const out = tf.tidy(() => generator.predict(tf.tensor2d(sampleLatents(spec, n, seed), [n, spec.size])) as import('@tensorflow/tfjs-core').Tensor);
   const values = (await out.data()) as Float32Array;

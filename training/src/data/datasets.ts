@@ -1,11 +1,38 @@
+import { Rng } from '@gantry/latent';
 import type { TrainConfig } from '../run/config.js';
 import type { ImageDataset } from './image-dataset.js';
 import { loadMnist } from './mnist.js';
+import { DEFAULT_TOY_POINTS, generateToyDataset, type PointDataset } from './toy.js';
 
-/** Loads the dataset a config names. */
-export async function loadDataset(data: TrainConfig['data']): Promise<ImageDataset> {
+/** What the trainer draws real batches from: images (NHWC in [-1, 1]) or points. */
+export type Dataset = ImageDataset | PointDataset;
+
+/** Seed offset for generated datasets, so their points never coincide with the training stream's draws. */
+const toyDataSeedOffset = 0xda7a;
+
+/** Loads the dataset a config names; toy datasets are drawn from the run's `seed`. */
+export async function loadDataset(data: TrainConfig['data'], seed = 1): Promise<Dataset> {
   switch (data.dataset) {
     case 'mnist':
       return loadMnist({ ...(data.path !== undefined ? { folder: data.path } : {}), ...(data.limit !== undefined ? { limit: data.limit } : {}) });
+    case 'grid-25':
+    case 'ring-8':
+    case 'gaussian-1d':
+    case 'swiss-roll':
+      return generateToyDataset(data.dataset, data.points ?? DEFAULT_TOY_POINTS, Rng.fromSeed((seed + toyDataSeedOffset) >>> 0));
   }
+}
+
+export function isPointDataset(data: Dataset): data is PointDataset {
+  return 'points' in data;
+}
+
+/** One sample's shape: [height, width, channels] or [dimensions]. */
+export function sampleShape(data: Dataset): number[] {
+  return isPointDataset(data) ? [data.dimensions] : [...data.shape];
+}
+
+/** Every sample's values, row-major (count × the product of sampleShape). */
+export function sampleValues(data: Dataset): Float32Array {
+  return isPointDataset(data) ? data.points : data.images;
 }
