@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../run/config.js';
 import { takeAlternatingStep } from './alternating.js';
 import type { StepContext, StepLosses } from './game.js';
+import { takeUnrolledStep } from './unrolled.js';
 
 export type { StepContext, StepLosses } from './game.js';
 
@@ -28,6 +29,8 @@ export function createStrategy(config: TrainConfig): Strategy {
   switch (config.strategy.type) {
     case 'alternating':
       return { ...stateless, step: takeAlternatingStep };
+    case 'unrolled':
+      return { ...stateless, step: takeUnrolledStep };
     default:
       throw new Error(`strategy "${config.strategy.type}" is not implemented yet`);
   }
