@@ -4,6 +4,7 @@ import type { TrainConfig } from '../run/config.js';
 import { takeAlternatingStep } from './alternating.js';
 import type { StepContext, StepLosses } from './game.js';
 import { takeUnrolledStep } from './unrolled.js';
+import { BestResponseStrategy } from './best-response.js';
 
 export type { StepContext, StepLosses } from './game.js';
 
@@ -31,7 +32,7 @@ export function createStrategy(config: TrainConfig): Strategy {
       return { ...stateless, step: takeAlternatingStep };
     case 'unrolled':
       return { ...stateless, step: takeUnrolledStep };
-    default:
-      throw new Error(`strategy "${config.strategy.type}" is not implemented yet`);
+    case 'best-response':
+      return new BestResponseStrategy();
   }
 }
