@@ -7,6 +7,7 @@ export { DatasetError } from './data/idx.js';
 export { loadDataset, isPointDataset, sampleShape, sampleValues, type Dataset } from './data/datasets.js';
 export type { ImageDataset } from './data/image-dataset.js';
 export { generateToyDataset, toyMixture, toyDatasetNames, isToyDataset, grid25, ring8, gaussian1d, DEFAULT_TOY_POINTS, type PointDataset, type GaussianMixture, type ToyDatasetName } from './data/toy.js';
+export { pointsToPng, plotRange } from './run/point-plot.js';
 export { buildPlayers, buildGenerator, buildDiscriminator, disposePlayers, type Players } from './run/players.js';
 export { alternatingStep, type StepLosses } from './strategies/alternating.js';
 export { createStrategy, type Strategy, type StepContext } from './strategies/index.js';
