@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   const err = error as Error;
   // Expected failures (bad input, missing files) print their message alone; anything else keeps its stack.
-  const expected = ['UsageError', 'ConfigError', 'DatasetError', 'RunFolderError', 'ModelFileError', 'CardError', 'ExportError', 'ParityError', 'OnnxCheckerError', 'ModelsFolderError', 'ModelLoadError', 'HashMismatchError', 'UnknownModelError', 'ProviderUnavailableError', 'NpyFormatError', 'ExperimentError'];
+  const expected = ['UsageError', 'ConfigError', 'DatasetError', 'RunFolderError', 'TrainingDivergedError', 'ModelFileError', 'CardError', 'ExportError', 'ParityError', 'OnnxCheckerError', 'ModelsFolderError', 'ModelLoadError', 'HashMismatchError', 'UnknownModelError', 'ProviderUnavailableError', 'NpyFormatError', 'ExperimentError'];
   const text = expected.includes(err.name) ? err.message : (err.stack ?? String(err));
   console.error(text.startsWith('gantry ') ? text : `gantry: ${text}`);
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendChoices, configSha256, parseTrainConfig, readTrainConfig, selectBackend, train, type TrainConfig } from '@gantry/training';
+import { backendChoices, configSha256, parseTrainConfig, readTrainConfig, selectBackend, train, trainConfigWarnings, type TrainConfig } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
@@ -41,6 +41,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (args.config === undefined) throw new UsageError('gantry train: --config FILE is required (a JSON training config; see models/mnist-dcgan/train.json)');
     config = await readTrainConfig(args.config);
   }
+  for (const warning of trainConfigWarnings(config)) console.error(`warning: ${warning}`);
   const runDir = args.run ?? join('runs', config.name);
   const backend = await selectBackend(backendChoice, args.threads === undefined ? {} : { wasmThreads: integerOption('train', 'threads', args.threads, 1, 1, 64) });
   console.error(`backend: ${backend.detail}`);

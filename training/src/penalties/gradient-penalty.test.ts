@@ -5,21 +5,25 @@ import { Rng } from '@gantry/latent';
 import { selectBackend } from '../backend/select.js';
 import { wasserstein } from '../objectives/wasserstein.js';
 import { gradientPenalty, perSampleUniform } from './gradient-penalty.js';
+import {
+  checkPenaltyGradient,
+  euclideanNorm,
+  HIDDEN,
+  IN,
+  leakyRelu,
+  makeVariables,
+  PARAMETER_COUNT,
+  preActivations,
+  referenceInputGradient,
+  rows,
+  softplus,
+  tanh,
+  tfCritic,
+  uniformValues,
+  type Activation,
+} from './testing/reference-critic.js';
 
 const LAMBDA = 10;
-
-function uniformValues(rng: Rng, length: number, low: number, high: number): number[] {
-  return Array.from({ length }, () => low + (high - low) * rng.nextFloat());
-}
-
-const euclideanNorm = (xs: readonly number[]): number => Math.sqrt(xs.reduce((sum, x) => sum + x * x, 0));
-
-/** Rows of a [n, d] float32 tensor as float64 numbers. */
-function rows(t: tf.Tensor): number[][] {
-  const [n, d] = t.shape as [number, number];
-  const flat = Array.from(t.dataSync());
-  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
-}
 
 test('on a linear critic the penalty equals λ(‖w‖−1)² and λ·max(‖w‖−1, 0); x̂ mixes each sample with one ε', async (t) => {
   await selectBackend('cpu');
@@ -56,31 +60,6 @@ test('on a linear critic the penalty equals λ(‖w‖−1)² and λ·max(‖w�
   }
 });
 
-// A 2-layer MLP critic f(x) = v·act(xW + b) + c, in tfjs (float32, autodiff) and in plain float64
-// with its input gradient written out by hand: ∇f(x) = W (v ⊙ act'(xW + b)).
-interface Activation {
-  name: string;
-  tf: (z: tf.Tensor) => tf.Tensor;
-  slope: (z: number) => number;
-}
-const softplus: Activation = { name: 'softplus', tf: (z) => tf.softplus(z), slope: (z) => 1 / (1 + Math.exp(-z)) };
-const leakyRelu: Activation = { name: 'leakyRelu 0.2', tf: (z) => tf.leakyRelu(z, 0.2), slope: (z) => (z > 0 ? 1 : 0.2) };
-const tanh: Activation = { name: 'tanh', tf: (z) => tf.tanh(z), slope: (z) => 1 - Math.tanh(z) ** 2 };
-const IN = 3;
-const HIDDEN = 4;
-// Flat parameter vector: W (IN×HIDDEN, row-major), b (HIDDEN), v (HIDDEN), c.
-const PARAMETER_COUNT = IN * HIDDEN + HIDDEN + HIDDEN + 1;
-
-function preActivations(params: readonly number[], x: readonly number[]): number[] {
-  return Array.from({ length: HIDDEN }, (_, j) => x.reduce((sum, xk, k) => sum + xk * params[k * HIDDEN + j]!, params[IN * HIDDEN + j]!));
-}
-
-function referenceInputGradient(params: readonly number[], act: Activation, x: readonly number[]): number[] {
-  const z = preActivations(params, x);
-  const upstream = z.map((zj, j) => params[IN * HIDDEN + HIDDEN + j]! * act.slope(zj));
-  return Array.from({ length: IN }, (_, k) => upstream.reduce((sum, u, j) => sum + params[k * HIDDEN + j]! * u, 0));
-}
-
 function referencePenalty(params: readonly number[], act: Activation, interpolated: readonly number[][], oneSided: boolean): number {
   const terms = interpolated.map((x) => {
     const excess = euclideanNorm(referenceInputGradient(params, act, x)) - 1;
@@ -89,31 +68,9 @@ function referencePenalty(params: readonly number[], act: Activation, interpolat
   return (LAMBDA * terms.reduce((a, b) => a + b, 0)) / terms.length;
 }
 
-function tfCritic(act: Activation, variables: readonly tf.Variable[]): (x: tf.Tensor) => tf.Tensor {
-  const [W, b, v, c] = variables as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
-  return (x) => tf.add(tf.matMul(act.tf(tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Variable<tf.Rank.R2>), b)), v as tf.Variable<tf.Rank.R2>), c);
-}
-
-function makeVariables(params: readonly number[]): tf.Variable[] {
-  const W = params.slice(0, IN * HIDDEN);
-  const b = params.slice(IN * HIDDEN, IN * HIDDEN + HIDDEN);
-  const v = params.slice(IN * HIDDEN + HIDDEN, IN * HIDDEN + 2 * HIDDEN);
-  const c = params.slice(IN * HIDDEN + 2 * HIDDEN);
-  return [tf.variable(tf.tensor2d(W, [IN, HIDDEN])), tf.variable(tf.tensor1d(b)), tf.variable(tf.tensor2d(v, [HIDDEN, 1])), tf.variable(tf.tensor1d(c))];
-}
-
-function setVariables(variables: readonly tf.Variable[], params: readonly number[]): void {
-  let offset = 0;
-  for (const variable of variables) {
-    variable.assign(tf.tensor(params.slice(offset, offset + variable.size), variable.shape));
-    offset += variable.size;
-  }
-}
-
 /**
- * Compares gradientPenalty's value with a float64 reference, and its autodiff gradient in the critic's
- * weights with central differences of (1) the float64 reference (independent, h = 1e-6, error ≈ 1e-9)
- * and (2) gradientPenalty itself in float32 (self-consistency, h = 1e-3), for both penalties.
+ * Compares gradientPenalty's value and its gradient in the critic's weights with the float64
+ * reference and finite differences (checkPenaltyGradient), for both penalties.
  */
 function checkAgainstFiniteDifferences(act: Activation, report: (line: string) => void): void {
   // Seed and input range chosen so that every case is exercised away from its kinks (asserted below).
@@ -137,48 +94,15 @@ function checkAgainstFiniteDifferences(act: Activation, report: (line: string) =
   assert.ok(nearestKink > 2e-2, 'test data: pre-activations too close to the LeakyReLU kink');
 
   for (const oneSided of [false, true]) {
-    const label = `${act.name}, ${oneSided ? 'one-sided' : 'two-sided'}`;
-    setVariables(variables, params);
     const critic = tfCritic(act, variables);
-    const penalty = () => gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon, oneSided });
-    const { value, grads } = tf.variableGrads(penalty, variables);
-    // The output bias c cannot change ∇f: tfjs reports no gradient for it, which is 0.
-    const autodiff = variables.flatMap((variable) => (grads[variable.name] ? Array.from(grads[variable.name]!.dataSync()) : new Array<number>(variable.size).fill(0)));
-    const penaltyValue = value.arraySync();
-    value.dispose();
-    Object.values(grads).forEach((g) => g.dispose());
-    const referenceValue = referencePenalty(params, act, interpolated, oneSided);
-    assert.ok(Math.abs(penaltyValue - referenceValue) <= 1e-5 * Math.max(1, referenceValue), `${label}: penalty ${penaltyValue} vs float64 ${referenceValue}`);
-
-    const h64 = 1e-6;
-    const h32 = 1e-3;
-    const scale = Math.max(...autodiff.map(Math.abs));
-    const referenceErrors: number[] = [];
-    const selfErrors: number[] = [];
-    for (let p = 0; p < PARAMETER_COUNT; p++) {
-      const shifted = (delta: number): number[] => params.map((x, q) => (q === p ? x + delta : x));
-      const reference = (referencePenalty(shifted(h64), act, interpolated, oneSided) - referencePenalty(shifted(-h64), act, interpolated, oneSided)) / (2 * h64);
-      setVariables(variables, shifted(h32));
-      const plus = tf.tidy(() => penalty().arraySync());
-      setVariables(variables, shifted(-h32));
-      const minus = tf.tidy(() => penalty().arraySync());
-      const self = (plus - minus) / (2 * h32);
-      referenceErrors.push(Math.abs(autodiff[p]! - reference));
-      selfErrors.push(Math.abs(autodiff[p]! - self));
-      const mismatchesSoFar = referenceErrors.filter((e) => e > 1e-4 * Math.max(1, scale)).length;
-      if (referenceErrors[p]! > 1e-4 * Math.max(1, scale) && mismatchesSoFar <= 3) {
-        report(`${label}: ∂P/∂θ${p} autodiff ${autodiff[p]}, float64 FD ${reference}, float32 FD ${self}`);
-      }
-    }
-    setVariables(variables, params);
-    const worstReference = Math.max(...referenceErrors);
-    const worstSelf = Math.max(...selfErrors);
-    report(
-      `${label}: penalty ${penaltyValue.toFixed(6)} (float64 ${referenceValue.toFixed(6)}); max |∂P/∂θ| ${scale.toFixed(4)}; ` +
-        `max |autodiff − FD| vs float64 ${worstReference.toExponential(2)}, vs float32 ${worstSelf.toExponential(2)}`,
+    checkPenaltyGradient(
+      `${act.name}, ${oneSided ? 'one-sided' : 'two-sided'}`,
+      params,
+      variables,
+      () => gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon, oneSided }),
+      (p) => referencePenalty(p, act, interpolated, oneSided),
+      report,
     );
-    assert.ok(worstReference <= 1e-4 * Math.max(1, scale), `${label}: autodiff vs float64 finite differences off by ${worstReference}`);
-    assert.ok(worstSelf <= 2e-3 * Math.max(1, scale), `${label}: autodiff vs float32 finite differences off by ${worstSelf}`);
   }
   variables.forEach((v) => v.dispose());
 }

@@ -40,7 +40,7 @@ export const GRADIENT_NORM_STABILISER = 1e-12;
 /** The largest float32 below 1: where a float64 draw from [0, 1) would round up to 1. */
 const LARGEST_FLOAT32_BELOW_ONE = 1 - 2 ** -24;
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value instanceof tf.Tensor) return `a ${value.dtype} tensor of shape [${value.shape.join(', ')}]`;
   if (typeof value === 'number') return String(value);
   try {
@@ -50,9 +50,9 @@ function describe(value: unknown): string {
   }
 }
 
-function assertFloatTensor(value: unknown, name: string): asserts value is tf.Tensor {
+export function assertFloatTensor(value: unknown, name: string, caller = 'gradientPenalty'): asserts value is tf.Tensor {
   if (!(value instanceof tf.Tensor) || value.dtype !== 'float32') {
-    throw new TypeError(`gradientPenalty: ${name} must be a float32 tensor, got ${describe(value)}`);
+    throw new TypeError(`${caller}: ${name} must be a float32 tensor, got ${describe(value)}`);
   }
 }
 
@@ -103,22 +103,35 @@ export function gradientPenalty(critic: Critic, real: tf.Tensor, fake: tf.Tensor
 
   return tf.tidy((): tf.Scalar => {
     const interpolated = tf.add(tf.mul(epsilon, real), tf.mul(tf.sub(1, epsilon), fake));
-    const summedScores = (x: tf.Tensor): tf.Tensor => {
-      const scores = critic(x);
-      if (!(scores instanceof tf.Tensor) || scores.rank < 1 || scores.shape[0] !== batchSize) {
-        // A critic that averages over the batch itself would silently scale ∇f by 1/n.
-        throw new RangeError(`gradientPenalty: critic must return scores of shape [${batchSize}, ...], got ${describe(scores)}`);
-      }
-      // tf.grad throws, instead of returning zeros, for an input the result does not depend on. A
-      // critic that ignores its input is legitimate (∇f = 0), so x is tied in with weight zero.
-      return tf.add(tf.sum(scores), tf.sum(tf.mul(x, 0)));
-    };
-    const inputGradients = tf.grad(summedScores)(interpolated);
-    const featureAxes = Array.from({ length: real.rank - 1 }, (_, i) => i + 1);
-    const norms = tf.sqrt(tf.add(tf.sum(tf.square(inputGradients), featureAxes), GRADIENT_NORM_STABILISER));
+    const norms = tf.sqrt(tf.add(squaredInputGradientNorms(critic, interpolated, 'gradientPenalty'), GRADIENT_NORM_STABILISER));
     const excess = tf.sub(norms, 1);
     const perSample = oneSided ? tf.relu(excess) : tf.square(excess);
     return tf.mul(lambda, tf.mean(perSample));
+  });
+}
+
+/**
+ * ‖∇f(x_i)‖² for every sample i of `x` ([n, ...features]), shape [n]. ∇f(x_i) is read off the
+ * gradient of Σ_i f(x_i) with respect to the batch, which is exact only when sample i's score depends
+ * on x_i alone (no batch statistics in the critic). Differentiable in the critic's weights (double
+ * backprop); `caller` names the function in error messages.
+ */
+export function squaredInputGradientNorms(critic: Critic, x: tf.Tensor, caller: string): tf.Tensor1D {
+  const batchSize = x.shape[0]!;
+  return tf.tidy(() => {
+    const summedScores = (input: tf.Tensor): tf.Tensor => {
+      const scores = critic(input);
+      if (!(scores instanceof tf.Tensor) || scores.rank < 1 || scores.shape[0] !== batchSize) {
+        // A critic that averages over the batch itself would silently scale ∇f by 1/n.
+        throw new RangeError(`${caller}: critic must return scores of shape [${batchSize}, ...], got ${describe(scores)}`);
+      }
+      // tf.grad throws, instead of returning zeros, for an input the result does not depend on. A
+      // critic that ignores its input is legitimate (∇f = 0), so x is tied in with weight zero.
+      return tf.add(tf.sum(scores), tf.sum(tf.mul(input, 0)));
+    };
+    const inputGradients = tf.grad(summedScores)(x);
+    const featureAxes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
+    return tf.sum(tf.square(inputGradients), featureAxes) as tf.Tensor1D;
   });
 }
 

@@ -1,14 +1,18 @@
 // A checkpoint is a folder `checkpoints/<step>/` with both players' weights (tfjs model.json +
 // weights.bin), both optimizers' state, and the RNG state, written atomically so the newest folder is
 // always complete. Resuming restores all of it, so the continued run draws the same batches and latents
-// as an uninterrupted one.
-import { readdir, readFile, rm } from 'node:fs/promises';
+// as an uninterrupted one. With EMA enabled the averaged generator is saved as its own model folder,
+// generator-ema/, which export and sampling pick; a strategy's state (e.g. best-response's warm
+// start) goes to strategy.json + strategy.bin.
+import { access, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeFolderAtomic } from '@gantry/inference-node/atomic';
 import { loadLayersModelFromFile, serializeLayersModel } from '@gantry/export/model-files';
+import type { NamedTensor } from '../strategies/index.js';
 import type { Players } from './players.js';
+import type { TrainConfig } from './config.js';
 
 export interface CheckpointState<RngState> {
   step: number;
@@ -20,23 +24,50 @@ export interface CheckpointState<RngState> {
 }
 
 
+async function tensorFiles(tensors: NamedTensor[], header: Record<string, unknown>): Promise<{ json: string; bin: Uint8Array }> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  return { json: JSON.stringify({ ...header, weights: specs }), bin: new Uint8Array(tf.io.CompositeArrayBuffer.join(data)) };
+}
+
 async function optimizerFiles(optimizer: tf.Optimizer): Promise<{ json: string; bin: Uint8Array }> {
-  const weights = await optimizer.getWeights();
-  const { data, specs } = await tf.io.encodeWeights(weights);
-  return { json: JSON.stringify({ className: optimizer.getClassName(), weights: specs }), bin: new Uint8Array(tf.io.CompositeArrayBuffer.join(data)) };
+  return tensorFiles(await optimizer.getWeights(), { className: optimizer.getClassName() });
+}
+
+async function readTensorFiles(folder: string, name: string): Promise<{ manifest: { weights: tf.io.WeightsManifestEntry[] } & Record<string, unknown>; tensors: tf.NamedTensorMap }> {
+  const manifest = JSON.parse(await readFile(join(folder, `${name}.json`), 'utf8')) as { weights: tf.io.WeightsManifestEntry[] } & Record<string, unknown>;
+  const bytes = await readFile(join(folder, `${name}.bin`));
+  return { manifest, tensors: tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weights) };
+}
+
+const EMA_FOLDER = 'generator-ema';
+
+/** The generator export and sampling use: the EMA generator when the run averages G's weights. */
+export function checkpointGeneratorModel(checkpoint: string, config: TrainConfig): string {
+  return join(checkpoint, config.ema.enabled ? EMA_FOLDER : 'generator', 'model.json');
 }
 
 export function checkpointFolder(runDir: string, step: number): string {
   return join(runDir, 'checkpoints', String(step));
 }
 
-export async function saveCheckpoint<RngState>(runDir: string, players: Players, state: CheckpointState<RngState>, keep: number): Promise<string> {
+/** `strategyState`: the strategy's getState() (nothing is written when it is empty). */
+export async function saveCheckpoint<RngState>(runDir: string, players: Players, state: CheckpointState<RngState>, keep: number, strategyState: NamedTensor[] = []): Promise<string> {
   const folder = checkpointFolder(runDir, state.step);
   const generator = await serializeLayersModel(players.generator);
   const discriminator = await serializeLayersModel(players.discriminator);
+  const ema = players.generatorEma === null ? null : await serializeLayersModel(players.generatorEma);
   const gOpt = await optimizerFiles(players.generatorOptimizer);
   const dOpt = await optimizerFiles(players.discriminatorOptimizer);
+  const strategy = strategyState.length === 0 ? null : await tensorFiles(strategyState, {});
   await writeFolderAtomic(folder, async (write) => {
+    if (ema !== null) {
+      await write(`${EMA_FOLDER}/model.json`, ema['model.json']);
+      await write(`${EMA_FOLDER}/weights.bin`, ema['weights.bin']);
+    }
+    if (strategy !== null) {
+      await write('strategy.json', strategy.json);
+      await write('strategy.bin', strategy.bin);
+    }
     await write('generator/model.json', generator['model.json']);
     await write('generator/weights.bin', generator['weights.bin']);
     await write('discriminator/model.json', discriminator['model.json']);
@@ -82,12 +113,10 @@ export async function latestCheckpoint(runDir: string): Promise<string | undefin
 }
 
 async function restoreOptimizer(folder: string, name: string, optimizer: tf.Optimizer): Promise<void> {
-  const manifest = JSON.parse(await readFile(join(folder, 'optimizers', `${name}.json`), 'utf8')) as { className: string; weights: tf.io.WeightsManifestEntry[] };
+  const { manifest, tensors } = await readTensorFiles(join(folder, 'optimizers'), name);
   if (manifest.className !== optimizer.getClassName()) {
-    throw new Error(`checkpoint ${folder} has a ${manifest.className} ${name} optimizer but the config asks for ${optimizer.getClassName()}`);
+    throw new Error(`checkpoint ${folder} has a ${String(manifest.className)} ${name} optimizer but the config asks for ${optimizer.getClassName()}`);
   }
-  const bytes = await readFile(join(folder, 'optimizers', `${name}.bin`));
-  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weights);
   // Adam keeps its moments by position in the variable list, so the saved order is what matters.
   await optimizer.setWeights(manifest.weights.map((spec) => ({ name: spec.name, tensor: tensors[spec.name]! })));
 }
@@ -106,11 +135,29 @@ async function restoreWeights(modelJson: string, into: tfl.LayersModel): Promise
   }
 }
 
-export async function loadCheckpoint<RngState>(folder: string, players: Players): Promise<CheckpointState<RngState>> {
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Restores players, optimizers and (given `strategy`) the strategy's state; returns state.json. */
+export async function loadCheckpoint<RngState>(folder: string, players: Players, strategy?: { setState(state: readonly NamedTensor[]): void }): Promise<CheckpointState<RngState>> {
   const state = JSON.parse(await readFile(join(folder, 'state.json'), 'utf8')) as CheckpointState<RngState>;
   await restoreWeights(join(folder, 'generator', 'model.json'), players.generator);
   await restoreWeights(join(folder, 'discriminator', 'model.json'), players.discriminator);
+  if (players.generatorEma !== null) {
+    const emaModel = join(folder, EMA_FOLDER, 'model.json');
+    if (!(await exists(emaModel))) throw new Error(`checkpoint ${folder} has no ${EMA_FOLDER}/ but the config enables ema; was the config changed since the checkpoint?`);
+    await restoreWeights(emaModel, players.generatorEma);
+  }
   await restoreOptimizer(folder, 'generator', players.generatorOptimizer);
   await restoreOptimizer(folder, 'discriminator', players.discriminatorOptimizer);
+  if (strategy !== undefined && (await exists(join(folder, 'strategy.json')))) {
+    const { manifest, tensors } = await readTensorFiles(folder, 'strategy');
+    strategy.setState(manifest.weights.map((spec) => ({ name: spec.name, tensor: tensors[spec.name]! })));
+    Object.values(tensors).forEach((t) => t.dispose());
+  }
   return state;
 }

@@ -3,12 +3,19 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { isToyDataset, toyDatasetNames } from '../data/toy.js';
+import { objectiveNames } from '../objectives/index.js';
 
 const positiveInt = z.int().min(1);
 const learningRate = z.number().gt(0).max(1);
 
+/** A tagged section whose `type` may be left out (it then means `type`): `{}` is the default variant. */
+function withDefaultType<T extends z.ZodType>(type: string, union: T) {
+  return z.preprocess((value) => (typeof value === 'object' && value !== null && !('type' in value) ? { ...value, type } : value), union);
+}
+
 const adamSchema = z.strictObject({
-  type: z.literal('adam').default('adam'),
+  type: z.literal('adam'),
   learningRate: learningRate.default(2e-4),
   beta1: z.number().min(0).lt(1).default(0.5),
   beta2: z.number().min(0).lt(1).default(0.999),
@@ -43,36 +50,150 @@ const dataSchema = z
         /** Skip (and count) files that cannot be decoded instead of stopping. */
         skipUnreadable: z.boolean().default(false),
       }),
+      z.strictObject({
+        dataset: z.enum(toyDatasetNames),
+        /** How many points to draw from the run's seed (default 100 000, PacGAN's setup). */
+        points: positiveInt.max(10_000_000).optional(),
+      }),
     ],
-    { error: (issue) => (issue.code === 'invalid_union' ? 'expected one of "mnist" (the default), "fashion-mnist", "folder"' : undefined) },
+    { error: (issue) => (issue.code === 'invalid_union' ? `expected one of "mnist" (the default), "fashion-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}` : undefined) },
   )
   .prefault({});
 
-export const trainConfigSchema = z.strictObject({
+/** tfjs' RMSProp: ms ← ρ·ms + (1 − ρ)·g², θ ← θ − lr·g/sqrt(ms + ε) (ε inside the root, as in TensorFlow). */
+const rmspropSchema = z.strictObject({
+  type: z.literal('rmsprop'),
+  learningRate: learningRate.default(5e-5),
+  /** ρ, the moving average's decay (PyTorch's alpha; WGAN's code ran PyTorch's default 0.99). */
+  decay: z.number().min(0).lt(1).default(0.99),
+  momentum: z.number().min(0).lt(1).default(0),
+  epsilon: z.number().gt(0).default(1e-8),
+  centered: z.boolean().default(false),
+});
+
+const sgdSchema = z.strictObject({
+  type: z.literal('sgd'),
+  learningRate: learningRate.default(1e-2),
+  /** Heavy-ball momentum; 0 is plain SGD. */
+  momentum: z.number().min(0).lt(1).default(0),
+});
+
+const optimizerSchema = withDefaultType('adam', z.discriminatedUnion('type', [adamSchema, rmspropSchema, sgdSchema]));
+
+const lambdaSchema = z.number().min(0).max(1e6).default(10);
+
+/** Added to D's loss (gradient, one-sided, r1) or applied to D's weights after each D update (weight-clipping). */
+const penaltySchema = withDefaultType(
+  'none',
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('none') }),
+    /** WGAN-GP's two-sided λ·E[(‖∇f(x̂)‖ − 1)²] on random points x̂ between real and fake samples. */
+    z.strictObject({ type: z.literal('gradient'), lambda: lambdaSchema }),
+    /** λ·E[ReLU(‖∇f(x̂)‖ − 1)]: only gradient norms above 1 are punished. */
+    z.strictObject({ type: z.literal('one-sided'), lambda: lambdaSchema }),
+    /** Mescheder et al.'s γ/2·E[‖∇D(x)‖²] on real data. */
+    z.strictObject({ type: z.literal('r1'), gamma: z.number().min(0).max(1e6).default(10) }),
+    /** WGAN: every critic weight clamped to [−clip, clip] after each critic update. */
+    z.strictObject({
+      type: z.literal('weight-clipping'),
+      clip: z.number().gt(0, 'must be > 0: clipping at 0 sets every critic weight to 0, which leaves no critic').max(1e3).default(0.01),
+    }),
+  ]),
+);
+
+/** How one training step is taken (see strategies/). */
+const strategySchema = withDefaultType(
+  'alternating',
+  z.discriminatedUnion('type', [
+    /** training.discriminatorSteps D updates, then one G update. */
+    z.strictObject({
+      type: z.literal('alternating'),
+      /** WGAN's schedule: 100 D updates for each of the first 25 G updates and for every 500th. */
+      criticWarmup: z.boolean().default(false),
+    }),
+    /** Metz et al.: G's loss is taken against D after K more (simulated) SGD steps of D's training. */
+    z.strictObject({
+      type: z.literal('unrolled'),
+      steps: z.int().min(0, 'must be ≥ 0: K is how many D updates G looks ahead (0 = plain alternating)').max(100).default(5),
+      /** Treat the unrolled D as a constant (no gradient through its updates): cheaper, Metz et al.'s ablation. */
+      firstOrder: z.boolean().default(false),
+      /** The simulated D updates' SGD step size; default: the discriminator optimizer's learning rate. */
+      learningRate: learningRate.optional(),
+    }),
+    /** G follows the manifold where D is a best response; D is retrained onto it after each G step. */
+    z.strictObject({
+      type: z.literal('best-response'),
+      /** MINRES iterations for D's Hessian system, warm-started from the previous step's solution. */
+      solverIterations: z.int().min(1).max(1000).default(10),
+      /** D updates after each G step that bring D back to its best response. */
+      retractionSteps: z.int().min(1).max(1000).default(5),
+    }),
+  ]),
+);
+
+const baseSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"').default('gan'),
   seed: z.int().min(0).max(2 ** 32 - 1).default(1),
   data: dataSchema,
   model: z
     .strictObject({
-      architecture: z.enum(['dcgan']).default('dcgan'),
+      architecture: z.enum(['dcgan', 'mlp', 'linear']).default('dcgan'),
       latentSize: positiveInt.max(4096).default(100),
       latentDistribution: z.enum(['normal', 'uniform']).default('normal'),
       generatorWidth: positiveInt.max(2048).default(128),
       discriminatorWidth: positiveInt.max(2048).default(64),
+      /** architecture "mlp": fully connected players (PacGAN's toy setup by default). */
+      mlp: z
+        .strictObject({
+          generatorWidths: z.array(positiveInt.max(8192)).max(16).default([400, 400, 400, 400]),
+          discriminatorWidths: z.array(positiveInt.max(8192)).max(16).default([200, 200, 200]),
+          activation: z.enum(['relu', 'leaky-relu', 'tanh']).default('relu'),
+          generatorNorm: z.enum(['none', 'batch', 'layer']).default('batch'),
+          discriminatorNorm: z.enum(['none', 'batch', 'layer']).default('none'),
+          /** D's hidden units are maxout units of this many linear pieces (1: D uses `activation`). */
+          maxoutPieces: positiveInt.max(32).default(5),
+        })
+        .prefault({}),
+      /** architecture "linear": the 1-D case study, G(z) = z + θG and D(x) = θD·x (+ b). */
+      linear: z
+        .strictObject({
+          initialShift: z.number().min(-1e6).max(1e6).default(0),
+          initialWeight: z.number().min(-1e6).max(1e6).default(0),
+          discriminatorBias: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
-  objective: z.enum(['non-saturating', 'wasserstein']).default('non-saturating'),
-  /** A penalty on D's input gradient, added to D's loss: WGAN-GP's two-sided (‖∇f‖−1)² or the one-sided ReLU(‖∇f‖−1). */
-  penalty: z
+  objective: z.enum(objectiveNames).default('non-saturating'),
+  penalty: penaltySchema.prefault({}),
+  strategy: strategySchema.prefault({}),
+  /** Transforms of D's input, applied to real and fake batches alike. */
+  transforms: z
     .strictObject({
-      type: z.enum(['none', 'gradient', 'one-sided']).default('none'),
-      lambda: z.number().min(0).max(1e6).default(10),
+      /** PacGAN: D judges m samples at once, concatenated along features (channels for images). */
+      packing: z.int().min(1, 'must be ≥ 1: m is how many samples D judges together (1 = no packing)').max(64).default(1),
+      /** Gaussian noise of standard deviation σ added to every D input, annealed towards 0 over the run. */
+      instanceNoise: z
+        .strictObject({
+          sigma: z.number().min(0).max(1e3).default(0),
+          anneal: z.enum(['none', 'linear', 'exponential']).default('linear'),
+          /** Exponential annealing: steps over which σ halves (default: a tenth of training.steps). */
+          halfLife: positiveInt.optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   optimizer: z
     .strictObject({
-      generator: adamSchema.prefault({}),
-      discriminator: adamSchema.prefault({}),
+      generator: optimizerSchema.prefault({}),
+      discriminator: optimizerSchema.prefault({}),
+    })
+    .prefault({}),
+  /** An exponential moving average of G's weights; when enabled it draws the sample grids and is what export picks. */
+  ema: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      decay: z.number().gt(0).lt(1).default(0.999),
     })
     .prefault({}),
   training: z
@@ -95,7 +216,63 @@ export const trainConfigSchema = z.strictObject({
     .prefault({}),
 });
 
+type Issue = { path: (string | number)[]; message: string };
+
+/** Combinations of valid values that cannot train; each names the key to change and why. */
+function combinationErrors(c: z.output<typeof baseSchema>): Issue[] {
+  const issues: Issue[] = [];
+  const toy = isToyDataset(c.data.dataset);
+  if (toy && c.model.architecture === 'dcgan') {
+    issues.push({ path: ['model', 'architecture'], message: `"dcgan" needs images, but data.dataset "${c.data.dataset}" is points; use "mlp" (or "linear" for gaussian-1d)` });
+  }
+  if (c.model.architecture === 'linear') {
+    if (c.data.dataset !== 'gaussian-1d') {
+      issues.push({ path: ['model', 'architecture'], message: `"linear" (G(z) = z + θ, D(x) = θD·x) is the 1-D case study: it needs data.dataset "gaussian-1d", not "${c.data.dataset}"` });
+    }
+    if (c.model.latentSize !== 1) {
+      issues.push({ path: ['model', 'latentSize'], message: 'must be 1 with architecture "linear": G(z) = z + θ maps a 1-D latent to a 1-D sample' });
+    }
+  }
+  if (c.strategy.type === 'best-response' && c.training.discriminatorSteps !== 1) {
+    issues.push({ path: ['training', 'discriminatorSteps'], message: 'best-response trains D through strategy.retractionSteps; leave training.discriminatorSteps at 1' });
+  }
+  if (c.transforms.instanceNoise.halfLife !== undefined && c.transforms.instanceNoise.anneal !== 'exponential') {
+    issues.push({ path: ['transforms', 'instanceNoise', 'halfLife'], message: `applies to anneal "exponential" only; anneal is "${c.transforms.instanceNoise.anneal}"` });
+  }
+  return issues;
+}
+
+export const trainConfigSchema = baseSchema.superRefine((config, context) => {
+  for (const { path, message } of combinationErrors(config)) context.addIssue({ code: 'custom', path, message });
+});
+
 export type TrainConfig = z.output<typeof trainConfigSchema>;
+
+/**
+ * Legal but unusual choices, one sentence each, for the CLI to print before training: a config that
+ * deserves a second look but may be exactly what an experiment wants.
+ */
+export function trainConfigWarnings(config: TrainConfig): string[] {
+  const warnings: string[] = [];
+  const { penalty, objective } = config;
+  if (penalty.type === 'weight-clipping' && objective !== 'wasserstein') {
+    warnings.push(`penalty "weight-clipping" with objective "${objective}": WGAN clips a Wasserstein critic; clipping a ${objective} discriminator is unusual`);
+  }
+  if (objective === 'wasserstein' && penalty.type !== 'gradient' && penalty.type !== 'one-sided' && penalty.type !== 'weight-clipping') {
+    warnings.push(`objective "wasserstein" with penalty "${penalty.type}": nothing keeps the critic Lipschitz, so its loss is unbounded below (use "gradient", "one-sided" or "weight-clipping")`);
+  }
+  const batchNormInD = config.model.architecture === 'mlp' && config.model.mlp.discriminatorNorm === 'batch';
+  if (batchNormInD && (penalty.type === 'gradient' || penalty.type === 'one-sided' || penalty.type === 'r1')) {
+    warnings.push(`penalty "${penalty.type}" with batch norm in D: the per-sample input gradient mixes samples through the batch statistics (Gulrajani et al. use layer norm: model.mlp.discriminatorNorm "layer")`);
+  }
+  if (config.strategy.type === 'unrolled' && config.strategy.steps === 0) {
+    warnings.push('strategy "unrolled" with steps 0 is the alternating strategy at a higher cost');
+  }
+  if (config.transforms.instanceNoise.sigma === 0 && config.transforms.instanceNoise.halfLife !== undefined) {
+    warnings.push('transforms.instanceNoise.halfLife is set but sigma is 0: no noise is added');
+  }
+  return warnings;
+}
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 
 export class ConfigError extends Error {

@@ -1,18 +1,23 @@
-// The training loop: builds the players from the config, takes alternating steps (k discriminator
-// updates per generator update), and writes the run folder contract: config.json, log.jsonl,
-// samples/<step>.png from fixed latents, and atomic checkpoints it can resume from.
+// The training loop: builds the players and the strategy from the config, takes steps, and writes
+// the run folder contract: config.json, log.jsonl, samples/<step>.png from fixed latents (a grid for
+// images; a scatter plot or histogram plus samples/<step>.npy for points), and atomic checkpoints it
+// can resume from. A step whose losses or weights turn NaN/Inf is undone, the state before it is
+// saved as a checkpoint, and training stops with a TrainingDivergedError naming the quantity.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng, sampleLatents, type RngState } from '@gantry/latent';
-import { samplesToGridPng } from '@gantry/inference-node/image';
-import { loadDataset } from '../data/datasets.js';
+import { encodeNpy, samplesToGridPng } from '@gantry/inference-node/image';
+import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/datasets.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
-import { alternatingStep } from '../strategies/alternating.js';
+import { createStrategy } from '../strategies/index.js';
 import type { TrainConfig } from './config.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { updateEma } from './ema.js';
 import { buildPlayers, disposePlayers } from './players.js';
+import { plotRange, pointsToPng } from './point-plot.js';
+import { disposeSnapshot, firstNonFinite, restoreSnapshot, takeSnapshot } from './snapshot.js';
 import { writeFileAtomic } from '@gantry/inference-node/atomic';
 
 export type TrainEvent =
@@ -21,7 +26,7 @@ export type TrainEvent =
   | { type: 'start'; fromStep: number; totalSteps: number; dataset: string; images: number; resumedFrom?: string }
   | { type: 'step'; step: number; totalSteps: number; losses: Record<string, number>; imagesPerSecond: number; elapsedSeconds: number }
   | { type: 'sample'; step: number; path: string }
-  | { type: 'checkpoint'; step: number; path: string; reason: 'interval' | 'final' | 'interrupt' }
+  | { type: 'checkpoint'; step: number; path: string; reason: 'interval' | 'final' | 'interrupt' | 'diverged' }
   | { type: 'done'; step: number; wallSeconds: number; interrupted: boolean };
 
 export interface TrainOptions {
@@ -47,16 +52,34 @@ export class RunFolderError extends Error {
   override name = 'RunFolderError';
 }
 
+/** A step made a loss or the weights NaN/Inf; the state before that step is saved as `checkpoint`. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly checkpoint: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Seed offset for the sample grids' latents, so they never coincide with the training stream. */
 const sampleSeedOffset = 0x5eed;
 
-async function writeSampleGrid(runDir: string, step: number, generator: tfl.LayersModel, fixedLatents: tf.Tensor2D, imageShape: [number, number, number]): Promise<string> {
+/** samples/<step>.png from the fixed latents: an image grid, or for points a plot (axes from `pointRange`) and the raw samples as .npy. */
+async function writeSamples(runDir: string, step: number, generator: tfl.LayersModel, fixedLatents: tf.Tensor2D, data: Dataset, pointRange: [number, number]): Promise<string> {
   const samples = tf.tidy(() => generator.predict(fixedLatents) as tf.Tensor);
   const values = (await samples.data()) as Float32Array;
   samples.dispose();
-  const png = await samplesToGridPng(values, fixedLatents.shape[0], imageShape, [-1, 1]);
+  const n = fixedLatents.shape[0];
   const path = join(runDir, 'samples', `${step}.png`);
-  await writeFileAtomic(path, png);
+  if (isPointDataset(data)) {
+    await writeFileAtomic(join(runDir, 'samples', `${step}.npy`), encodeNpy(values, [n, data.dimensions]));
+    await writeFileAtomic(path, await pointsToPng(values, n, data.dimensions, pointRange));
+  } else {
+    await writeFileAtomic(path, await samplesToGridPng(values, n, data.shape, [-1, 1]));
+  }
   return path;
 }
 
@@ -98,14 +121,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { runDir, config, backend, signal } = options;
   const emit = options.onEvent ?? (() => {});
   const resumeFrom = await prepareRunFolder(runDir, config, options.resume === true);
-  const data = await loadDataset(config.data, { onProgress: (progress) => emit({ type: 'data', progress }) });
-  const players = buildPlayers(config, data.shape);
+  const data = await loadDataset(config.data, { seed: config.seed, onProgress: (progress) => emit({ type: 'data', progress }) });
+  const players = buildPlayers(config, sampleShape(data));
+  const strategy = createStrategy(config);
+  const pointRange = isPointDataset(data) ? plotRange(data.points) : ([-1, 1] as [number, number]);
+  const sampler = players.generatorEma ?? players.generator;
   const logPath = join(runDir, 'log.jsonl');
   let rng = Rng.fromSeed(config.seed);
   let step = 0;
   let priorWallSeconds = 0;
   if (resumeFrom !== undefined) {
-    const state: CheckpointState<RngState> = await loadCheckpoint(resumeFrom, players);
+    const state: CheckpointState<RngState> = await loadCheckpoint(resumeFrom, players, strategy);
     rng = Rng.fromState(state.rng);
     step = state.step;
     priorWallSeconds = state.wallSeconds;
@@ -120,9 +146,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const sessionStart = performance.now();
   const wallSeconds = (): number => priorWallSeconds + (performance.now() - sessionStart) / 1000;
-  const checkpoint = async (reason: 'interval' | 'final' | 'interrupt'): Promise<string> => {
+  const checkpoint = async (reason: 'interval' | 'final' | 'interrupt' | 'diverged'): Promise<string> => {
     const state: CheckpointState<RngState> = { step, wallSeconds: wallSeconds(), rng: rng.getState(), backend, savedAt: new Date().toISOString() };
-    const path = await saveCheckpoint(runDir, players, state, config.logging.keepCheckpoints);
+    const strategyState = strategy.getState();
+    const path = await saveCheckpoint(runDir, players, state, config.logging.keepCheckpoints, strategyState);
+    strategyState.forEach((s) => s.tensor.dispose());
     emit({ type: 'checkpoint', step, path, reason });
     return path;
   };
@@ -132,19 +160,34 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let windowStart = performance.now();
   let windowSteps = 0;
   try {
-    if (step === 0) await writeSampleGrid(runDir, 0, players.generator, fixedLatents, data.shape);
+    if (step === 0) await writeSamples(runDir, 0, sampler, fixedLatents, data, pointRange);
     while (step < total) {
       if (signal?.aborted) {
         interrupted = true;
         break;
       }
-      const losses = alternatingStep(config, players, data, rng);
+      const before = await takeSnapshot(players, strategy, rng.getState(), step);
+      let losses;
+      try {
+        losses = strategy.step({ config, players, data, rng, step });
+        const bad = firstNonFinite(losses, players);
+        if (bad !== undefined) {
+          await restoreSnapshot(before, strategy);
+          rng = Rng.fromState(before.rng);
+          const path = await checkpoint('diverged');
+          throw new TrainingDivergedError(
+            `training diverged: ${bad} at step ${step + 1}. The state before that step is saved as ${path} (step ${step}); ` +
+              'lower the learning rates, add a penalty, or change the objective, then start a new run',
+            step + 1,
+            path,
+          );
+        }
+      } finally {
+        disposeSnapshot(before);
+      }
+      if (players.generatorEma !== null) updateEma(players.generatorEma, players.generator, config.ema.decay);
       step += 1;
       windowSteps += 1;
-      const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
-      if (bad !== undefined) {
-        throw new Error(`training diverged: ${bad[0]} became ${bad[1]} at step ${step}; the last good checkpoint is ${lastCheckpoint || 'none'}`);
-      }
       const now = performance.now();
       // Counted as in the benchmarks: real images per second of one generator step's batch.
       const imagesPerSecond = (windowSteps * config.training.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
@@ -156,7 +199,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       emit({ type: 'step', step, totalSteps: total, losses: { ...losses }, imagesPerSecond, elapsedSeconds: wallSeconds() });
       if (step % config.logging.sampleEvery === 0 || step === total) {
-        emit({ type: 'sample', step, path: await writeSampleGrid(runDir, step, players.generator, fixedLatents, data.shape) });
+        emit({ type: 'sample', step, path: await writeSamples(runDir, step, sampler, fixedLatents, data, pointRange) });
       }
       if (step % config.logging.checkpointEvery === 0 && step !== total) lastCheckpoint = await checkpoint('interval');
     }
@@ -166,6 +209,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return result;
   } finally {
     fixedLatents.dispose();
+    strategy.dispose();
     disposePlayers(players);
   }
 }

@@ -6,7 +6,7 @@ import { selectBackend } from '../backend/select.js';
 import type { ImageDataset } from '../data/image-dataset.js';
 import { parseTrainConfig } from '../run/config.js';
 import { buildPlayers, disposePlayers } from '../run/players.js';
-import { alternatingStep } from './alternating.js';
+import { alternatingStep, discriminatorStepsAt } from './alternating.js';
 
 function randomImages(count: number, side: number): ImageDataset {
   const rng = Rng.fromSeed(5);
@@ -67,4 +67,11 @@ test('the discriminator step updates only D and the generator step only G', asyn
   assert.ok(changed(g0, snapshot(players.generator)), 'G moved');
   assert.ok(changed(d0, snapshot(players.discriminator)), 'D moved');
   disposePlayers(players);
+});
+
+test("WGAN's critic warm-up: 100 D steps for G's first 25 steps and every 500th, else k", () => {
+  const warm = parseTrainConfig({ strategy: { type: 'alternating', criticWarmup: true }, training: { discriminatorSteps: 5 } });
+  const plain = parseTrainConfig({ training: { discriminatorSteps: 5 } });
+  assert.deepEqual([0, 24, 25, 499, 500, 501, 1000].map((s) => discriminatorStepsAt(warm, s)), [100, 100, 5, 5, 100, 5, 100]);
+  assert.deepEqual([0, 500].map((s) => discriminatorStepsAt(plain, s)), [5, 5]);
 });

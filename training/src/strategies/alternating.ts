@@ -1,95 +1,49 @@
 // Goodfellow et al.'s alternating schedule: k discriminator updates, then one generator update.
+// With WGAN's critic warm-up, D gets 100 updates before each of G's first 25 updates and before every
+// 500th (Arjovsky et al.'s code), so the critic is near its optimum when its gradient matters most.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { sampleLatentsWithRng, type Rng } from '@gantry/latent';
-import type { ImageDataset } from '../data/image-dataset.js';
-import { objectives } from '../objectives/index.js';
-import { gradientPenalty, perSampleUniform } from '../penalties/index.js';
+import type { Rng } from '@gantry/latent';
+import type { Dataset } from '../data/datasets.js';
 import type { TrainConfig } from '../run/config.js';
 import type { Players } from '../run/players.js';
+import { criticOf, discriminatorUpdate, drawGeneratorBatch, fakeInput, lossesOf, objectiveOf, type StepContext, type StepLosses } from './game.js';
+import { trainableVariables } from './model-weights.js';
 
-function latentBatch(config: TrainConfig, rng: Rng, n: number): tf.Tensor2D {
-  const spec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
-  return tf.tensor2d(sampleLatentsWithRng(spec, n, rng), [n, spec.size]);
+export type { StepLosses } from './game.js';
+
+export const WGAN_WARMUP = { criticSteps: 100, firstGeneratorSteps: 25, every: 500 } as const;
+
+/** D updates before G's update number `step` (0-based). */
+export function discriminatorStepsAt(config: TrainConfig, step: number): number {
+  const warmup = config.strategy.type === 'alternating' && config.strategy.criticWarmup;
+  if (warmup && (step < WGAN_WARMUP.firstGeneratorSteps || step % WGAN_WARMUP.every === 0)) return WGAN_WARMUP.criticSteps;
+  return config.training.discriminatorSteps;
 }
 
-function realBatch(data: ImageDataset, rng: Rng, n: number): tf.Tensor4D {
-  const [h, w, c] = data.shape;
-  const perImage = h * w * c;
-  const values = new Float32Array(n * perImage);
-  for (let i = 0; i < n; i++) {
-    const index = rng.nextInt(data.count);
-    values.set(data.images.subarray(index * perImage, (index + 1) * perImage), i * perImage);
-  }
-  return tf.tensor4d(values, [n, h, w, c]);
+/** `count` D updates; the last one's figures are returned. */
+export function discriminatorUpdates(context: StepContext, count: number) {
+  for (let k = 1; k < count; k++) discriminatorUpdate(context, false);
+  return discriminatorUpdate(context, true)!;
 }
 
-function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-}
-
-export interface StepLosses {
-  discriminator: number;
-  generator: number;
-  /** Mean D(x) (a probability for logit objectives, a critic value for Wasserstein) of the last D step. */
-  realScore: number;
-  fakeScore: number;
-  /** The penalty's value in the last D step (0 without one). */
-  penalty: number;
-}
-
-export function alternatingStep(config: TrainConfig, players: Players, data: ImageDataset, rng: Rng): StepLosses {
-  const objective = objectives[config.objective];
-  const n = config.training.batchSize;
-  const { generator, discriminator } = players;
-  const dVars = trainableVariables(discriminator);
-  const gVars = trainableVariables(generator);
+/** One plain generator update against the current D; returns G's loss. */
+export function generatorUpdate(context: StepContext): number {
+  const { players } = context;
   return tf.tidy(() => {
-    let dLoss: tf.Scalar | null = null;
-    let realScore: tf.Tensor | null = null;
-    let fakeScore: tf.Tensor | null = null;
-    let penaltyValue: tf.Tensor | null = null;
-    const penalty = config.penalty;
-    for (let k = 0; k < config.training.discriminatorSteps; k++) {
-      const real = realBatch(data, rng, n);
-      const z = latentBatch(config, rng, n);
-      // Made outside the optimizer's tape: D's update must not differentiate through G.
-      const fake = generator.apply(z, { training: true }) as tf.Tensor;
-      const epsilon = penalty.type === 'none' ? null : perSampleUniform(n, real.rank, rng);
-      dLoss = players.discriminatorOptimizer.minimize(
-        () => {
-          const realOut = discriminator.apply(real, { training: true }) as tf.Tensor;
-          const fakeOut = discriminator.apply(fake, { training: true }) as tf.Tensor;
-          // Only the last discriminator step's scores are reported; earlier ones are freed.
-          for (const kept of [realScore, fakeScore, penaltyValue] as (tf.Tensor | null)[]) kept?.dispose();
-          realScore = tf.keep(objective.meanScore(realOut));
-          fakeScore = tf.keep(objective.meanScore(fakeOut));
-          const loss = objective.discriminatorLoss(realOut, fakeOut);
-          if (epsilon === null) return loss;
-          const critic = (x: tf.Tensor): tf.Tensor => discriminator.apply(x, { training: true }) as tf.Tensor;
-          const value = gradientPenalty(critic, real, fake, { lambda: penalty.lambda, epsilon, oneSided: penalty.type === 'one-sided' });
-          penaltyValue = tf.keep(tf.clone(value));
-          return tf.add(loss, value);
-        },
-        true,
-        dVars,
-      );
-    }
-    const z = latentBatch(config, rng, n);
-    const gLoss = players.generatorOptimizer.minimize(
-      () => objective.generatorLoss(discriminator.apply(generator.apply(z, { training: true }), { training: true }) as tf.Tensor),
-      true,
-      gVars,
-    );
-    const read = (t: tf.Tensor | null): number => (t === null ? NaN : (t.dataSync()[0] as number));
-    const result = {
-      discriminator: read(dLoss),
-      generator: read(gLoss),
-      realScore: read(realScore),
-      fakeScore: read(fakeScore),
-      penalty: penaltyValue === null ? 0 : read(penaltyValue),
-    };
-    for (const kept of [realScore, fakeScore, penaltyValue] as (tf.Tensor | null)[]) kept?.dispose();
-    return result;
+    const { latents, fakeNoise } = drawGeneratorBatch(context);
+    const critic = criticOf(players);
+    const objective = objectiveOf(context.config);
+    const loss = players.generatorOptimizer.minimize(() => objective.generatorLoss(critic(fakeInput(context, latents, fakeNoise))), true, trainableVariables(players.generator));
+    return loss!.dataSync()[0]!;
   });
+}
+
+/** One step of the alternating strategy. */
+export function takeAlternatingStep(context: StepContext): StepLosses {
+  return lossesOf(discriminatorUpdates(context, discriminatorStepsAt(context.config, context.step)), generatorUpdate(context));
+}
+
+/** takeAlternatingStep with its context spelled out; `step` is the number of generator steps already taken (it drives the warm-up and noise schedules). */
+export function alternatingStep(config: TrainConfig, players: Players, data: Dataset, rng: Rng, step = 0): StepLosses {
+  return takeAlternatingStep({ config, players, data, rng, step });
 }
