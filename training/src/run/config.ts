@@ -30,35 +30,44 @@ const idxDataFields = {
   limit: positiveInt.optional(),
 };
 
+/** One set of keys per dataset kind: a key that belongs to another kind is reported as unknown, with the allowed ones. */
+const dataVariants = [
+  z.strictObject({ dataset: z.literal('mnist').default('mnist'), ...idxDataFields }),
+  z.strictObject({ dataset: z.literal('fashion-mnist'), ...idxDataFields }),
+  z.strictObject({
+    dataset: z.literal('folder'),
+    /** A folder of images, or of one sub-folder of images per class (labels). */
+    path: z.string().min(1),
+    /** Images are resized to cover imageSize × imageSize and centre-cropped. */
+    imageSize: z.int().min(4).max(1024),
+    channels: z.literal([1, 3]).default(3),
+    /** Use at most N images, evenly spaced through the sorted file list. */
+    limit: positiveInt.optional(),
+    /** File name endings to read; default: every format sharp decodes. */
+    extensions: z.array(z.string().regex(/^\.?[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/, 'a file name ending such as ".png" or "jpg"')).min(1).optional(),
+    /** Skip (and count) files that cannot be decoded instead of stopping. */
+    skipUnreadable: z.boolean().default(false),
+  }),
+  /** Toy datasets are generated from the run's seed, not read from files. */
+  z.strictObject({
+    dataset: z.enum(toyDatasetNames),
+    /** How many points to draw from the run's seed (default 100 000, PacGAN's setup). */
+    points: positiveInt.max(10_000_000).optional(),
+  }),
+] as const;
+
 const dataSchema = z
-  .discriminatedUnion(
-    'dataset',
-    [
-      z.strictObject({ dataset: z.literal('mnist').default('mnist'), ...idxDataFields }),
-      z.strictObject({ dataset: z.literal('fashion-mnist'), ...idxDataFields }),
-      z.strictObject({
-        dataset: z.literal('folder'),
-        /** A folder of images, or of one sub-folder of images per class (labels). */
-        path: z.string().min(1),
-        /** Images are resized to cover imageSize × imageSize and centre-cropped. */
-        imageSize: z.int().min(4).max(1024),
-        channels: z.literal([1, 3]).default(3),
-        /** Use at most N images, evenly spaced through the sorted file list. */
-        limit: positiveInt.optional(),
-        /** File name endings to read; default: every format sharp decodes. */
-        extensions: z.array(z.string().regex(/^\.?[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/, 'a file name ending such as ".png" or "jpg"')).min(1).optional(),
-        /** Skip (and count) files that cannot be decoded instead of stopping. */
-        skipUnreadable: z.boolean().default(false),
-      }),
-      z.strictObject({
-        dataset: z.enum(toyDatasetNames),
-        /** How many points to draw from the run's seed (default 100 000, PacGAN's setup). */
-        points: positiveInt.max(10_000_000).optional(),
-      }),
-    ],
-    { error: (issue) => (issue.code === 'invalid_union' ? `expected one of "mnist" (the default), "fashion-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}` : undefined) },
-  )
+  .discriminatedUnion('dataset', dataVariants, {
+    error: (issue) => (issue.code === 'invalid_union' ? `expected one of "mnist" (the default), "fashion-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}` : undefined),
+  })
   .prefault({});
+
+/** The keys a data section may have for the dataset it names (undefined for an unknown dataset). */
+function allowedDataKeys(dataset: unknown): string[] | undefined {
+  const name = dataset === undefined ? 'mnist' : dataset;
+  const variant = dataVariants.find((v) => v.shape.dataset.safeParse(name).success);
+  return variant === undefined ? undefined : Object.keys(variant.shape);
+}
 
 /** tfjs' RMSProp: ms ← ρ·ms + (1 − ρ)·g², θ ← θ − lr·g/sqrt(ms + ε) (ε inside the root, as in TensorFlow). */
 const rmspropSchema = z.strictObject({
@@ -303,7 +312,8 @@ export function parseTrainConfig(json: unknown, source = 'config'): TrainConfig 
     if (issue.code === 'unrecognized_keys') {
       const where = key === '' ? 'the top level' : `"${key}"`;
       const known = Object.keys((valueAt(trainConfigSchema.shape, []) as object) ?? {});
-      const allowed = key === '' ? ` (allowed: ${known.join(', ')})` : '';
+      const dataKeys = key === 'data' ? allowedDataKeys(valueAt(json, ['data', 'dataset'])) : undefined;
+      const allowed = key === '' ? ` (allowed: ${known.join(', ')})` : dataKeys !== undefined ? ` (dataset "${String(valueAt(json, ['data', 'dataset']) ?? 'mnist')}" takes: ${dataKeys.join(', ')})` : '';
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} at ${where}${allowed}`;
     }
     return `"${key}" is ${describe(valueAt(json, issue.path))}: ${issue.message}`;
