@@ -51,3 +51,15 @@ test('BatchMatMul with transposed operands on wasm equals the cpu backend', asyn
     }
   }
 });
+
+test('Identity on wasm shares the buffer and keeps it alive while either tensor lives', async () => {
+  await selectBackend('wasm');
+  const buffersBefore = tf.engine().backend.numDataIds();
+  const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  const y = tf.engine().runKernel('Identity', { x }, {}) as tf.Tensor;
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore + 1, 'no second buffer');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+  y.dispose();
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
+});

@@ -5,8 +5,8 @@
 //   off its fast path (≈0.6 GFLOP/s for transposeA vs ≈30 plain). The operand is transposed explicitly
 //   and the plain matmul does the work.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { runWasmKernel, type WasmBackend } from './wasm-backend.js';
+import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
@@ -40,7 +40,7 @@ export function tileInto(values: Heap, shape: readonly number[], reps: readonly 
   if (out.length > 0) fill(0, 0, 0);
 }
 
-function tile({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+function tile({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const wasm = backend as WasmBackend;
   const x = inputs.x as TensorInfo;
   const reps = (attrs as NamedAttrMap).reps as number[];
@@ -51,8 +51,6 @@ function tile({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: 
   return out;
 }
 
-let stockBatchMatMul: KernelConfig['kernelFunc'] | undefined;
-
 function transposeLastTwo(x: TensorInfo, backend: WasmBackend): TensorInfo {
   const rank = x.shape.length;
   const perm = [...Array(rank).keys()];
@@ -60,7 +58,7 @@ function transposeLastTwo(x: TensorInfo, backend: WasmBackend): TensorInfo {
   return runWasmKernel('Transpose', { x }, { perm }, backend);
 }
 
-function batchMatMul({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+function batchMatMul({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const wasm = backend as WasmBackend;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   let a = inputs.a as TensorInfo;
@@ -68,22 +66,27 @@ function batchMatMul({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; a
   const temporaries: TensorInfo[] = [];
   if (transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
   if (transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
-  const out = stockBatchMatMul!({ inputs: { a, b }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: wasm }) as TensorInfo;
+  const out = runStockKernel('BatchMatMul', { inputs: { a, b }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: wasm });
   for (const t of temporaries) wasm.disposeData(t.dataId);
   return out;
 }
 
-/** Replaces the wasm Tile kernel and wraps BatchMatMul (idempotent). */
+/**
+ * Identity shares the input's buffer, as the cpu backend does, where the stock wasm kernel copies it:
+ * a training step runs it over a hundred times (custom gradients, optimizers). No wasm kernel writes
+ * into its inputs, so sharing is safe.
+ */
+function identity(args: WasmKernelArgs): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  if (x.dtype === 'string') return runStockKernel('Identity', args);
+  (args.backend as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** Replaces the wasm Tile kernel and wraps BatchMatMul and Identity (idempotent). */
 export function registerWasmLayoutKernels(): void {
   if (tf.getKernel('Tile', 'wasm') !== undefined) tf.unregisterKernel('Tile', 'wasm');
   tf.registerKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelConfig['kernelFunc'] });
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (current === undefined) throw new Error('the wasm backend has no BatchMatMul kernel');
-  if (current.kernelFunc !== (batchMatMul as KernelConfig['kernelFunc'])) {
-    stockBatchMatMul = current.kernelFunc;
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({ ...current, kernelFunc: batchMatMul as KernelConfig['kernelFunc'] });
-  }
+  overrideWasmKernel('BatchMatMul', batchMatMul);
+  overrideWasmKernel('Identity', identity);
 }
-
-
