@@ -63,3 +63,16 @@ test('Identity on wasm shares the buffer and keeps it alive while either tensor 
   y.dispose();
   assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
 });
+
+test('Cast on wasm shares the buffer for its own dtype and converts otherwise', async () => {
+  await selectBackend('wasm');
+  const x = tf.tensor1d([1.5, -2.7, 3]);
+  const buffersBefore = tf.engine().backend.numDataIds();
+  const same = tf.cast(x, 'float32');
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore, 'no second buffer');
+  const ints = tf.cast(x, 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.700000047683716, 3]);
+  tf.dispose([same, ints]);
+});

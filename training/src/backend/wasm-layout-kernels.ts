@@ -83,10 +83,17 @@ function identity(args: WasmKernelArgs): TensorInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-/** Replaces the wasm Tile kernel and wraps BatchMatMul and Identity (idempotent). */
+/** A cast to the tensor's own dtype is an identity; the stock kernel copies there too. */
+function cast(args: WasmKernelArgs): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  return (args.attrs as NamedAttrMap).dtype === x.dtype ? identity(args) : runStockKernel('Cast', args);
+}
+
+/** Replaces the wasm Tile kernel and wraps BatchMatMul, Identity and Cast (idempotent). */
 export function registerWasmLayoutKernels(): void {
   if (tf.getKernel('Tile', 'wasm') !== undefined) tf.unregisterKernel('Tile', 'wasm');
   tf.registerKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelConfig['kernelFunc'] });
   overrideWasmKernel('BatchMatMul', batchMatMul);
   overrideWasmKernel('Identity', identity);
+  overrideWasmKernel('Cast', cast);
 }
