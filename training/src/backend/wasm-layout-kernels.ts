@@ -1,12 +1,17 @@
 // Layout kernels for tfjs' wasm backend where the stock ones are slow on training's shapes:
 // - Tile: batch norm's gradient tiles [1,1,1,C] statistics over whole activations; the stock kernel
 //   indexes element by element. Here each block is written once and then doubled with copyWithin.
+// - Transpose: the stock kernel is a scalar loop (~5 ns an element). Once size-1 axes are dropped and
+//   axes that stay together merged, training's transposes are either [n, p, c] → [c, p, n] (conv filter
+//   gradients, transposed matmuls), done by the SIMD swap of wasm-simd.ts, or [n, m, c] → [m, n, c],
+//   whole rows of c moved by copyWithin. Others go to the stock kernel.
 // - BatchMatMul with a transposed operand: every Dense gradient asks for one, and XNNPACK then falls
 //   off its fast path (≈0.6 GFLOP/s for transposeA vs ≈30 plain). The operand is transposed explicitly
 //   and the plain matmul does the work.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { swapOuterInner } from './wasm-simd.js';
+import { floatHeap, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
@@ -51,6 +56,58 @@ function tile({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * The same transpose on fewer axes: size-1 axes dropped, and axes that stay adjacent and in order
+ * merged. Returns the merged input shape and the permutation of the merged axes.
+ */
+export function simplifyTranspose(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  // Axes of size > 1, renumbered in input order.
+  const sizes = shape.filter((size) => size !== 1);
+  const rank = (axis: number): number => shape.slice(0, axis).filter((size) => size !== 1).length;
+  const kept = perm.filter((axis) => shape[axis]! !== 1).map(rank);
+  const groups: number[][] = [];
+  for (const axis of kept) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last[last.length - 1]! + 1 === axis) last.push(axis);
+    else groups.push([axis]);
+  }
+  // Merged axes in input order, then the output order as indices into them.
+  const byInput = [...groups].sort((a, b) => a[0]! - b[0]!);
+  return {
+    shape: byInput.map((group) => group.reduce((size, axis) => size * sizes[axis]!, 1)),
+    perm: groups.map((group) => byInput.indexOf(group)),
+  };
+}
+
+function transpose(args: WasmKernelArgs): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  const wasm = args.backend as WasmBackend;
+  const perm = (args.attrs as NamedAttrMap).perm as number[];
+  if (x.dtype === 'float32') {
+    const { shape, perm: merged } = simplifyTranspose(x.shape, perm);
+    const key = merged.join('');
+    const outShape = perm.map((axis) => x.shape[axis]!);
+    if (key === '10' || key === '210') {
+      const [n, p, c] = key === '10' ? [shape[0]!, 1, shape[1]!] : (shape as [number, number, number]);
+      const out = wasm.makeOutput(outShape, 'float32');
+      if (swapOuterInner(wasm, x, out, n, p, c)) return out;
+      wasm.disposeData(out.dataId);
+    } else if (key === '102' && shape[2]! >= 8) {
+      // [n, m, c] → [m, n, c]: rows of c floats change places (short rows are left to the stock kernel).
+      const [n, m, c] = shape as [number, number, number];
+      const out = wasm.makeOutput(outShape, 'float32');
+      const source = floatHeap(wasm, x);
+      const heap = new Float32Array(source.buffer);
+      const [from, to] = [source.byteOffset / 4, floatHeap(wasm, out).byteOffset / 4];
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < m; j++) heap.copyWithin(to + (j * n + i) * c, from + (i * m + j) * c, from + (i * m + j + 1) * c);
+      }
+      return out;
+    }
+  }
+  return runStockKernel('Transpose', args);
+}
+
 function transposeLastTwo(x: TensorInfo, backend: WasmBackend): TensorInfo {
   const rank = x.shape.length;
   const perm = [...Array(rank).keys()];
@@ -89,11 +146,12 @@ function cast(args: WasmKernelArgs): TensorInfo {
   return (args.attrs as NamedAttrMap).dtype === x.dtype ? identity(args) : runStockKernel('Cast', args);
 }
 
-/** Replaces the wasm Tile kernel and wraps BatchMatMul, Identity and Cast (idempotent). */
+/** Replaces the wasm Tile kernel and wraps Transpose, BatchMatMul, Identity and Cast (idempotent). */
 export function registerWasmLayoutKernels(): void {
   if (tf.getKernel('Tile', 'wasm') !== undefined) tf.unregisterKernel('Tile', 'wasm');
   tf.registerKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelConfig['kernelFunc'] });
   overrideWasmKernel('BatchMatMul', batchMatMul);
   overrideWasmKernel('Identity', identity);
   overrideWasmKernel('Cast', cast);
+  overrideWasmKernel('Transpose', transpose);
 }
