@@ -84,7 +84,7 @@ test('simplifyTranspose drops size-1 axes and merges axes that move together', (
   assert.deepEqual(simplifyTranspose([2, 1, 3], [1, 0, 2]), { shape: [6], perm: [0] });
 });
 
-test('Transpose on wasm equals the cpu backend for SIMD, row-moving and stock cases', async () => {
+test('Transpose on wasm equals the cpu backend for SIMD and stock cases', async () => {
   const cases: { shape: number[]; perm: number[]; dtype?: 'int32' }[] = [
     { shape: [8, 6, 5, 12], perm: [3, 1, 2, 0] },
     { shape: [12, 20], perm: [1, 0] },

@@ -1,17 +1,18 @@
 // Layout kernels for tfjs' wasm backend where the stock ones are slow on training's shapes:
 // - Tile: batch norm's gradient tiles [1,1,1,C] statistics over whole activations; the stock kernel
 //   indexes element by element. Here each block is written once and then doubled with copyWithin.
-// - Transpose: the stock kernel is a scalar loop (~5 ns an element). Once size-1 axes are dropped and
-//   axes that stay together merged, training's transposes are either [n, p, c] → [c, p, n] (conv filter
-//   gradients, transposed matmuls), done by the SIMD swap of wasm-simd.ts, or [n, m, c] → [m, n, c],
-//   whole rows of c moved by copyWithin. Others go to the stock kernel.
+// - Transpose: the stock kernel moves one element at a time (~5 ns each) where neither axis it swaps is
+//   innermost-contiguous. Once size-1 axes are dropped and axes that stay together merged, the conv
+//   filter gradients' and transposed matmuls' transposes are [n, p, c] → [c, p, n], which the SIMD swap
+//   of wasm-simd.ts does 1.1-3 times faster; others (rows of floats changing places, where the stock
+//   kernel copies whole rows) stay with the stock kernel.
 // - BatchMatMul with a transposed operand: every Dense gradient asks for one, and XNNPACK then falls
 //   off its fast path (≈0.6 GFLOP/s for transposeA vs ≈30 plain). The operand is transposed explicitly
 //   and the plain matmul does the work.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { swapOuterInner } from './wasm-simd.js';
-import { floatHeap, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
@@ -92,17 +93,6 @@ function transpose(args: WasmKernelArgs): TensorInfo {
       const out = wasm.makeOutput(outShape, 'float32');
       if (swapOuterInner(wasm, x, out, n, p, c)) return out;
       wasm.disposeData(out.dataId);
-    } else if (key === '102' && shape[2]! >= 8) {
-      // [n, m, c] → [m, n, c]: rows of c floats change places (short rows are left to the stock kernel).
-      const [n, m, c] = shape as [number, number, number];
-      const out = wasm.makeOutput(outShape, 'float32');
-      const source = floatHeap(wasm, x);
-      const heap = new Float32Array(source.buffer);
-      const [from, to] = [source.byteOffset / 4, floatHeap(wasm, out).byteOffset / 4];
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < m; j++) heap.copyWithin(to + (j * n + i) * c, from + (i * m + j) * c, from + (i * m + j + 1) * c);
-      }
-      return out;
     }
   }
   return runStockKernel('Transpose', args);
