@@ -155,7 +155,7 @@ function heapFloats(backend: WasmBackend, info: TensorInfo): { heap: Float32Arra
   return { heap: new Float32Array(view.buffer), offset: view.byteOffset / 4 };
 }
 
-/** Copies `count` runs of `length` floats; short runs (one channel) are a plain loop, long ones copyWithin. */
+/** Copies `length` floats within the heap: a plain loop for short runs (few channels), else copyWithin. */
 function copyRun(heap: Float32Array, target: number, source: number, length: number): void {
   if (length < 16) {
     for (let c = 0; c < length; c++) heap[target + c] = heap[source + c]!;
