@@ -9,6 +9,8 @@ import { registerSecondOrderGradients } from './second-order-gradients.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
+import { registerWasmReductionKernels } from './wasm-reduction-kernels.js';
+import { registerWasmNormalizationKernels } from './wasm-normalization-kernels.js';
 import { prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
 
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -92,6 +94,8 @@ export async function selectBackend(choice: BackendChoice, options: BackendOptio
   registerWasmConvKernels();
   registerWasmLayoutKernels();
   registerWasmActivationKernels();
+  registerWasmReductionKernels();
+  registerWasmNormalizationKernels();
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative();

@@ -1,13 +1,14 @@
 // What Gantry's wasm kernels need from tfjs-backend-wasm, which does not export its backend class as a
 // type: buffers on the wasm heap and the stock kernels to delegate to.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelBackend, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 export interface WasmBackend extends KernelBackend {
   makeOutput(shape: number[], dtype: 'float32' | 'int32' | 'bool'): TensorInfo;
   /** A view of the tensor's bytes on the wasm heap; invalid after the heap grows (any allocation). */
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 }
 
 export function runWasmKernel(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackend): TensorInfo {
@@ -26,4 +27,28 @@ export function floatHeap(backend: WasmBackend, info: TensorInfo): Float32Array 
   const view = backend.typedArrayFromHeap(info);
   if (!(view instanceof Float32Array)) throw new Error(`expected a float32 tensor, got ${info.dtype}`);
   return view;
+}
+
+export type WasmKernelArgs = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown };
+type KernelFunc = (args: WasmKernelArgs) => TensorInfo;
+
+const stockKernels = new Map<string, KernelFunc>();
+
+/**
+ * Replaces the wasm backend's kernel `name` by `kernelFunc`, which may hand cases it does not speed
+ * up to the stock kernel through `runStockKernel` (idempotent; the stock kernel's setup is kept).
+ */
+export function overrideWasmKernel(name: string, kernelFunc: KernelFunc): void {
+  const current = tf.getKernel(name, 'wasm');
+  if (current === undefined) throw new Error(`the wasm backend has no ${name} kernel to replace`);
+  if (current.kernelFunc === (kernelFunc as KernelConfig['kernelFunc'])) return;
+  if (!stockKernels.has(name)) stockKernels.set(name, current.kernelFunc as KernelFunc);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...current, kernelFunc: kernelFunc as KernelConfig['kernelFunc'] });
+}
+
+export function runStockKernel(name: string, args: WasmKernelArgs): TensorInfo {
+  const stock = stockKernels.get(name);
+  if (stock === undefined) throw new Error(`no stock wasm ${name} kernel was kept`);
+  return stock(args);
 }

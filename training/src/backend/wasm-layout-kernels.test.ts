@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
-import { tileInto } from './wasm-layout-kernels.js';
+import { simplifyTranspose, tileInto } from './wasm-layout-kernels.js';
 
 async function onBoth<T>(f: () => T): Promise<{ cpu: T; wasm: T }> {
   await selectBackend('cpu');
@@ -49,5 +49,62 @@ test('BatchMatMul with transposed operands on wasm equals the cpu backend', asyn
       );
       for (let i = 0; i < cpu.length; i++) assert.ok(Math.abs(cpu[i]! - wasm[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu[i]!)), `matmul tA=${transposeA} tB=${transposeB} batch=${batch}`);
     }
+  }
+});
+
+test('Identity on wasm shares the buffer and keeps it alive while either tensor lives', async () => {
+  await selectBackend('wasm');
+  const buffersBefore = tf.engine().backend.numDataIds();
+  const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  const y = tf.engine().runKernel('Identity', { x }, {}) as tf.Tensor;
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore + 1, 'no second buffer');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+  y.dispose();
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore);
+});
+
+test('Cast on wasm shares the buffer for its own dtype and converts otherwise', async () => {
+  await selectBackend('wasm');
+  const x = tf.tensor1d([1.5, -2.7, 3]);
+  const buffersBefore = tf.engine().backend.numDataIds();
+  const same = tf.cast(x, 'float32');
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore, 'no second buffer');
+  const ints = tf.cast(x, 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.700000047683716, 3]);
+  tf.dispose([same, ints]);
+});
+
+test('simplifyTranspose drops size-1 axes and merges axes that move together', () => {
+  assert.deepEqual(simplifyTranspose([64, 14, 14, 64], [3, 1, 2, 0]), { shape: [64, 196, 64], perm: [2, 1, 0] });
+  assert.deepEqual(simplifyTranspose([64, 7, 7, 128], [1, 2, 0, 3]), { shape: [64, 49, 128], perm: [1, 0, 2] });
+  assert.deepEqual(simplifyTranspose([1, 64, 100], [0, 2, 1]), { shape: [64, 100], perm: [1, 0] });
+  assert.deepEqual(simplifyTranspose([2, 1, 3], [1, 0, 2]), { shape: [6], perm: [0] });
+});
+
+test('Transpose on wasm equals the cpu backend for SIMD and stock cases', async () => {
+  const cases: { shape: number[]; perm: number[]; dtype?: 'int32' }[] = [
+    { shape: [8, 6, 5, 12], perm: [3, 1, 2, 0] },
+    { shape: [12, 20], perm: [1, 0] },
+    { shape: [1, 8, 16], perm: [0, 2, 1] },
+    { shape: [4, 3, 3, 16], perm: [1, 2, 0, 3] },
+    { shape: [6, 10], perm: [1, 0] },
+    { shape: [4, 3, 3, 2], perm: [1, 2, 0, 3] },
+    { shape: [2, 3, 4, 5], perm: [2, 0, 3, 1] },
+    { shape: [8, 6, 5, 12], perm: [3, 1, 2, 0], dtype: 'int32' },
+    { shape: [3, 4], perm: [0, 1] },
+  ];
+  for (const { shape, perm, dtype } of cases) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = Array.from({ length: size }, (_, i) => (dtype === 'int32' ? i - 7 : Math.sin(i) * 3));
+    const { cpu, wasm } = await onBoth(() => {
+      const y = tf.tidy(() => tf.transpose(tf.tensor(values, shape, dtype ?? 'float32'), perm));
+      const result = { shape: y.shape, values: Array.from(y.dataSync()) };
+      y.dispose();
+      return result;
+    });
+    assert.deepEqual(wasm, cpu, `transpose ${JSON.stringify(shape)} by ${JSON.stringify(perm)} (${dtype ?? 'float32'})`);
   }
 });
