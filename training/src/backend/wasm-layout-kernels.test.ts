@@ -32,6 +32,40 @@ test('Tile on wasm equals the cpu backend for every rank, repeat pattern and dty
   }
 });
 
+test('UnsortedSegmentSum on wasm equals the cpu backend (rows summed per segment, out-of-range ids dropped)', async () => {
+  // tfjs takes 1-D segment ids only.
+  const cases: { shape: number[]; ids: number[]; segments: number }[] = [
+    { shape: [6, 3], ids: [0, 2, 2, 1, 0, 2], segments: 4 },
+    { shape: [5], ids: [1, 1, 3, 0, 1], segments: 4 },
+    { shape: [4, 2, 3], ids: [3, -1, 0, 7], segments: 4 },
+  ];
+  for (const { shape, ids, segments } of cases) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: size }, (_, i) => (dtype === 'int32' ? i - 4 : i * 0.25 - 1));
+      const { cpu, wasm } = await onBoth(() =>
+        tf.tidy(() => {
+          const out = tf.unsortedSegmentSum(tf.tensor(values, shape, dtype), tf.tensor1d(ids, 'int32'), segments);
+          return { shape: out.shape, values: Array.from(out.dataSync()) };
+        }),
+      );
+      assert.deepEqual(wasm, cpu, `segment sum ${JSON.stringify(shape)} ids ${JSON.stringify(ids)} (${dtype})`);
+    }
+  }
+});
+
+test('an Embedding gradient (Gather backward) trains on wasm as on cpu', async () => {
+  const { cpu, wasm } = await onBoth(() =>
+    tf.tidy(() => {
+      const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')), tf.tensor2d([[1, 2], [3, 4], [5, 6]]))))(table);
+      return Array.from(grad.dataSync());
+    }),
+  );
+  assert.deepEqual(wasm, cpu);
+  assert.deepEqual(wasm, [3, 4, 0, 0, 6, 8]);
+});
+
 test('tileInto handles empty outputs', () => {
   const out = new Float32Array(0);
   tileInto(new Float32Array(0), [0, 3], [2, 2], out);

@@ -9,6 +9,8 @@
 // - BatchMatMul with a transposed operand: every Dense gradient asks for one, and XNNPACK then falls
 //   off its fast path (≈0.6 GFLOP/s for transposeA vs ≈30 plain). The operand is transposed explicitly
 //   and the plain matmul does the work.
+// - UnsortedSegmentSum: missing on wasm, and it is the gradient of Gather, so an Embedding layer
+//   (class-conditional models) could not train there.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { swapOuterInner } from './wasm-simd.js';
@@ -136,10 +138,39 @@ function cast(args: WasmKernelArgs): TensorInfo {
   return (args.attrs as NamedAttrMap).dtype === x.dtype ? identity(args) : runStockKernel('Cast', args);
 }
 
-/** Replaces the wasm Tile kernel and wraps Transpose, BatchMatMul, Identity and Cast (idempotent). */
+/** Adds each row of `values` (rows of `rowSize`) into row `segmentIds[i]` of `out`; ids outside [0, segments) are dropped, as in TensorFlow. */
+export function segmentSumInto(values: Heap, segmentIds: Int32Array, rowSize: number, segments: number, out: Heap): void {
+  out.fill(0);
+  for (let i = 0; i < segmentIds.length; i++) {
+    const segment = segmentIds[i]!;
+    if (segment < 0 || segment >= segments) continue;
+    const from = i * rowSize;
+    const to = segment * rowSize;
+    for (let j = 0; j < rowSize; j++) out[to + j] += values[from + j]!;
+  }
+}
+
+function unsortedSegmentSum({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
+  const wasm = backend as WasmBackend;
+  const x = inputs.x as TensorInfo;
+  const ids = inputs.segmentIds as TensorInfo;
+  const segments = (attrs as NamedAttrMap).numSegments as number;
+  if (ids.dtype !== 'int32') throw new Error(`UnsortedSegmentSum (wasm, Gantry): segmentIds must be int32, got ${ids.dtype}`);
+  const rowShape = x.shape.slice(ids.shape.length);
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const out = wasm.makeOutput([segments, ...rowShape], x.dtype as 'float32');
+  // Views are taken after the allocation: growing the wasm memory detaches older ones.
+  segmentSumInto(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(ids) as Int32Array, rowSize, segments, wasm.typedArrayFromHeap(out));
+  return out;
+}
+
+/** Replaces the wasm Tile kernel, adds UnsortedSegmentSum, and wraps Transpose, BatchMatMul, Identity and Cast (idempotent). */
 export function registerWasmLayoutKernels(): void {
   if (tf.getKernel('Tile', 'wasm') !== undefined) tf.unregisterKernel('Tile', 'wasm');
   tf.registerKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelConfig['kernelFunc'] });
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelConfig['kernelFunc'] });
+  }
   overrideWasmKernel('BatchMatMul', batchMatMul);
   overrideWasmKernel('Identity', identity);
   overrideWasmKernel('Cast', cast);
