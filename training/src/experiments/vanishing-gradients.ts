@@ -98,7 +98,7 @@ function measure(run: InProcessRun, batches: number): { norms: Record<GeneratorL
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const variance = (xs: readonly number[]): number => (xs.length < 2 ? 0 : xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
-const shared = { seed: 1, discriminatorLearningRate: 5e-4 };
+const shared = { seed: 1, discriminatorLearningRate: 1e-3 };
 
 export const vanishingGradientsExperiment: Experiment<VanishingGradientsParameters, VanishingGradientsUnit, VanishingGradientsResult> = {
   name: 'vanishing-gradients',
@@ -107,7 +107,7 @@ export const vanishingGradientsExperiment: Experiment<VanishingGradientsParamete
   backend: 'wasm',
   parameters: {
     quick: { ...shared, generatorSteps: [2], discriminatorSteps: 12, measureEvery: 4, batches: 2, batchSize: 16, images: 256, generatorWidth: 8, discriminatorWidth: 8 },
-    full: { ...shared, generatorSteps: [100], discriminatorSteps: 1000, measureEvery: 50, batches: 5, batchSize: 64, images: 3000, generatorWidth: 32, discriminatorWidth: 16 },
+    full: { ...shared, generatorSteps: [25], discriminatorSteps: 1000, measureEvery: 50, batches: 5, batchSize: 64, images: 3000, generatorWidth: 32, discriminatorWidth: 16 },
   },
 
   units(p) {
