@@ -122,9 +122,10 @@ export const clippingExperiment: Experiment<ClippingParameters, ClippingUnit, Cl
     const layers = final(completed[0]!.result).length;
     const table = markdownTable(
       ['method', ...Array.from({ length: layers }, (_, l) => `layer ${l + 1}`), 'log10(last/first)'],
-      completed.map(({ unit, result }) => [methodLabel(unit.clip, p.penaltyLambda), ...final(result).map((v) => formatNumber(v, 3)), formatNumber(spread(final(result)), 2)]),
+      completed.map(({ unit, result }) => [methodLabel(unit.clip, p.penaltyLambda), ...final(result).map((v) => v.toExponential(2)), formatNumber(spread(final(result)), 2)]),
     );
     const layerIndex = Array.from({ length: layers }, (_, l) => l + 1);
+    const zeros = completed.flatMap(({ unit, result }) => final(result).flatMap((v, l) => (v === 0 ? [`${methodLabel(unit.clip, p.penaltyLambda)}, layer ${l + 1}`] : [])));
     const plot = linePlot({
       title: `Critic gradient norm per layer after ${p.generatorSteps} generator steps`,
       x: { label: 'critic layer (1 = input side)' },
@@ -136,7 +137,10 @@ export const clippingExperiment: Experiment<ClippingParameters, ClippingUnit, Cl
         colour: PALETTE[k % PALETTE.length],
         style: 'line+dot' as const,
       })),
-      notes: [`Swiss roll; critic ${p.criticDepth} hidden ReLU layers of ${p.width} + output; n_critic 5; batch ${p.batchSize}; mean of ${p.batches} batches`],
+      notes: [
+        `Swiss roll; critic ${p.criticDepth} hidden ReLU layers of ${p.width} + output; n_critic 5; batch ${p.batchSize}; mean of ${p.batches} batches`,
+        ...(zeros.length > 0 ? [`Exactly 0 in float32 (not drawn on a log scale): ${zeros.join('; ')}`] : []),
+      ],
       width: 860,
     });
     return { numbers, table, plots: [{ name: 'layer-gradient-norms', svg: plot.svg }] };
