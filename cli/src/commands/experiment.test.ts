@@ -49,7 +49,7 @@ test('gantry experiment --set overrides a parameter by name, and names the param
     assert.match(ok.stderr, /divergences █+ 5\/5/);
     const unknown = run('divergences', '--quick', '--out', out, '--fresh', '--set', 'steps=4');
     assert.notEqual(unknown.status, 0);
-    assert.match(unknown.stderr, /experiment divergences has no parameter "steps"; its parameters: thetaSteps, thetaMax, samples/);
+    assert.match(unknown.stderr, /experiment divergences has no parameter "steps"; its parameters: .*thetaSteps, samples/);
     await assert.rejects(experimentCommand(['divergences', '--set', 'samples']), /--set takes KEY=VALUE/);
   } finally {
     await rm(out, { recursive: true, force: true });
