@@ -20,7 +20,7 @@ test('the two-sided branches are stationary points of D’s expected loss θD·�
 });
 
 test('gaussian-1d --quick: WGAN-GP under best-response training follows θG(t) = λ + (θG₀ − λ)(1 − ηG/λ)^t to the spurious equilibrium; the one-sided runs stay near 0', async () => {
-  await selectBackend('cpu');
+  await selectBackend('wasm');
   const out = await mkdtemp(join(tmpdir(), 'gantry-gaussian-1d-'));
   try {
     const { summary } = await runExperiment(gaussian1dExperiment, { outDir: out, quick: true, log: () => {} });
