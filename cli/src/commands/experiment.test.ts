@@ -40,3 +40,18 @@ test('gantry experiment names the experiments it knows', async () => {
   }
   assert.match(written.join(''), /^divergences: W, JS and KL/m);
 });
+
+test('gantry experiment --set overrides a parameter by name, and names the parameters when the key is unknown', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
+  try {
+    const ok = run('divergences', '--quick', '--out', out, '--set', 'thetaSteps=4', '--set', 'samples=20');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /divergences █+ 5\/5/);
+    const unknown = run('divergences', '--quick', '--out', out, '--fresh', '--set', 'steps=4');
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /experiment divergences has no parameter "steps"; its parameters: .*thetaSteps, samples/);
+    await assert.rejects(experimentCommand(['divergences', '--set', 'samples']), /--set takes KEY=VALUE/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});

@@ -41,6 +41,11 @@ export interface Experiment<P extends object, U extends ExperimentUnit, R extend
   name: string;
   /** One line for `gantry experiment --list` and the help text. */
   description: string;
+  /**
+   * The tfjs backend it trains on unless the user picks another (the faster one measured for its
+   * models); absent for experiments that run no tfjs code.
+   */
+  backend?: 'wasm' | 'cpu';
   /** `quick` must finish in seconds: CI runs it. */
   parameters: { quick: P; full: P };
   units(parameters: P): U[];

@@ -13,7 +13,7 @@ const syntheticGenerate = (calls: string[]): GenerateSamples => async (unit, p) 
   const { centres } = MIXTURES[unit.mixture];
   const samples = new Float32Array(2 * p.samples);
   for (let i = 0; i < p.samples; i++) {
-    const centre = unit.packing === 1 ? centres[(i + unit.seed) % centres.length]! : centres[unit.seed % centres.length]!;
+    const centre = unit.method === 'GAN' ? centres[(i + unit.seed) % centres.length]! : centres[unit.seed % centres.length]!;
     samples[2 * i] = centre[0];
     samples[2 * i + 1] = centre[1];
   }
@@ -43,7 +43,7 @@ test('mode-collapse scores synthetic runs, aggregates over seeds and prints them
     assert.match(summary.table, /\| GAN \(Gantry, 2 runs\) +\| 8\.0±0\.0 +\| 100\.0±0\.0 +\| 0\.00±0\.00 +\| 25\.0±0\.0 +\| 100\.0±0\.0 +\| 0\.00±0\.00 +\|/);
     assert.match(summary.table, /\| PacGAN2 \(Gantry, 2 runs\) +\| 1\.0±0\.0 +\| 100\.0±0\.0 +\| 2\.08±0\.00 +\| 1\.0±0\.0 +\| 100\.0±0\.0 +\| 3\.22±0\.00 +\|/);
     assert.match(summary.table, /\| GAN \(PacGAN Table 1\) +\| 6\.3±0\.5 +\| 98\.2±0\.2 +\| 0\.45±0\.09 +\| 17\.3±0\.8 +\| 94\.8±0\.7 +\| 0\.70±0\.07 +\|/);
-    assert.doesNotMatch(summary.table, /PacGAN3/, 'only the packings that were run are listed');
+    assert.doesNotMatch(summary.table, /PacGAN3/, 'only the methods that were run are listed');
     assert.equal(calls.length, 8);
     assert.deepEqual((await readdir(join(out, 'units', 'grid-25_GAN_seed0'))), ['samples.npy']);
     assert.equal((await readdir(out)).filter((f) => f.startsWith('samples-')).length, 4);
@@ -58,7 +58,7 @@ test('mode-collapse scores synthetic runs, aggregates over seeds and prints them
 });
 
 test('aggregation gives mean ± standard error over seeds, and reverse KL only over runs with HQ samples', () => {
-  const unit = (seed: number): ModeCollapseUnit => ({ id: `u${seed}`, packing: 1, mixture: 'ring-8', seed });
+  const unit = (seed: number): ModeCollapseUnit => ({ id: `u${seed}`, method: 'GAN', mixture: 'ring-8', seed });
   const rows = aggregateModeCollapse([
     { unit: unit(0), result: { modes: 6, highQualityPercent: 90, reverseKl: 0.5, counts: [] } },
     { unit: unit(1), result: { modes: 8, highQualityPercent: 100, reverseKl: 0.1, counts: [] } },
@@ -97,7 +97,7 @@ test('samples drawn from the mixtures score near the ideal', async () => {
     return samples;
   };
   const experiment = modeCollapseExperiment(generate);
-  const unit: ModeCollapseUnit = { id: 'x', packing: 1, mixture: 'grid-25', seed: 0 };
+  const unit: ModeCollapseUnit = { id: 'x', method: 'GAN', mixture: 'grid-25', seed: 0 };
   const out = await mkdtemp(join(tmpdir(), 'gantry-mode-collapse-'));
   try {
     const result = await experiment.run(unit, experiment.parameters.full, { unitDir: out, log: () => {} });

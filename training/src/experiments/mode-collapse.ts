@@ -18,18 +18,42 @@ import { formatNumber, markdownTable } from './table.js';
 export type MixtureName = 'ring-8' | 'grid-25';
 export const MIXTURES: Record<MixtureName, MixtureModes> = { 'ring-8': RING_8, 'grid-25': GRID_25 };
 
+/** The methods compared: GAN and PacGAN2–4 (PacGAN's Table 1), Unrolled GAN with K = 5 and WGAN-GP. */
+export const MODE_COLLAPSE_METHODS = ['GAN', 'PacGAN2', 'PacGAN3', 'PacGAN4', 'Unrolled5', 'WGAN-GP'] as const;
+export type ModeCollapseMethod = (typeof MODE_COLLAPSE_METHODS)[number];
+
+/** How a method's run is trained, on top of the shared setup (see mode-collapse-training.ts). */
+export function methodSettings(method: ModeCollapseMethod): { packing: number; unrolledSteps: number; wasserstein: boolean } {
+  const packed = /^PacGAN(\d)$/.exec(method);
+  return { packing: packed ? Number(packed[1]) : 1, unrolledSteps: method === 'Unrolled5' ? 5 : 0, wasserstein: method === 'WGAN-GP' };
+}
+
+/** The training setup shared by every method (PacGAN's, with the length a parameter). */
+export interface ModeCollapseTraining {
+  /** Generator steps; PacGAN's 400 epochs of 100 000 points at batch 100 are 400 000 (MODE_COLLAPSE_PAPER_STEPS). */
+  steps: number;
+  batchSize: number;
+  points: number;
+  generatorWidths: number[];
+  discriminatorWidths: number[];
+  maxoutPieces: number;
+  learningRate: number;
+  beta1: number;
+  checkpointEvery: number;
+}
+
 export interface ModeCollapseParameters {
-  /** Packing degrees m: 1 is the plain GAN, m > 1 is PacGANm. */
-  packings: number[];
+  methods: ModeCollapseMethod[];
   mixtures: MixtureName[];
-  /** Independent runs per (packing, mixture); PacGAN uses 10. */
+  /** Independent runs per (method, mixture); PacGAN uses 10. */
   seeds: number;
   /** Samples scored per run; PacGAN uses 2 500. */
   samples: number;
+  training: ModeCollapseTraining;
 }
 
 export interface ModeCollapseUnit extends ExperimentUnit {
-  packing: number;
+  method: ModeCollapseMethod;
   mixture: MixtureName;
   seed: number;
 }
@@ -45,9 +69,6 @@ export interface ModeCollapseResult {
 /** Trains (or loads) the run for `unit` and returns `parameters.samples` generated 2-D points, row-major. */
 export type GenerateSamples = (unit: ModeCollapseUnit, parameters: ModeCollapseParameters, context: UnitContext) => Promise<Float32Array>;
 
-export function methodName(packing: number): string {
-  return packing === 1 ? 'GAN' : `PacGAN${packing}`;
-}
 
 /** A "mean ± s.e." cell; the figures as published, mean and standard error over 10 trials. */
 type Published = readonly [mean: number, standardError: number];
@@ -68,8 +89,7 @@ export function scoreModeCollapse(samples: ArrayLike<number>, mixture: MixtureNa
 }
 
 export interface ModeCollapseRow {
-  packing: number;
-  method: string;
+  method: ModeCollapseMethod;
   mixture: MixtureName;
   runs: number;
   modes: MeanWithError;
@@ -78,20 +98,19 @@ export interface ModeCollapseRow {
   reverseKl: MeanWithError | null;
 }
 
-/** Mean ± standard error over seeds for every (packing, mixture) present in `completed`. */
+/** Mean ± standard error over seeds for every (method, mixture) present in `completed`. */
 export function aggregateModeCollapse(completed: ReadonlyArray<{ unit: ModeCollapseUnit; result: ModeCollapseResult }>): ModeCollapseRow[] {
-  const groups = new Map<string, { packing: number; mixture: MixtureName; results: ModeCollapseResult[] }>();
+  const groups = new Map<string, { method: ModeCollapseMethod; mixture: MixtureName; results: ModeCollapseResult[] }>();
   for (const { unit, result } of completed) {
-    const key = `${unit.packing}/${unit.mixture}`;
-    const group = groups.get(key) ?? { packing: unit.packing, mixture: unit.mixture, results: [] };
+    const key = `${unit.method}/${unit.mixture}`;
+    const group = groups.get(key) ?? { method: unit.method, mixture: unit.mixture, results: [] };
     group.results.push(result);
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ packing, mixture, results }) => {
+  return [...groups.values()].map(({ method, mixture, results }) => {
     const klValues = results.map((r) => r.reverseKl).filter((v): v is number => v !== null);
     return {
-      packing,
-      method: methodName(packing),
+      method,
       mixture,
       runs: results.length,
       modes: meanWithStandardError(results.map((r) => r.modes)),
@@ -112,14 +131,14 @@ function publishedCell([mean, error]: Published, decimals: number): string {
 
 /** Gantry's rows beside PacGAN's, in Table 1's columns. */
 export function modeCollapseTable(rows: readonly ModeCollapseRow[]): string {
-  const find = (packing: number, mixture: MixtureName): ModeCollapseRow | undefined => rows.find((r) => r.packing === packing && r.mixture === mixture);
-  const packings = [...new Set(rows.map((r) => r.packing))].sort((a, b) => a - b);
-  const ours = packings.map((packing) => {
-    const ring = find(packing, 'ring-8');
-    const grid = find(packing, 'grid-25');
+  const find = (method: ModeCollapseMethod, mixture: MixtureName): ModeCollapseRow | undefined => rows.find((r) => r.method === method && r.mixture === mixture);
+  const methods = MODE_COLLAPSE_METHODS.filter((m) => rows.some((r) => r.method === m));
+  const ours = methods.map((method) => {
+    const ring = find(method, 'ring-8');
+    const grid = find(method, 'grid-25');
     const runs = [...new Set([ring?.runs, grid?.runs].filter((n) => n !== undefined))].join('/');
     return [
-      `${methodName(packing)} (Gantry, ${runs} runs)`,
+      `${method} (Gantry, ${runs} runs)`,
       ring ? cell(ring.modes, 1) : '–',
       ring ? cell(ring.highQualityPercent, 1) : '–',
       ring ? cell(ring.reverseKl, 2) : '–',
@@ -128,8 +147,10 @@ export function modeCollapseTable(rows: readonly ModeCollapseRow[]): string {
       grid ? cell(grid.reverseKl, 2) : '–',
     ];
   });
+  // Only GAN and PacGANm have published rows in the same setup (ANCHORS.md: other papers' baselines are not comparable).
+  const packings = methods.filter((m) => m === 'GAN' || m.startsWith('PacGAN')).map((m) => methodSettings(m).packing);
   const published = PACGAN_TABLE_1.filter((row) => packings.includes(row.packing)).map((row) => [
-    `${methodName(row.packing)} (PacGAN Table 1)`,
+    `${row.packing === 1 ? 'GAN' : `PacGAN${row.packing}`} (PacGAN Table 1)`,
     publishedCell(row.ring.modes, 1),
     publishedCell(row.ring.hq, 1),
     publishedCell(row.ring.reverseKl, 2),
@@ -157,19 +178,50 @@ function checkSamples(samples: Float32Array, p: ModeCollapseParameters, where: s
   }
 }
 
+/** PacGAN's setup: 400 epochs of 100 000 points at batch 100. */
+export const MODE_COLLAPSE_PAPER_STEPS = 400_000;
+
+const paperTraining: ModeCollapseTraining = {
+  steps: MODE_COLLAPSE_PAPER_STEPS,
+  batchSize: 100,
+  points: 100_000,
+  generatorWidths: [400, 400, 400, 400],
+  discriminatorWidths: [200, 200, 200],
+  maxoutPieces: 5,
+  learningRate: 1e-4,
+  beta1: 0.8,
+  checkpointEvery: 500,
+};
+
+/**
+ * quick: tiny players for a few steps (CI checks the plumbing, not the numbers). full: PacGAN's
+ * players, optimiser and batch, but 5 000 steps (1.25 % of the paper's 400 000: at ~2.3 steps/s a
+ * paper-length run takes ~2 days here), 5 seeds. `gantry experiment mode-collapse --set
+ * training.steps=400000 --set seeds=10` is the paper's setting.
+ */
+export const MODE_COLLAPSE_PARAMETERS: { quick: ModeCollapseParameters; full: ModeCollapseParameters } = {
+  quick: {
+    methods: ['GAN', 'PacGAN2'],
+    mixtures: ['ring-8', 'grid-25'],
+    seeds: 2,
+    samples: 2500,
+    training: { ...paperTraining, steps: 20, points: 2000, generatorWidths: [16, 16], discriminatorWidths: [16], maxoutPieces: 2, learningRate: 1e-3, checkpointEvery: 10 },
+  },
+  full: { methods: [...MODE_COLLAPSE_METHODS], mixtures: ['ring-8', 'grid-25'], seeds: 5, samples: 2500, training: { ...paperTraining, steps: 5000 } },
+};
+
 /** The experiment, given the function that produces each run's samples. */
 export function modeCollapseExperiment(generate: GenerateSamples): Experiment<ModeCollapseParameters, ModeCollapseUnit, ModeCollapseResult> {
   return {
     name: 'mode-collapse',
-    description: "PacGAN's Table 1: modes captured, high-quality samples and reverse KL on the ring of 8 and the grid of 25 Gaussians, GAN vs PacGAN2–4, mean ± s.e. over seeds.",
-    parameters: {
-      quick: { packings: [1, 2], mixtures: ['ring-8', 'grid-25'], seeds: 2, samples: 2500 },
-      full: { packings: [1, 2, 3, 4], mixtures: ['ring-8', 'grid-25'], seeds: 10, samples: 2500 },
-    },
+    description: "PacGAN's Table 1: modes captured, high-quality samples and reverse KL on the ring of 8 and the grid of 25 Gaussians, GAN, PacGAN2–4, Unrolled (K = 5) and WGAN-GP, mean ± s.e. over seeds.",
+    // Measured on this machine: a PacGAN-size step takes ~0.44 s on wasm and ~5 s on the JavaScript cpu backend.
+    backend: 'wasm',
+    parameters: MODE_COLLAPSE_PARAMETERS,
 
     units(p) {
       return p.mixtures.flatMap((mixture) =>
-        p.packings.flatMap((packing) => Array.from({ length: p.seeds }, (_, seed) => ({ id: `${mixture}_${methodName(packing)}_seed${seed}`, packing, mixture, seed }))),
+        p.methods.flatMap((method) => Array.from({ length: p.seeds }, (_, seed) => ({ id: `${mixture}_${method}_seed${seed}`, method, mixture, seed }))),
       );
     },
 
@@ -191,7 +243,7 @@ export function modeCollapseExperiment(generate: GenerateSamples): Experiment<Mo
       // One scatter per (mixture, method): the first seed's samples over the mode centres.
       const plots = [];
       for (const row of rows) {
-        const first = completed.find((c) => c.unit.packing === row.packing && c.unit.mixture === row.mixture)!;
+        const first = completed.find((c) => c.unit.method === row.method && c.unit.mixture === row.mixture)!;
         const samples = await readSamples(join(context.unitsDir, first.unit.id, 'samples.npy'));
         if (samples === undefined) continue;
         const { centres } = MIXTURES[row.mixture];

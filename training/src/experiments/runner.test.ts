@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { linePlot } from '../plots/line-plot.js';
 import type { Experiment, ExperimentUnit } from './experiment.js';
-import { ExperimentError, fromJson, runExperiment, toJson, type ExperimentEvent } from './runner.js';
+import { applyOverrides, ExperimentError, fromJson, runExperiment, toJson, type ExperimentEvent } from './runner.js';
 import { formatNumber, markdownTable } from './table.js';
 
 interface Counting {
@@ -95,4 +95,14 @@ test('JSON helpers keep non-finite numbers; tables pad columns and format number
   assert.equal(markdownTable(['a', 'long header'], [['1', '2']]), '| a   | long header |\n| --- | ----------- |\n| 1   | 2           |');
   assert.throws(() => markdownTable(['a'], [['1', '2']]), /row 0 has 2 cells for 1 columns/);
   assert.deepEqual([formatNumber(Infinity, 2), formatNumber(null, 2), formatNumber(-0.001, 2), formatNumber(-1.5, 1)], ['∞', '–', '0.00', '−1.5']);
+});
+
+test('parameter overrides: nested keys, numbers and lists converted to the parameter’s type; unknown keys and bad numbers refused', () => {
+  const parameters = { seeds: 10, methods: ['GAN', 'PacGAN2'], training: { steps: 400000, widths: [400, 400] }, fresh: false };
+  const overridden = applyOverrides(parameters, { seeds: '2', methods: 'GAN', 'training.steps': '3000', 'training.widths': '16,8', fresh: 'true' }, 'x');
+  assert.deepEqual(overridden, { seeds: 2, methods: ['GAN'], training: { steps: 3000, widths: [16, 8] }, fresh: true });
+  assert.equal(parameters.seeds, 10, 'the defaults are not modified');
+  assert.throws(() => applyOverrides(parameters, { step: '1' }, 'x'), /experiment x has no parameter "step"; its parameters: seeds, methods, training\.steps, training\.widths, fresh/);
+  assert.throws(() => applyOverrides(parameters, { training: '1' }, 'x'), /no parameter "training"/);
+  assert.throws(() => applyOverrides(parameters, { 'training.steps': 'many' }, 'x'), /training\.steps must be a number, got "many"/);
 });

@@ -26,6 +26,11 @@ export type ExperimentEvent =
 export interface RunExperimentOptions {
   outDir: string;
   quick: boolean;
+  /**
+   * Parameter overrides, `key` (dotted for nested ones, e.g. "training.steps") → value as typed on a
+   * command line; each must name an existing parameter and is converted to its type (arrays: comma-separated).
+   */
+  overrides?: Readonly<Record<string, string>>;
   /** Discard units computed earlier (needed when the parameters changed). */
   fresh?: boolean;
   onEvent?: (event: ExperimentEvent) => void;
@@ -80,10 +85,51 @@ async function prepareFolder(outDir: string, stored: StoredParameters, fresh: bo
   await writeFileAtomic(parametersPath, toJson(stored));
 }
 
+function describeKeys(value: object, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([k, v]) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? describeKeys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
+function convert(text: string, like: unknown, key: string): unknown {
+  if (Array.isArray(like)) {
+    const element: unknown = like[0] ?? '';
+    return text === '' ? [] : text.split(',').map((part) => convert(part.trim(), element, key));
+  }
+  if (typeof like === 'number') {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) throw new ExperimentError(`parameter ${key} must be a number, got ${JSON.stringify(text)}`);
+    return value;
+  }
+  if (typeof like === 'boolean') {
+    if (text !== 'true' && text !== 'false') throw new ExperimentError(`parameter ${key} must be true or false, got ${JSON.stringify(text)}`);
+    return text === 'true';
+  }
+  return text;
+}
+
+/** `parameters` with `overrides` applied (a deep copy); unknown keys are an error listing the known ones. */
+export function applyOverrides<P extends object>(parameters: P, overrides: Readonly<Record<string, string>>, experiment: string): P {
+  const copy = JSON.parse(JSON.stringify(parameters)) as P;
+  for (const [key, text] of Object.entries(overrides)) {
+    const path = key.split('.');
+    let node = copy as Record<string, unknown>;
+    for (const part of path.slice(0, -1)) {
+      const next = node[part];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) node = {};
+      else node = next as Record<string, unknown>;
+    }
+    const last = path[path.length - 1]!;
+    if (!(last in node) || (typeof node[last] === 'object' && node[last] !== null && !Array.isArray(node[last]))) {
+      throw new ExperimentError(`experiment ${experiment} has no parameter ${JSON.stringify(key)}; its parameters: ${describeKeys(parameters).join(', ')}`);
+    }
+    node[last] = convert(text, node[last], key);
+  }
+  return copy;
+}
+
 /** Runs the units not yet done, then summarises all of them. */
 export async function runExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<ExperimentOutcome> {
   const mode = options.quick ? 'quick' : 'full';
-  const parameters = experiment.parameters[mode];
+  const parameters = applyOverrides(experiment.parameters[mode], options.overrides ?? {}, experiment.name);
   const units = experiment.units(parameters);
   const seen = new Set<string>();
   for (const unit of units) {
@@ -138,9 +184,10 @@ export async function runExperiment<P extends object, U extends ExperimentUnit, 
 export interface RegisteredExperiment {
   name: string;
   description: string;
+  backend?: 'wasm' | 'cpu';
   run(options: RunExperimentOptions): Promise<ExperimentOutcome>;
 }
 
 export function registerExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>): RegisteredExperiment {
-  return { name: experiment.name, description: experiment.description, run: (options) => runExperiment(experiment, options) };
+  return { name: experiment.name, description: experiment.description, ...(experiment.backend ? { backend: experiment.backend } : {}), run: (options) => runExperiment(experiment, options) };
 }

@@ -52,6 +52,8 @@ const innerProduct = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]): tf.Scal
 /** tf.grads refuses a weight a loss does not reach; tying each in with weight 0 makes its gradient 0 instead. */
 const tiedIn = (loss: tf.Scalar, weights: readonly tf.Tensor[]): tf.Scalar => tf.add(loss, tf.addN(weights.map((w) => tf.sum(tf.mul(w, 0)))));
 
+export const FLOAT32_SINGULAR_TOLERANCE = 1e-5;
+
 export interface BestResponseGradient {
   /** G's gradient along the manifold, by G's variable names. */
   gradient: NamedTensor[];
@@ -86,7 +88,9 @@ export function bestResponseGradient(context: StepContext, batch: GameBatch, war
     });
   const start = warmStart ?? new Float32Array(b.length);
   if (start.length !== b.length) throw new RangeError(`best-response: the warm start has ${start.length} entries but D has ${b.length} weights`);
-  const solution = Float32Array.from(minres(applyHessian, b, Float64Array.from(start), iterations).x);
+  // The products are float32: curvature below ~1e-5 of the system's scale is rounding noise (a
+  // piecewise-linear loss such as the one-sided penalty's has none), not a direction to divide by.
+  const solution = Float32Array.from(minres(applyHessian, b, Float64Array.from(start), iterations, 1e-12, FLOAT32_SINGULAR_TOLERANCE).x);
 
   return scoped(() => {
     const w = split(solution, dVars);

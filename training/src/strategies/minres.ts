@@ -27,9 +27,11 @@ const axpy = (a: Float64Array, s: number, b: Float64Array): Float64Array => a.ma
 
 /**
  * Up to `maxIterations` MINRES iterations for A x = b from `x0`; stops early when the residual
- * estimate falls to `relativeTolerance`·‖b‖ or the Krylov space is exhausted.
+ * estimate falls to `relativeTolerance`·‖b‖ or the Krylov space is exhausted. A rotation with
+ * γ ≤ `singularTolerance`·(estimate of ‖A‖) counts as degenerate: raise it when the products carry
+ * rounding noise (float32 Hessian-vector products).
  */
-export function minres(apply: LinearOperator, b: Float64Array, x0: Float64Array, maxIterations: number, relativeTolerance = 1e-12): MinresResult {
+export function minres(apply: LinearOperator, b: Float64Array, x0: Float64Array, maxIterations: number, relativeTolerance = 1e-12, singularTolerance = 1e-12): MinresResult {
   if (x0.length !== b.length) throw new RangeError(`minres: x0 has ${x0.length} entries, b has ${b.length}`);
   let x: Float64Array = Float64Array.from(x0);
   const ax0 = x0.some((v) => v !== 0) ? apply(x0) : new Float64Array(b.length);
@@ -68,7 +70,7 @@ export function minres(apply: LinearOperator, b: Float64Array, x0: Float64Array,
     const gbar = sn * dbar - cs * alfa;
     epsln = sn * beta;
     dbar = -cs * beta;
-    if (Math.hypot(gbar, beta) <= 1e-12 * Math.sqrt(tnorm2)) break;
+    if (Math.hypot(gbar, beta) <= singularTolerance * Math.sqrt(tnorm2)) break;
     const gamma = Math.hypot(gbar, beta);
     cs = gbar / gamma;
     sn = beta / gamma;

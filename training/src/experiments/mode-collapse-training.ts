@@ -1,0 +1,75 @@
+// The mode-collapse experiment's runs: each unit trains its method on its mixture with the project's
+// trainer into `units/<id>/run/` (checkpoints every `checkpointEvery` steps, so a killed experiment
+// resumes inside the unit it was training), then draws the samples to score from the final
+// generator (batch norm in inference mode) with latents from the unit's seed.
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { sampleLatents } from '@gantry/latent';
+import { loadLayersModelFromFile } from '@gantry/export/model-files';
+import { checkpointGeneratorModel, latestCheckpoint } from '../run/checkpoint.js';
+import { parseTrainConfig, type TrainConfig } from '../run/config.js';
+import { train } from '../run/trainer.js';
+import { methodSettings, modeCollapseExperiment, type GenerateSamples, type ModeCollapseParameters, type ModeCollapseUnit } from './mode-collapse.js';
+
+/** Seeds of the scored samples' latents, apart from the training stream. */
+const evaluationSeedOffset = 0xe7a1;
+
+/** The trainer config of one unit: PacGAN's setup with the method's changes. */
+export function modeCollapseConfig(unit: ModeCollapseUnit, p: ModeCollapseParameters): TrainConfig {
+  const t = p.training;
+  const method = methodSettings(unit.method);
+  const adam = { type: 'adam' as const, learningRate: t.learningRate, beta1: t.beta1 };
+  return parseTrainConfig(
+    {
+      name: `mode-collapse-${unit.id}`.toLowerCase(),
+      seed: 1000 * unit.seed + 1,
+      data: { dataset: unit.mixture, points: t.points },
+      model: {
+        architecture: 'mlp',
+        latentSize: 2,
+        mlp: { generatorWidths: t.generatorWidths, discriminatorWidths: t.discriminatorWidths, maxoutPieces: t.maxoutPieces, generatorNorm: 'batch', activation: 'relu' },
+      },
+      // WGAN-GP as Gulrajani et al. train it (λ 10, 5 critic steps, β2 0.9); the rest as PacGAN trains them.
+      objective: method.wasserstein ? 'wasserstein' : 'non-saturating',
+      penalty: method.wasserstein ? { type: 'gradient', lambda: 10 } : { type: 'none' },
+      strategy: method.unrolledSteps > 0 ? { type: 'unrolled', steps: method.unrolledSteps } : { type: 'alternating' },
+      transforms: { packing: method.packing },
+      optimizer: method.wasserstein ? { generator: { ...adam, beta2: 0.9 }, discriminator: { ...adam, beta2: 0.9 } } : { generator: adam, discriminator: adam },
+      training: { steps: t.steps, batchSize: t.batchSize, discriminatorSteps: method.wasserstein ? 5 : 1 },
+      logging: { logEvery: Math.min(100, t.steps), sampleEvery: Math.max(1, Math.min(t.steps, 10 * t.checkpointEvery)), checkpointEvery: t.checkpointEvery, keepCheckpoints: 2, sampleCount: 256 },
+    },
+    `the mode-collapse config of ${unit.id}`,
+  );
+}
+
+export const trainAndSample: GenerateSamples = async (unit, p, context) => {
+  const config = modeCollapseConfig(unit, p);
+  const runDir = join(context.unitDir, 'run');
+  const existing = await latestCheckpoint(runDir);
+  let lastReport = 0;
+  const result = await train({
+    runDir,
+    config,
+    backend: tf.getBackend(),
+    resume: existing !== undefined,
+    onEvent: (event) => {
+      if (event.type === 'start' && event.resumedFrom !== undefined) context.log(`${unit.id}: resuming at step ${event.fromStep} of ${event.totalSteps}`);
+      if (event.type === 'step' && (event.elapsedSeconds - lastReport >= 30 || event.step === event.totalSteps)) {
+        lastReport = event.elapsedSeconds;
+        context.log(`${unit.id}: step ${event.step}/${event.totalSteps}, ${(event.imagesPerSecond / config.training.batchSize).toFixed(2)} steps/s`);
+      }
+    },
+  });
+  const generator = await loadLayersModelFromFile(checkpointGeneratorModel(result.checkpoint, config));
+  try {
+    const latents = tf.tensor2d(sampleLatents({ size: 2, distribution: 'normal' }, p.samples, (config.seed + evaluationSeedOffset) >>> 0), [p.samples, 2]);
+    const samples = tf.tidy(() => generator.predict(latents) as tf.Tensor);
+    const values = Float32Array.from(await samples.data());
+    tf.dispose([latents, samples]);
+    return values;
+  } finally {
+    generator.dispose();
+  }
+};
+
+export const modeCollapseTrainingExperiment = modeCollapseExperiment(trainAndSample);
