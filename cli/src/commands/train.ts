@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendChoices, configSha256, parseTrainConfig, readTrainConfig, selectBackend, train, trainConfigWarnings, type TrainConfig } from '@gantry/training';
+import { backendChoices, configSha256, MAX_WASM_THREADS, parseTrainConfig, readTrainConfig, selectBackend, train, trainConfigWarnings, type TrainConfig } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
@@ -43,7 +43,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   for (const warning of trainConfigWarnings(config)) console.error(`warning: ${warning}`);
   const runDir = args.run ?? join('runs', config.name);
-  const backend = await selectBackend(backendChoice, args.threads === undefined ? {} : { wasmThreads: integerOption('train', 'threads', args.threads, 1, 1, 64) });
+  const backend = await selectBackend(backendChoice, args.threads === undefined ? {} : { wasmThreads: integerOption('train', 'threads', args.threads, 1, 1, MAX_WASM_THREADS) });
   console.error(`backend: ${backend.detail}`);
 
   const controller = new AbortController();

@@ -11,7 +11,9 @@ import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
 import { registerWasmReductionKernels } from './wasm-reduction-kernels.js';
 import { registerWasmNormalizationKernels } from './wasm-normalization-kernels.js';
-import { prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
+import { MAX_WASM_THREADS, prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
+
+export { MAX_WASM_THREADS };
 
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
@@ -50,10 +52,11 @@ export interface BackendOptions {
 
 function defaultWasmThreads(): number {
   const fromEnv = process.env.GANTRY_WASM_THREADS;
-  if (fromEnv === undefined || fromEnv === '') return os.cpus().length;
+  // Hosts with more cores than the threaded build takes still start it, with the most it takes.
+  if (fromEnv === undefined || fromEnv === '') return Math.min(MAX_WASM_THREADS, os.cpus().length);
   const threads = Number(fromEnv);
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-    throw new RangeError(`GANTRY_WASM_THREADS must be an integer in [1, 64], got ${JSON.stringify(fromEnv)}`);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
+    throw new RangeError(`GANTRY_WASM_THREADS must be an integer in [1, ${MAX_WASM_THREADS}], got ${JSON.stringify(fromEnv)}`);
   }
   return threads;
 }

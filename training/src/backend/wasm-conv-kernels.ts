@@ -10,7 +10,7 @@
 // convolution, so generators benefit twice.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, reshaped, runWasmKernel, type WasmBackend } from './wasm-backend.js';
+import { floatHeap, overrideWasmKernel, reshaped, runWasmKernel, type WasmBackend } from './wasm-backend.js';
 
 type ConvPad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -364,15 +364,10 @@ function conv2dBackpropInput({ inputs, attrs, backend }: { inputs: NamedTensorIn
   return useConvolution('input', g.inChannels) ? phaseInputGradient(g, dy, filter, inputShape, wasm) : columnInputGradient(g, dy, filter, inputShape, wasm);
 }
 
-export const wasmConvKernels: KernelConfig[] = [
-  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'] },
-  { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as KernelConfig['kernelFunc'] },
-];
-
-/** Replaces the wasm backend's convolution gradient kernels with Gantry's (idempotent). */
+/** Adds the convolution filter gradient the wasm backend lacks and replaces its input gradient (idempotent). */
 export function registerWasmConvKernels(): void {
-  for (const config of wasmConvKernels) {
-    if (tf.getKernel(config.kernelName, 'wasm') !== undefined) tf.unregisterKernel(config.kernelName, 'wasm');
-    tf.registerKernel(config);
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'] });
   }
+  overrideWasmKernel('Conv2DBackpropInput', conv2dBackpropInput);
 }

@@ -139,7 +139,7 @@ function cast(args: WasmKernelArgs): TensorInfo {
 }
 
 /** Adds each row of `values` (rows of `rowSize`) into row `segmentIds[i]` of `out`; ids outside [0, segments) are dropped, as in TensorFlow. */
-export function segmentSumInto(values: Heap, segmentIds: Int32Array, rowSize: number, segments: number, out: Heap): void {
+function segmentSumInto(values: Heap, segmentIds: Int32Array, rowSize: number, segments: number, out: Heap): void {
   out.fill(0);
   for (let i = 0; i < segmentIds.length; i++) {
     const segment = segmentIds[i]!;
@@ -166,8 +166,7 @@ function unsortedSegmentSum({ inputs, attrs, backend }: WasmKernelArgs): TensorI
 
 /** Replaces the wasm Tile kernel, adds UnsortedSegmentSum, and wraps Transpose, BatchMatMul, Identity and Cast (idempotent). */
 export function registerWasmLayoutKernels(): void {
-  if (tf.getKernel('Tile', 'wasm') !== undefined) tf.unregisterKernel('Tile', 'wasm');
-  tf.registerKernel({ kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelConfig['kernelFunc'] });
+  overrideWasmKernel('Tile', tile);
   if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelConfig['kernelFunc'] });
   }

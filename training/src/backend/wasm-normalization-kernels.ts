@@ -4,7 +4,7 @@
 // per channel, three broadcasting XNNPACK kernels. Other shapes go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { floatHeap, overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 function fusedBatchNorm(args: WasmKernelArgs): TensorInfo {
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
@@ -19,13 +19,12 @@ function fusedBatchNorm(args: WasmKernelArgs): TensorInfo {
   const [a, v] = [floatHeap(wasm, factors), floatHeap(wasm, variance!)];
   const s = scale === undefined ? undefined : floatHeap(wasm, scale);
   for (let c = 0; c < channels; c++) a[c] = (s === undefined ? 1 : s[c]!) / Math.sqrt(v[c]! + epsilon);
-  const flat = (t: TensorInfo): TensorInfo => ({ dataId: t.dataId, shape: [channels], dtype: 'float32' });
-  const centred = runWasmKernel('Sub', { a: x!, b: flat(mean!) }, {}, wasm);
+  const centred = runWasmKernel('Sub', { a: x!, b: reshaped(mean!, [channels]) }, {}, wasm);
   const scaled = runWasmKernel('Multiply', { a: centred, b: factors }, {}, wasm);
   wasm.disposeData(centred.dataId);
   wasm.disposeData(factors.dataId);
   if (offset === undefined) return scaled;
-  const out = runWasmKernel('Add', { a: scaled, b: flat(offset) }, {}, wasm);
+  const out = runWasmKernel('Add', { a: scaled, b: reshaped(offset, [channels]) }, {}, wasm);
   wasm.disposeData(scaled.dataId);
   return out;
 }

@@ -43,13 +43,16 @@ export function releaseWasmThreadsOnExit(backend: unknown): void {
   for (const worker of [...(module?.PThread?.unusedWorkers ?? []), ...(module?.PThread?.runningWorkers ?? [])]) worker.unref?.();
 }
 
+/** The most threads the threaded wasm build is started with. */
+export const MAX_WASM_THREADS = 64;
+
 /**
  * Prepares the next `tf.setBackend('wasm')` to start the threaded build with `threads` threads; call
  * the returned function once it has started (or failed).
  */
 export function prepareWasmThreads(threads: number): () => void {
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-    throw new RangeError(`wasm threads must be an integer in [1, 64], got ${String(threads)}`);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
+    throw new RangeError(`wasm threads must be an integer in [1, ${MAX_WASM_THREADS}], got ${String(threads)}`);
   }
   if (threads === 1) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
