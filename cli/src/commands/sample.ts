@@ -1,9 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { sampleLatents, type LatentSpec } from '@gantry/latent';
-import { ModelRegistry, encodeNpy, samplesToGridPng } from '@gantry/inference-node';
-import { loadLayersModelFromFile } from '@gantry/export';
-import { checkpointGeneratorModel, latestCheckpoint, parseTrainConfig, plotRange, pointsToPng, selectBackend } from '@gantry/training';
+import { ModelRegistry, encodeNpy } from '@gantry/inference-node';
+import { latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
 export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
@@ -21,16 +19,8 @@ async function fromRun(runDir: string, n: number, seed: number): Promise<Samples
   const checkpoint = await latestCheckpoint(runDir);
   if (checkpoint === undefined) throw new UsageError(`gantry sample: ${runDir} has no complete checkpoint to sample from`);
   const config = parseTrainConfig(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')), `${runDir}/config.json`);
-  const tf = await import('@tensorflow/tfjs-core');
   await selectBackend('auto');
-  const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
-  const spec: LatentSpec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
-  const out = tf.tidy(() => generator.predict(tf.tensor2d(sampleLatents(spec, n, seed), [n, spec.size])) as import('@tensorflow/tfjs-core').Tensor);
-  const values = (await out.data()) as Float32Array;
-  const shape = out.shape.slice(1);
-  out.dispose();
-  generator.dispose();
-  return { values, shape, range: [-1, 1] };
+  return { ...(await sampleCheckpoint(checkpoint, config, n, seed)), range: [-1, 1] };
 }
 
 async function fromModel(modelDir: string, n: number, seed: number): Promise<Samples> {
@@ -62,13 +52,10 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     throw new UsageError(`gantry sample: --out must name a .png (grid) or .npy (raw samples) file, got ${JSON.stringify(out)}`);
   }
   const samples = args.run !== undefined ? await fromRun(args.run, n, seed) : await fromModel(args.model!, n, seed);
-  const [height, width, channels] = samples.shape;
   const bytes =
     extname(out) !== '.png'
       ? encodeNpy(samples.values, [n, ...samples.shape])
-      : samples.shape.length === 1
-        ? await pointsToPng(samples.values, n, samples.shape[0]!, plotRange(samples.values)) // toy data: a scatter plot or histogram
-        : await samplesToGridPng(samples.values, n, [height!, width!, channels!], samples.range);
+      : await samplesToPng(samples.values, n, samples.shape, samples.shape.length === 1 ? plotRange(samples.values) : samples.range); // toy data: a scatter plot or histogram
   await writeFile(out, bytes);
   console.error(`wrote ${n} samples (${samples.shape.join('×')}) to ${out}`);
 }

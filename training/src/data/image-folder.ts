@@ -12,7 +12,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { DatasetError } from './idx.js';
-import type { ImageDataset, ProgressCallback } from './image-dataset.js';
+import { bytesToSignedUnit, type ImageDataset, type ProgressCallback } from './image-dataset.js';
 
 export interface ImageFolderOptions {
   path: string;
@@ -143,7 +143,7 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
       try {
         const bytes = await decodeImage(file, size, channels);
         const offset = index * perImage;
-        for (let p = 0; p < perImage; p++) images[offset + p] = bytes[p]! / 127.5 - 1;
+        images.set(bytesToSignedUnit(bytes), offset);
         decoded[index] = true;
       } catch (error) {
         const reason = (error as Error).message;

@@ -4,9 +4,7 @@
 // generator (batch norm in inference mode) with latents from the unit's seed.
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { sampleLatents } from '@gantry/latent';
-import { loadLayersModelFromFile } from '@gantry/export/model-files';
-import { checkpointGeneratorModel, latestCheckpoint } from '../run/checkpoint.js';
+import { latestCheckpoint, sampleCheckpoint } from '../run/checkpoint.js';
 import { parseTrainConfig, type TrainConfig } from '../run/config.js';
 import { train } from '../run/trainer.js';
 import { methodSettings, modeCollapseExperiment, type GenerateSamples, type ModeCollapseParameters, type ModeCollapseUnit } from './mode-collapse.js';
@@ -60,16 +58,8 @@ export const trainAndSample: GenerateSamples = async (unit, p, context) => {
       }
     },
   });
-  const generator = await loadLayersModelFromFile(checkpointGeneratorModel(result.checkpoint, config));
-  try {
-    const latents = tf.tensor2d(sampleLatents({ size: 2, distribution: 'normal' }, p.samples, (config.seed + evaluationSeedOffset) >>> 0), [p.samples, 2]);
-    const samples = tf.tidy(() => generator.predict(latents) as tf.Tensor);
-    const values = Float32Array.from(await samples.data());
-    tf.dispose([latents, samples]);
-    return values;
-  } finally {
-    generator.dispose();
-  }
+  const { values } = await sampleCheckpoint(result.checkpoint, config, p.samples, (config.seed + evaluationSeedOffset) >>> 0);
+  return values;
 };
 
 export const modeCollapseTrainingExperiment = modeCollapseExperiment(trainAndSample);

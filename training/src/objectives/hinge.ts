@@ -3,10 +3,11 @@
 // classified with margin 1; G minimises −E[D(G(z))] as in WGAN. D's outputs are raw scores.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Objective } from './objective.js';
+import { wasserstein } from './wasserstein.js';
 
 export const hinge: Objective = {
   name: 'hinge',
   discriminatorLoss: (realScores, fakeScores) => tf.add(tf.mean<tf.Scalar>(tf.relu(tf.sub(1, realScores))), tf.mean<tf.Scalar>(tf.relu(tf.add(1, fakeScores)))),
-  generatorLoss: (fakeScores) => tf.neg(tf.mean<tf.Scalar>(fakeScores)),
-  meanScore: (scores) => tf.mean(scores),
+  generatorLoss: wasserstein.generatorLoss,
+  meanScore: wasserstein.meanScore,
 };

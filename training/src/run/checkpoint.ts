@@ -8,6 +8,7 @@ import { access, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { sampleLatents } from '@gantry/latent';
 import { writeFolderAtomic } from '@gantry/inference-node/atomic';
 import { loadLayersModelFromFile, serializeLayersModel } from '@gantry/export/model-files';
 import type { NamedTensor } from '../strategies/index.js';
@@ -44,6 +45,21 @@ const EMA_FOLDER = 'generator-ema';
 /** The generator export and sampling use: the EMA generator when the run averages G's weights. */
 export function checkpointGeneratorModel(checkpoint: string, config: TrainConfig): string {
   return join(checkpoint, config.ema.enabled ? EMA_FOLDER : 'generator', 'model.json');
+}
+
+/** n samples of a checkpoint's generator (batch norm in inference mode) from latents drawn with `seed`, with one sample's shape. */
+export async function sampleCheckpoint(checkpoint: string, config: TrainConfig, n: number, seed: number): Promise<{ values: Float32Array; shape: number[] }> {
+  const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
+  try {
+    const size = config.model.latentSize;
+    const samples = tf.tidy(() => generator.predict(tf.tensor2d(sampleLatents({ size, distribution: config.model.latentDistribution }, n, seed), [n, size])) as tf.Tensor);
+    const values = (await samples.data()) as Float32Array;
+    const shape = samples.shape.slice(1);
+    samples.dispose();
+    return { values, shape };
+  } finally {
+    generator.dispose();
+  }
 }
 
 export function checkpointFolder(runDir: string, step: number): string {

@@ -1,7 +1,7 @@
 // Sample pictures for point data, the counterpart of the image grids: a scatter plot for 2-D
 // samples, a histogram for 1-D ones, drawn pixel by pixel (greyscale) and encoded as PNG. Minimal on
 // purpose: the run folder also gets the raw samples as .npy for real plotting.
-import { encodePng } from '@gantry/inference-node/image';
+import { encodePng, samplesToGridPng } from '@gantry/inference-node/image';
 
 const SIZE = 256;
 const BINS = 64;
@@ -58,4 +58,11 @@ export function plotPixels(samples: Float32Array, n: number, dimensions: number,
 /** plotPixels as a 256×256 greyscale PNG. */
 export async function pointsToPng(samples: Float32Array, n: number, dimensions: number, range: readonly [number, number]): Promise<Buffer> {
   return encodePng({ data: plotPixels(samples, n, dimensions, range), width: SIZE, height: SIZE, channels: 1 });
+}
+
+/** n samples of one shape as a PNG: points ([dimensions]) as a plot, images ([h, w, c]) as a grid; `range` is the plot's axes or the pixels' value range. */
+export async function samplesToPng(samples: Float32Array, n: number, shape: readonly number[], range: readonly [number, number]): Promise<Buffer> {
+  if (shape.length === 1) return pointsToPng(samples, n, shape[0]!, range);
+  const [height, width, channels] = shape;
+  return samplesToGridPng(samples, n, [height!, width!, channels!], [range[0], range[1]]);
 }

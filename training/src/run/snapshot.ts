@@ -16,8 +16,10 @@ export interface TrainingSnapshot {
   strategy: NamedTensor[];
 }
 
+// The EMA generator is left out: it is updated only after a step has passed the check, so a step
+// that is undone never touched it.
 function models(players: Players): tfl.LayersModel[] {
-  return [players.generator, players.discriminator, ...(players.generatorEma === null ? [] : [players.generatorEma])];
+  return [players.generator, players.discriminator];
 }
 
 export async function takeSnapshot(players: Players, strategy: Strategy, rng: RngState, step: number): Promise<TrainingSnapshot> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng, sampleLatents, type RngState } from '@gantry/latent';
-import { encodeNpy, samplesToGridPng } from '@gantry/inference-node/image';
+import { encodeNpy } from '@gantry/inference-node/image';
 import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/datasets.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
 import { createStrategy } from '../strategies/index.js';
@@ -16,7 +16,7 @@ import type { TrainConfig } from './config.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { updateEma } from './ema.js';
 import { buildPlayers, disposePlayers } from './players.js';
-import { plotRange, pointsToPng } from './point-plot.js';
+import { plotRange, samplesToPng } from './point-plot.js';
 import { disposeSnapshot, firstNonFinite, restoreSnapshot, takeSnapshot } from './snapshot.js';
 import { writeFileAtomic } from '@gantry/inference-node/atomic';
 
@@ -74,12 +74,8 @@ async function writeSamples(runDir: string, step: number, generator: tfl.LayersM
   samples.dispose();
   const n = fixedLatents.shape[0];
   const path = join(runDir, 'samples', `${step}.png`);
-  if (isPointDataset(data)) {
-    await writeFileAtomic(join(runDir, 'samples', `${step}.npy`), encodeNpy(values, [n, data.dimensions]));
-    await writeFileAtomic(path, await pointsToPng(values, n, data.dimensions, pointRange));
-  } else {
-    await writeFileAtomic(path, await samplesToGridPng(values, n, data.shape, [-1, 1]));
-  }
+  if (isPointDataset(data)) await writeFileAtomic(join(runDir, 'samples', `${step}.npy`), encodeNpy(values, [n, data.dimensions]));
+  await writeFileAtomic(path, await samplesToPng(values, n, sampleShape(data), isPointDataset(data) ? pointRange : [-1, 1]));
   return path;
 }
 
