@@ -71,9 +71,10 @@ function layerGradientNorms(run: InProcessRun, batches: number): number[] {
     tf.tidy(() => {
       const batch = drawBatch(context);
       const fakes = fakeInput(context, batch.latents, batch.fakeNoise);
-      const { grads } = tf.variableGrads(() => discriminatorTerms(run.config, criticOf(run.players), batch.realInput, fakes, batch.penalty).loss, variables);
-      kernels.forEach((k, l) => {
-        sums[l]! += Math.sqrt(tf.sum(tf.square(grads[k.name]!)).dataSync()[0]!) / batches;
+      const { grads } = tf.variableGrads(() => discriminatorTerms(run.config, criticOf(run.players), batch.realInput, fakes, batch.penalty).loss, kernels);
+      const norms = tf.stack(kernels.map((k) => tf.sqrt(tf.sum(tf.square(grads[k.name]!))))).dataSync();
+      kernels.forEach((_, l) => {
+        sums[l]! += norms[l]! / batches;
       });
     });
   }

@@ -96,7 +96,11 @@ function measure(run: InProcessRun, batches: number): { norms: Record<GeneratorL
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const variance = (xs: readonly number[]): number => (xs.length < 2 ? 0 : xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const variance = (xs: readonly number[]): number => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
+};
 
 const shared = { seed: 1, discriminatorLearningRate: 1e-3 };
 
