@@ -4,7 +4,7 @@
 // into place together, so a failed or interrupted export never leaves a half-written or unverified
 // model behind.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -18,7 +18,7 @@ import type { WeightStorage } from './onnx/graph.js';
 import { decodeModel } from './onnx/proto.js';
 import { checkParity, ParityError, type ParityFeed } from './parity.js';
 import { convertWithTf2onnx } from './tf2onnx.js';
-import { writeTritonModel } from './triton.js';
+import { checkTritonSettings, writeTritonModel } from './triton.js';
 
 export const ONNX_FILE = 'generator.onnx';
 export const CARD_FILE = 'card.json';
@@ -129,6 +129,7 @@ function checkOptions(options: ExportOptions): void {
   if (options.triton !== undefined && (options.batch ?? null) !== null) {
     throw new ExportError(`a Triton repository needs a dynamic batch axis (Triton forms the batches itself, up to max_batch_size); export without a fixed batch (${options.batch})`);
   }
+  if (options.triton !== undefined) checkTritonSettings({ name: options.name, ...(options.triton.maxBatchSize !== undefined ? { maxBatchSize: options.triton.maxBatchSize } : {}) });
 }
 
 /** The latent input and the optional class input of a generator, checked against the options. */
@@ -301,7 +302,6 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
       progress({ stage: 'triton', path: tritonPath });
     }
 
-    await mkdir(options.outDir, { recursive: true });
     const onnxPath = join(options.outDir, ONNX_FILE);
     const cardPath = join(options.outDir, CARD_FILE);
     const staged: StagedFile[] = [];

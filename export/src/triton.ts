@@ -35,7 +35,8 @@ function tensorEntry({ name, type, dims }: TritonTensor): string {
   return `  {\n    name: ${JSON.stringify(name)}\n    data_type: ${DATA_TYPES[type]}\n    dims: [ ${dims.join(', ')} ]\n  }`;
 }
 
-function checkModel(model: TritonModel): number {
+/** Checks a Triton model's name and max batch size (before any export work); returns the max batch size. */
+export function checkTritonSettings(model: Pick<TritonModel, 'name' | 'maxBatchSize'>): number {
   // The name is a folder and a quoted proto string: keep it to characters that are safe in both.
   if (!/^[A-Za-z0-9_.-]+$/.test(model.name) || model.name.startsWith('.')) {
     throw new ExportError(`the Triton model name ${JSON.stringify(model.name)} must use only letters, digits, "_", "-" and "." (and not start with ".")`);
@@ -47,7 +48,7 @@ function checkModel(model: TritonModel): number {
 
 /** The config.pbtxt of a generator served by Triton's onnxruntime backend with dynamic batching. */
 export function tritonConfig(model: TritonModel): string {
-  const maxBatch = checkModel(model);
+  const maxBatch = checkTritonSettings(model);
   return [
     `name: ${JSON.stringify(model.name)}`,
     'platform: "onnxruntime_onnx"',

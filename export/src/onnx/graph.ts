@@ -221,10 +221,6 @@ export class GraphBuilder {
     }
   }
 
-  get nodeCount(): number {
-    return this.nodes.length;
-  }
-
   toBytes(options: ModelOptions): Uint8Array {
     return encodeModel({
       ir_version: irVersionForOpset(options.opset),
