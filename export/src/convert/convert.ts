@@ -5,7 +5,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder, type WeightStorage } from '../onnx/graph.js';
 import { TensorDataType } from '../onnx/proto.js';
-import { canFoldBatchNorm, ExportError, layerConverters, SUPPORTED_LAYER_CLASSES, toLayout, type GraphValue } from './layers.js';
+import { canFoldBatchNorm, ExportError, layerConverters, scalar, SUPPORTED_LAYER_CLASSES, toLayout, type GraphValue } from './layers.js';
 
 /** Axis order of an image output: tfjs' own (NHWC) or channels first. */
 export type OutputLayout = 'NHWC' | 'NCHW';
@@ -177,10 +177,9 @@ function checkOptions(options: ConvertOptions): void {
 
 /** (x − lo)·255/(hi − lo), clamped to [0, 255], rounded and cast to uint8. */
 function toPixels(graph: GraphBuilder, value: string, [lo, hi]: [number, number]): string {
-  const constant = (label: string, v: number): string => graph.addInitializer(label, [], new Float32Array([v]));
-  const shifted = graph.addNode('Sub', [value, constant('pixels_lo', lo)], {}, 'pixels');
-  const scaled = graph.addNode('Mul', [shifted, constant('pixels_scale', 255 / (hi - lo))], {}, 'pixels');
-  const clamped = graph.addNode('Clip', [scaled, constant('pixels_min', 0), constant('pixels_max', 255)], {}, 'pixels');
+  const shifted = graph.addNode('Sub', [value, scalar(graph, 'pixels_lo', lo)], {}, 'pixels');
+  const scaled = graph.addNode('Mul', [shifted, scalar(graph, 'pixels_scale', 255 / (hi - lo))], {}, 'pixels');
+  const clamped = graph.addNode('Clip', [scaled, scalar(graph, 'pixels_min', 0), scalar(graph, 'pixels_max', 255)], {}, 'pixels');
   return graph.addNode('Cast', [graph.addNode('Round', [clamped], {}, 'pixels')], { to: TensorDataType.UINT8 }, 'pixels');
 }
 

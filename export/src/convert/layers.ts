@@ -161,7 +161,7 @@ function resolveAxis(layer: tfl.layers.Layer, axis: unknown, rank: number): numb
 
 export const SUPPORTED_ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'hardSigmoid', 'softplus', 'softsign', 'softmax', 'swish', 'mish', 'gelu', 'gelu_new'] as const;
 
-function scalar(graph: GraphBuilder, label: string, value: number): string {
+export function scalar(graph: GraphBuilder, label: string, value: number): string {
   return graph.addInitializer(label, [], new Float32Array([value]));
 }
 
