@@ -92,6 +92,8 @@ function transpose(args: WasmKernelArgs): TensorInfo {
     const outShape = perm.map((axis) => x.shape[axis]!);
     if (key === '10' || key === '210') {
       const [n, p, c] = key === '10' ? [shape[0]!, 1, shape[1]!] : (shape as [number, number, number]);
+      // swapOuterInner takes only multiples of 4: don't allocate an output it would refuse.
+      if (n % 4 !== 0 || c % 4 !== 0) return runStockKernel('Transpose', args);
       const out = wasm.makeOutput(outShape, 'float32');
       if (swapOuterInner(wasm, x, out, n, p, c)) return out;
       wasm.disposeData(out.dataId);
