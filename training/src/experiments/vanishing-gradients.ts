@@ -84,12 +84,19 @@ function measure(run: InProcessRun, batches: number): { norms: Record<GeneratorL
     tf.tidy(() => {
       const { latents, fakeNoise } = drawGeneratorBatch(context);
       const critic = criticOf(run.players);
+      // D(G(z)) is read off the first loss's forward pass rather than a pass of its own.
+      let meanFakeProbability: tf.Tensor | undefined;
       for (const loss of LOSSES) {
-        const { grads } = tf.variableGrads(() => objectives[loss].generatorLoss(critic(fakeInput(context, latents, fakeNoise))), gVars);
+        const { grads } = tf.variableGrads(() => {
+          const logits = critic(fakeInput(context, latents, fakeNoise));
+          meanFakeProbability ??= tf.keep(tf.mean(tf.sigmoid(logits)));
+          return objectives[loss].generatorLoss(logits);
+        }, gVars);
         const squared = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
         norms[loss].push(Math.sqrt(squared.dataSync()[0]!));
       }
-      probability += tf.mean(tf.sigmoid(critic(fakeInput(context, latents, fakeNoise)))).dataSync()[0]! / batches;
+      probability += meanFakeProbability!.dataSync()[0]! / batches;
+      meanFakeProbability!.dispose();
     });
   }
   return { norms, fakeProbability: probability };
