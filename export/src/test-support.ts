@@ -1,4 +1,4 @@
-// Helpers shared by this package's tests (compiled to dist but not part of the public API).
+// Helpers shared by this package's tests and the end-to-end tests (`@gantry/export/test-support`; not part of the public API).
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';

@@ -24,7 +24,10 @@ export interface OutputSpec {
   dtype?: 'float32' | 'uint8';
 }
 
-/** A class-conditional generator's second input: int64 class indices [batch, 1], 0 … classes − 1. */
+/**
+ * A class-conditional generator's second input: int64 class indices, 0 … classes − 1, of shape [batch, 1]
+ * (what Gantry's exporter writes) or [batch]; runtimes read the rank from the ONNX file.
+ */
 export interface ClassInputSpec {
   /** The ONNX input's name. */
   name: string;

@@ -32,7 +32,7 @@ test('importing the package or its image entry point does not load onnxruntime-n
 
 test('the public API is exported from the package root', async () => {
   const api = await import('@gantry/inference-node');
-  for (const name of ['createSession', 'ModelRegistry', 'UnknownModelError', 'samplesToGridPng', 'sampleToPng', 'encodeNpy', 'writeNpy', 'createServer', 'listen']) {
+  for (const name of ['createSession', 'ModelRegistry', 'UnknownModelError', 'samplesToGridPng', 'sampleToPng', 'encodeNpy', 'writeNpy', 'createServer', 'listen', 'canonicalSamples']) {
     assert.ok(name in api, `missing export ${name}`);
   }
 });

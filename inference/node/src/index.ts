@@ -5,3 +5,4 @@ export * from './onnx-runtime.js';
 export * from './registry.js';
 export * from './image.js';
 export * from './server.js';
+export * from './samples.js';

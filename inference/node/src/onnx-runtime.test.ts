@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLatents } from '@gantry/latent';
 import { CUDA_INSTALL_HINT, OnnxRuntimeError, ProviderUnavailableError, createSession, cudaProviderInstalled } from './onnx-runtime.js';
-import { buildTinyGeneratorOnnx, tinyModelReference } from './testing/tiny-model.js';
+import { buildTinyGeneratorOnnx, tinyModelReference, type TinyModelOptions } from './testing/tiny-model.js';
 
 const scratch = await mkdtemp(join(tmpdir(), 'gantry-ort-'));
 after(() => rm(scratch, { recursive: true, force: true }));
@@ -14,7 +14,7 @@ const options = { latentSize: 6, shape: [3, 4, 2] as [number, number, number] };
 const modelPath = join(scratch, 'tiny.onnx');
 await writeFile(modelPath, buildTinyGeneratorOnnx(options));
 
-function assertClose(actual: Float32Array, expected: Float32Array, tolerance: number): void {
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
 }
@@ -26,6 +26,9 @@ test('cpu session runs a batch: float32 [n, latent] in, NHWC out matching the re
     assert.deepEqual(session.skipped, []);
     assert.equal(session.inputName, 'latent');
     assert.equal(session.outputName, 'image');
+    assert.deepEqual(session.inputNames, ['latent']);
+    assert.equal(session.classInput, null);
+    assert.deepEqual(session.outputInfo, { type: 'float32', dims: [null, 3, 4, 2] });
     for (const n of [1, 5]) {
       const latents = sampleLatents({ size: 6, distribution: 'normal' }, n, 3);
       const output = await session.run(latents, n);
@@ -72,4 +75,43 @@ test('bad options and names are reported with what is allowed', async () => {
     return true;
   });
   await assert.rejects(createSession(join(scratch, 'missing.onnx'), { device: 'cpu' }), /missing\.onnx: onnxruntime could not load the model on cpu/);
+});
+
+test('a class input of shape [batch, 1] or [batch] is fed one class per sample; uint8 NCHW output comes back as the model lays it out', async () => {
+  for (const classRank of [2, 1] as const) {
+    const conditional: TinyModelOptions = { ...options, classes: 3, classRank, layout: 'NCHW', pixels: 'uint8' };
+    const path = join(scratch, `conditional-${classRank}.onnx`);
+    await writeFile(path, buildTinyGeneratorOnnx(conditional));
+    const session = await createSession(path, { device: 'cpu', classInputName: 'class' });
+    try {
+      assert.deepEqual(session.inputNames, ['latent', 'class']);
+      assert.deepEqual(session.classInput, { name: 'class', rank: classRank });
+      assert.deepEqual(session.outputInfo, { type: 'uint8', dims: [null, 2, 3, 4] });
+      const latents = sampleLatents({ size: 6, distribution: 'normal' }, 4, 5);
+      const classes = Int32Array.from([0, 2, 1, 2]);
+      const output = await session.run(latents, 4, classes);
+      assert.ok(output.data instanceof Uint8Array);
+      assert.deepEqual(output.dims, [4, 2, 3, 4]);
+      // Reference pixels, NHWC → NCHW; ±1 for a rounding tie broken the other way.
+      const values = tinyModelReference(latents, 4, conditional, classes);
+      const expected = new Float32Array(values.length);
+      values.forEach((v, i) => {
+        const [sample, y, x, c] = [Math.floor(i / 24), Math.floor((i % 24) / 8), Math.floor((i % 8) / 2), i % 2];
+        expected[sample * 24 + c * 12 + y * 4 + x] = Math.round((v + 1) * 127.5);
+      });
+      assertClose(output.data, expected, 1);
+      await assert.rejects(session.run(latents, 4), /the model is class-conditional \(input "class"\); pass classes, one class index per sample/);
+      await assert.rejects(session.run(latents, 4, Int32Array.of(1)), /classes must be an Int32Array of n = 4 class indices, got 1 values/);
+    } finally {
+      await session.release();
+    }
+  }
+  const unconditional = await createSession(modelPath, { device: 'cpu' });
+  try {
+    await assert.rejects(unconditional.run(new Float32Array(6), 1, Int32Array.of(0)), /classes were given but the session has no class input/);
+  } finally {
+    await unconditional.release();
+  }
+  await assert.rejects(createSession(modelPath, { device: 'cpu', classInputName: 'label' }), /has no input named "label"; its inputs are \["latent"\]/);
+  await assert.rejects(createSession(modelPath, { device: 'cpu', classInputName: 'latent' }), /the class input and the latent input are both "latent"/);
 });

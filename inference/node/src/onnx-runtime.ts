@@ -27,8 +27,13 @@ export interface CreateSessionOptions {
   device?: DeviceRequest;
   /** Name of the float32 [n, latentSize] input; defaults to the model's first input. */
   inputName?: string;
-  /** Name of the float32 NHWC output; defaults to the model's first output. */
+  /** Name of the image output (float32 or uint8, NHWC or NCHW); defaults to the model's first output. */
   outputName?: string;
+  /**
+   * Name of a class-conditional generator's int64 class input ([batch] or [batch, 1]); {@link GeneratorSession.run}
+   * then takes one class index per sample. Leave out for a generator with a latent input only.
+   */
+  classInputName?: string;
   /** Intra-op thread count for the CPU provider; onnxruntime picks one per core when omitted. */
   intraOpThreads?: number;
 }
@@ -40,8 +45,21 @@ export interface ProviderAttempt {
 }
 
 export interface BatchOutput {
-  data: Float32Array;
+  /** float32 values or uint8 pixels, as the model exports them. */
+  data: Float32Array | Uint8Array;
   dims: number[];
+}
+
+/** A model input or output as the runtime describes it; a symbolic (named) axis is `null`. */
+export interface TensorInfo {
+  type: string;
+  dims: (number | null)[];
+}
+
+/** How class indices are fed: the input's name and whether it is [batch] (rank 1) or [batch, 1] (rank 2). */
+export interface ClassInputFeed {
+  name: string;
+  rank: 1 | 2;
 }
 
 /** A tensor of one of the element types Gantry's models use, for {@link GeneratorSession.runTensors}. */
@@ -107,6 +125,12 @@ export class GeneratorSession {
     readonly skipped: readonly ProviderAttempt[],
     readonly inputName: string,
     readonly outputName: string,
+    /** Every input of the model, in its order. */
+    readonly inputNames: readonly string[],
+    /** The class input, for a session opened with `classInputName`; otherwise `null`. */
+    readonly classInput: ClassInputFeed | null,
+    /** The chosen output's element type and dims (batch axis included), when the runtime reports them. */
+    readonly outputInfo: TensorInfo | null,
   ) {}
 
   /** @internal use {@link createSession}. */
@@ -138,14 +162,15 @@ export class GeneratorSession {
           ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
         } as const;
         const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
-        let names: { inputName: string; outputName: string };
+        let names: { inputName: string; outputName: string; classInput: ClassInputFeed | null };
         try {
           names = pickNames(session, onnxPath, options);
         } catch (error) {
           await session.release();
           throw error;
         }
-        return new GeneratorSession(ort, session, onnxPath, provider, skipped, names.inputName, names.outputName);
+        const outputInfo = tensorInfo(session.outputMetadata, names.outputName);
+        return new GeneratorSession(ort, session, onnxPath, provider, skipped, names.inputName, names.outputName, [...session.inputNames], names.classInput, outputInfo);
       } catch (error) {
         if (error instanceof OnnxRuntimeError) throw error;
         if (provider === 'cuda') {
@@ -162,57 +187,69 @@ export class GeneratorSession {
   }
 
   /**
-   * Runs n latents (row-major, n × latentSize) in batches of at most `chunkSize`, or of exactly
-   * `fixedBatch` for a model exported with a fixed batch axis (the last batch padded with zero latents),
-   * and returns the n samples concatenated, with one sample's dims.
+   * Runs n latents (row-major, n × latentSize), with n class indices for a class-conditional model, in
+   * batches of at most `chunkSize`, or of exactly `fixedBatch` for a model exported with a fixed batch
+   * axis (the last batch padded with zero latents and class 0), and returns the n samples
+   * concatenated, with one sample's dims.
    */
-  async runInChunks(latents: Float32Array, n: number, { chunkSize, fixedBatch }: { chunkSize: number; fixedBatch: number | null }): Promise<{ data: Float32Array; sampleDims: number[] }> {
+  async runInChunks(
+    latents: Float32Array,
+    n: number,
+    { chunkSize, fixedBatch, classes }: { chunkSize: number; fixedBatch: number | null; classes?: Int32Array },
+  ): Promise<{ data: Float32Array | Uint8Array; sampleDims: number[] }> {
     const latentSize = latents.length / n;
     const chunk = fixedBatch ?? chunkSize;
-    let samples: Float32Array | undefined;
+    let samples: Float32Array | Uint8Array | undefined;
     let sampleDims: number[] = [];
     for (let start = 0; start < n; start += chunk) {
       const count = Math.min(chunk, n - start);
-      let input = latents.subarray(start * latentSize, (start + count) * latentSize);
       const batch = fixedBatch ?? count;
-      if (batch !== count) {
-        const padded = new Float32Array(batch * latentSize);
-        padded.set(input);
-        input = padded;
-      }
-      const output = await this.run(input, batch);
+      const input = padRows(latents.subarray(start * latentSize, (start + count) * latentSize), batch * latentSize);
+      const classRows = classes === undefined ? undefined : padRows(classes.subarray(start, start + count), batch);
+      const output = await this.run(input, batch, classRows);
       if (output.dims[0] !== batch) throw new OnnxRuntimeError(`${this.path}: output batch ${output.dims[0]} for an input batch of ${batch}`);
       sampleDims = output.dims.slice(1);
       const sampleSize = output.data.length / batch;
-      samples ??= new Float32Array(n * sampleSize);
+      samples ??= output.data instanceof Uint8Array ? new Uint8Array(n * sampleSize) : new Float32Array(n * sampleSize);
+      if (samples.constructor !== output.data.constructor) throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" changed its element type between batches`);
       samples.set(output.data.subarray(0, count * sampleSize), start * sampleSize);
     }
     return { data: samples ?? new Float32Array(0), sampleDims };
   }
 
   /**
-   * Runs one batch: `latents` is float32 [n, latentSize] row-major; returns the first output,
-   * float32 as the model lays it out (NHWC for Gantry generators).
+   * Runs one batch: `latents` is float32 [n, latentSize] row-major and, for a session with a class
+   * input, `classes` holds the n class indices. Returns the image output as the model lays it out
+   * (float32 or uint8; NHWC or NCHW).
    */
-  async run(latents: Float32Array, n: number): Promise<BatchOutput> {
+  async run(latents: Float32Array, n: number, classes?: Int32Array): Promise<BatchOutput> {
     if (!(latents instanceof Float32Array)) throw new TypeError(`latents must be a Float32Array, got ${typeof latents}`);
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a positive integer, got ${String(n)}`);
     if (latents.length % n !== 0) {
       throw new RangeError(`latents.length (${latents.length}) must be a multiple of n (${n})`);
     }
-    const input: Tensor = new this.ort.Tensor('float32', latents, [n, latents.length / n]);
+    const feeds: Record<string, Tensor> = { [this.inputName]: new this.ort.Tensor('float32', latents, [n, latents.length / n]) };
+    if (this.classInput !== null) {
+      const { name, rank } = this.classInput;
+      if (classes === undefined) throw new TypeError(`${this.path}: the model is class-conditional (input "${name}"); pass classes, one class index per sample`);
+      if (!(classes instanceof Int32Array) || classes.length !== n) throw new RangeError(`classes must be an Int32Array of n = ${n} class indices, got ${classes instanceof Int32Array ? `${classes.length} values` : typeof classes}`);
+      feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from(classes, (c) => BigInt(c)), rank === 1 ? [n] : [n, 1]);
+    } else if (classes !== undefined) {
+      throw new TypeError(`${this.path}: classes were given but the session has no class input (open it with classInputName for a class-conditional model)`);
+    }
     let outputs: InferenceSession.ReturnType;
     try {
-      outputs = await this.session.run({ [this.inputName]: input }, [this.outputName]);
+      outputs = await this.session.run(feeds, [this.outputName]);
     } catch (error) {
       throw new OnnxRuntimeError(`${this.path}: inference failed for input [${n}, ${latents.length / n}]: ${messageOf(error)}`, { cause: error });
     }
     const output = outputs[this.outputName];
     if (output === undefined) throw new OnnxRuntimeError(`${this.path}: the model returned no output "${this.outputName}"`);
-    if (output.type !== 'float32' || !(output.data instanceof Float32Array)) {
-      throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" is ${output.type}; expected float32`);
+    const data = output.data;
+    if (!((output.type === 'float32' && data instanceof Float32Array) || (output.type === 'uint8' && data instanceof Uint8Array))) {
+      throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" is ${output.type}; expected float32 values or uint8 pixels`);
     }
-    return { data: output.data, dims: output.dims.map(Number) };
+    return { data, dims: output.dims.map(Number) };
   }
 
   /**
@@ -248,7 +285,34 @@ export class GeneratorSession {
   }
 }
 
-function pickNames(session: InferenceSession, onnxPath: string, options: CreateSessionOptions): { inputName: string; outputName: string } {
+/** `values` padded with zeros to `length` (the same array when it is long enough). */
+function padRows<T extends Float32Array | Int32Array>(values: T, length: number): T {
+  if (values.length >= length) return values;
+  const padded = new (values.constructor as new (length: number) => T)(length);
+  padded.set(values);
+  return padded;
+}
+
+function tensorInfo(metadata: readonly InferenceSession.ValueMetadata[] | undefined, name: string): TensorInfo | null {
+  const value = metadata?.find((m) => m.name === name);
+  if (value === undefined || !value.isTensor) return null;
+  return { type: value.type, dims: value.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null)) };
+}
+
+/** The class input's rank, from the runtime's description: int64 [batch] or [batch, 1]. */
+function classInputFeed(session: InferenceSession, onnxPath: string, name: string): ClassInputFeed {
+  const info = tensorInfo(session.inputMetadata, name);
+  // A runtime that does not describe its inputs gets the exporter's layout.
+  if (info === null) return { name, rank: 2 };
+  const rankOk = info.dims.length === 1 || (info.dims.length === 2 && (info.dims[1] === 1 || info.dims[1] === null));
+  if (info.type !== 'int64' || !rankOk) {
+    const shown = info.dims.map((d, i) => (d === null ? (i === 0 ? 'batch' : '?') : d)).join(', ');
+    throw new OnnxRuntimeError(`${onnxPath}: class input "${name}" is ${info.type} [${shown}]; expected int64 class indices of shape [batch] or [batch, 1]`);
+  }
+  return { name, rank: info.dims.length as 1 | 2 };
+}
+
+function pickNames(session: InferenceSession, onnxPath: string, options: CreateSessionOptions): { inputName: string; outputName: string; classInput: ClassInputFeed | null } {
   const choose = (wanted: string | undefined, available: readonly string[], kind: 'input' | 'output'): string => {
     const name = wanted ?? available[0];
     if (name === undefined || !available.includes(name)) {
@@ -258,10 +322,12 @@ function pickNames(session: InferenceSession, onnxPath: string, options: CreateS
     }
     return name;
   };
-  return {
-    inputName: choose(options.inputName, session.inputNames, 'input'),
-    outputName: choose(options.outputName, session.outputNames, 'output'),
-  };
+  const inputName = choose(options.inputName, session.inputNames, 'input');
+  const outputName = choose(options.outputName, session.outputNames, 'output');
+  if (options.classInputName === undefined) return { inputName, outputName, classInput: null };
+  const className = choose(options.classInputName, session.inputNames, 'input');
+  if (className === inputName) throw new OnnxRuntimeError(`${onnxPath}: the class input and the latent input are both ${JSON.stringify(inputName)}; they must be different inputs`);
+  return { inputName, outputName, classInput: classInputFeed(session, onnxPath, className) };
 }
 
 /**

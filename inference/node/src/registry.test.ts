@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleLatents } from '@gantry/latent';
+import { interpolate, latentRow, sampleLatents } from '@gantry/latent';
 import { HashMismatchError, ModelLoadError, ModelRegistry, ModelsFolderError, UnknownModelError, sha256File } from './registry.js';
 import { tinyModelReference, writeTinyModelFolder, type TinyModelOptions } from './testing/tiny-model.js';
 
@@ -17,7 +17,7 @@ async function modelsFolder(): Promise<string> {
   return folder;
 }
 
-function assertClose(actual: Float32Array, expected: Float32Array, tolerance = 1e-5): void {
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
 }
@@ -176,6 +176,118 @@ test('invalid cards and missing ONNX files are refused with the file named', asy
 
   await writeFile(cardPath, JSON.stringify({ ...card, onnx: { ...(card.onnx as object), inputName: 'z' } }));
   await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), /model "broken":.*no input named "z"/);
+});
+
+const conditionalOptions: TinyModelOptions = { latentSize: 4, shape: [3, 2, 1], seed: 5, classes: 3 };
+
+test('a class-conditional model takes one class for every sample or one per sample, [batch, 1] or [batch] class input', async () => {
+  for (const classRank of [2, 1] as const) {
+    const folder = await modelsFolder();
+    const options: TinyModelOptions = { ...conditionalOptions, classRank };
+    await writeTinyModelFolder(folder, 'labels', options);
+    await writeTinyModelFolder(folder, 'plain', greyOptions);
+    // chunkSize 2 with n = 5: the classes are split with their latents.
+    const registry = await ModelRegistry.load(folder, { device: 'cpu', chunkSize: 2 });
+    try {
+      const latents = sampleLatents({ size: 4, distribution: 'normal' }, 5, 9);
+      const perSample = await registry.generate('labels', { n: 5, seed: 9, class: [2, 0, 1, 1, 2] });
+      assert.deepEqual(perSample.classes, Int32Array.from([2, 0, 1, 1, 2]));
+      assertClose(perSample.samples, tinyModelReference(latents, 5, options, Int32Array.from([2, 0, 1, 1, 2])));
+      const oneClass = await registry.generate('labels', { n: 5, seed: 9, class: 1 });
+      assert.deepEqual(oneClass.classes, new Int32Array(5).fill(1));
+      assertClose(oneClass.samples, tinyModelReference(latents, 5, options, new Int32Array(5).fill(1)));
+      // The class reaches the picture: the same latent under another class is another image.
+      assert.ok(perSample.samples.subarray(0, 6).some((v, i) => Math.abs(v - oneClass.samples[i]!) > 1e-3));
+      assert.equal((await registry.generate('plain', { n: 1, seed: 1 })).classes, null);
+
+      await assert.rejects(registry.generate('labels', { n: 2, seed: 1 }), { name: 'ClassRequestError', message: /^class is required: model "labels" is class-conditional with 3 classes; give an integer in \[0, 2\] for every sample, or an array of 2 such integers/ });
+      await assert.rejects(registry.generate('labels', { n: 2, seed: 1, class: 3 }), /class must be an integer in \[0, 2\] \(model "labels" has 3 classes\), got 3$/);
+      await assert.rejects(registry.generate('labels', { n: 2, seed: 1, class: [0, 1, 2] }), /class has 3 entries but 2 samples are asked for/);
+      await assert.rejects(registry.generate('plain', { n: 2, seed: 1, class: 0 }), /: class was given \(0\) but model "plain" is unconditional: it has no class input; leave class out$/);
+      await assert.rejects(registry.generateFromLatents('labels', latents, 5), /class is required/);
+    } finally {
+      await registry.close();
+    }
+  }
+});
+
+test('latent interpolation and arithmetic run with the class held fixed', async () => {
+  const folder = await modelsFolder();
+  await writeTinyModelFolder(folder, 'labels', conditionalOptions);
+  const registry = await ModelRegistry.load(folder, { device: 'cpu' });
+  try {
+    const ends = await registry.generate('labels', { n: 2, seed: 4, class: 2 });
+    const path = interpolate(latentRow(ends.latents, 4, 0), latentRow(ends.latents, 4, 1), 5);
+    const frames = await registry.generateFromLatents('labels', path, 5, { class: 2 });
+    assert.deepEqual(frames.classes, new Int32Array(5).fill(2));
+    assertClose(frames.samples, tinyModelReference(path, 5, conditionalOptions, new Int32Array(5).fill(2)));
+    // The end frames are the two samples of the same class.
+    assertClose(frames.samples.subarray(0, 6), ends.samples.subarray(0, 6));
+    assertClose(frames.samples.subarray(24, 30), ends.samples.subarray(6, 12));
+  } finally {
+    await registry.close();
+  }
+});
+
+test('NCHW, uint8 and fixed-batch exports give the float32 NHWC samples (uint8 as 0…255, to rounding)', async () => {
+  const folder = await modelsFolder();
+  const variants: Record<string, TinyModelOptions> = {
+    reference: { ...conditionalOptions, pixels: 'float32' },
+    nchw: { ...conditionalOptions, layout: 'NCHW' },
+    uint8: { ...conditionalOptions, pixels: 'uint8' },
+    'nchw-uint8-fixed': { ...conditionalOptions, layout: 'NCHW', pixels: 'uint8', batch: 4, classRank: 1 },
+  };
+  for (const [name, options] of Object.entries(variants)) await writeTinyModelFolder(folder, name, options);
+  const registry = await ModelRegistry.load(folder, { device: 'cpu' });
+  try {
+    const classes = [0, 1, 2, 0, 1, 2];
+    const reference = await registry.generate('reference', { n: 6, seed: 3, class: classes });
+    assert.deepEqual(reference.range, [-1, 1]);
+    assertClose(reference.samples, tinyModelReference(reference.latents, 6, conditionalOptions, Int32Array.from(classes)));
+    const nchw = await registry.generate('nchw', { n: 6, seed: 3, class: classes });
+    assert.deepEqual(nchw.samples, reference.samples, 'a transpose changes no value');
+    for (const name of ['uint8', 'nchw-uint8-fixed']) {
+      const pixels = await registry.generate(name, { n: 6, seed: 3, class: classes });
+      assert.deepEqual(pixels.range, [0, 255]);
+      assert.deepEqual(pixels.shape, [3, 2, 1]);
+      const expected = Float32Array.from(reference.samples, (v) => Math.round((v + 1) * 127.5));
+      assertClose(pixels.samples, expected, 1);
+    }
+  } finally {
+    await registry.close();
+  }
+});
+
+test('an ONNX file whose inputs or output disagree with its card is refused at load', async () => {
+  const cases: { options: TinyModelOptions; card: (card: Record<string, unknown>) => Record<string, unknown>; message: RegExp }[] = [
+    {
+      options: { ...greyOptions, pixels: 'uint8' },
+      card: (card) => ({ ...card, output: { ...(card.output as object), dtype: 'float32' } }),
+      message: /has output "image" of type uint8 but the card says output.dtype float32; re-export the model or fix .*card\.json/,
+    },
+    {
+      options: { ...greyOptions, layout: 'NCHW' },
+      card: (card) => ({ ...card, output: { ...(card.output as object), layout: 'NHWC' } }),
+      message: /has output "image" with samples \[1, 4, 3\] but the card promises \[4, 3, 1\] \(output.shape \[4,3,1\], layout NHWC\)/,
+    },
+    {
+      options: conditionalOptions,
+      card: ({ classInput: _classInput, ...card }) => card,
+      message: /has input\(s\) "class" that the card does not describe \(it describes a latent input "latent" only \(no classInput\)\)/,
+    },
+    {
+      options: greyOptions,
+      card: (card) => ({ ...card, classInput: { name: 'class', classes: 3 } }),
+      message: /model "mismatch":.*has no input named "class"; its inputs are \["latent"\]/,
+    },
+  ];
+  for (const { options, card, message } of cases) {
+    const folder = await modelsFolder();
+    await writeTinyModelFolder(folder, 'mismatch', options);
+    const cardPath = join(folder, 'mismatch', 'card.json');
+    await writeFile(cardPath, JSON.stringify(card(JSON.parse(await readFile(cardPath, 'utf8')) as Record<string, unknown>)));
+    await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), (error: Error) => error instanceof ModelLoadError && message.test(error.message));
+  }
 });
 
 test('load validates chunkSize', async () => {

@@ -7,8 +7,9 @@ import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { MAX_LATENT_ROWS, assertSeed, parseCard, sampleLatents, type ModelCard } from '@gantry/latent';
+import { MAX_LATENT_ROWS, assertSeed, parseCard, resolveClasses, sampleLatents, type ClassRequest, type ModelCard } from '@gantry/latent';
 import { ProviderUnavailableError, createSession, type DeviceRequest, type ExecutionProvider, type GeneratorSession, type ProviderAttempt } from './onnx-runtime.js';
+import { canonicalSamples, onnxSampleDims, outputDtype } from './samples.js';
 
 export const CARD_FILE = 'card.json';
 export const DEFAULT_CHUNK_SIZE = 64;
@@ -38,7 +39,15 @@ export interface LoadedModel {
   skippedProviders: readonly ProviderAttempt[];
 }
 
-export interface GenerateOptions {
+export interface ClassOptions {
+  /**
+   * For a class-conditional model (card.classInput), required: one class index for every sample, or an
+   * array of n, one per sample. Must be left out for an unconditional model.
+   */
+  class?: ClassRequest;
+}
+
+export interface GenerateOptions extends ClassOptions {
   n: number;
   /** Seed of the latents, 0 … 2^32 − 1; a random one is drawn (and returned) when omitted. */
   seed?: number;
@@ -51,11 +60,16 @@ export interface GenerationResult {
   seed: number | null;
   /** One sample's [height, width, channels]. */
   shape: [number, number, number];
-  /** The generator's output range from the card, for mapping to pixels. */
+  /**
+   * [lo, hi] of the sample values, for mapping to pixels: the card's output range, or [0, 255] for a
+   * model exported with uint8 pixels.
+   */
   range: [number, number];
   /** n × latentSize, row-major. */
   latents: Float32Array;
-  /** n × h × w × c, NHWC. */
+  /** Each sample's class for a class-conditional model; `null` for an unconditional one. */
+  classes: Int32Array | null;
+  /** n × h × w × c, float32 NHWC, whatever layout and element type the model was exported with. */
   samples: Float32Array;
 }
 
@@ -185,48 +199,58 @@ export class ModelRegistry {
     return entry;
   }
 
-  /** Samples n latents from the card's distribution with `seed` and runs the generator on them. */
+  /**
+   * Samples n latents from the card's distribution with `seed` and runs the generator on them (with
+   * `options.class` for a class-conditional model).
+   */
   async generate(name: string, options: GenerateOptions): Promise<GenerationResult> {
     const entry = this.entry(name);
     const { n } = options;
-    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) {
-      throw new RangeError(`n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
-    }
+    assertRowCount(n);
     const seed = options.seed ?? randomInt(0, 2 ** 32);
     assertSeed(seed);
+    // Checked before sampling, so a bad class costs nothing.
+    resolveClasses(entry.card.classInput, options.class, n, { model: name });
     const latents = sampleLatents(entry.card.latent, n, seed);
-    return { ...(await this.generateFromLatents(name, latents, n)), seed };
+    return { ...(await this.generateFromLatents(name, latents, n, options)), seed };
   }
 
-  /** Runs the generator on caller-supplied latents (n × latentSize, row-major). */
-  async generateFromLatents(name: string, latents: Float32Array, n: number): Promise<GenerationResult> {
+  /**
+   * Runs the generator on caller-supplied latents (n × latentSize, row-major), e.g. an interpolation
+   * or a latent sum; a class-conditional model needs `options.class`, one class for every row (the
+   * class held fixed while the latent moves) or one per row.
+   */
+  async generateFromLatents(name: string, latents: Float32Array, n: number, options: ClassOptions = {}): Promise<GenerationResult> {
     const entry = this.entry(name);
     const { card } = entry;
     if (!(latents instanceof Float32Array)) throw new TypeError(`latents must be a Float32Array, got ${describeType(latents)}`);
-    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) {
-      throw new RangeError(`n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
-    }
+    assertRowCount(n);
     const latentSize = card.latent.size;
     if (latents.length !== n * latentSize) {
       throw new RangeError(`latents.length must be n × latent size = ${n} × ${latentSize} = ${n * latentSize} for model "${name}", got ${latents.length}`);
     }
-    const run = entry.queue.then(() => this.runChunks(entry, latents, n));
+    const classes = resolveClasses(card.classInput, options.class, n, { model: name });
+    const run = entry.queue.then(() => this.runChunks(entry, latents, n, classes));
     entry.queue = run.catch(() => undefined);
-    const samples = await run;
-    return { model: name, n, seed: null, shape: [...card.output.shape], range: [...card.output.range], latents, samples };
+    const { samples, range } = await run;
+    return { model: name, n, seed: null, shape: [...card.output.shape], range, latents, classes: classes ?? null, samples };
   }
 
-  private async runChunks(entry: ModelEntry, latents: Float32Array, n: number): Promise<Float32Array> {
+  private async runChunks(entry: ModelEntry, latents: Float32Array, n: number, classes: Int32Array | undefined): Promise<ReturnType<typeof canonicalSamples>> {
     const { card, session } = entry;
-    const { data, sampleDims } = await session.runInChunks(latents, n, { chunkSize: this.chunkSize, fixedBatch: card.onnx.batch });
-    const [h, w, c] = card.output.shape;
-    if (sampleDims.length !== 3 || sampleDims[0] !== h || sampleDims[1] !== w || sampleDims[2] !== c) {
+    const { data, sampleDims } = await session.runInChunks(latents, n, { chunkSize: this.chunkSize, fixedBatch: card.onnx.batch, ...(classes !== undefined ? { classes } : {}) });
+    const expected = onnxSampleDims(card.output);
+    if (sampleDims.length !== 3 || sampleDims.some((d, i) => d !== expected[i])) {
       throw new ModelLoadError(
-        `${entry.onnxPath}: output "${session.outputName}" has samples of shape [${sampleDims.join(', ')}] but card.json promises [${h}, ${w}, ${c}] (NHWC)`,
+        `${entry.onnxPath}: output "${session.outputName}" has samples of shape [${sampleDims.join(', ')}] but card.json promises [${expected.join(', ')}] (${card.output.layout})`,
         entry.onnxPath,
       );
     }
-    return data;
+    try {
+      return canonicalSamples(data, n, card.output);
+    } catch (error) {
+      throw new ModelLoadError(`${entry.onnxPath}: ${messageOf(error)}`, entry.onnxPath, { cause: error });
+    }
   }
 
   /** Releases every session; the registry must not be used afterwards. */
@@ -240,10 +264,40 @@ export class ModelRegistry {
   }
 }
 
+function assertRowCount(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) {
+    throw new RangeError(`n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
+  }
+}
+
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
+}
+
+/**
+ * How the ONNX model's inputs and output disagree with its card, or null: every input must be the
+ * latent or the card's class input, and the output must have the card's element type and layout.
+ */
+function interfaceMismatch(session: GeneratorSession, card: ModelCard): string | null {
+  const known = [card.onnx.inputName, ...(card.classInput !== undefined ? [card.classInput.name] : [])];
+  const extra = session.inputNames.filter((input) => !known.includes(input));
+  if (extra.length > 0) {
+    const described = card.classInput === undefined ? `a latent input "${card.onnx.inputName}" only (no classInput)` : `inputs "${known.join('" and "')}"`;
+    return `has input(s) "${extra.join('", "')}" that the card does not describe (it describes ${described})`;
+  }
+  const info = session.outputInfo;
+  if (info === null) return null;
+  const dtype = outputDtype(card.output);
+  if (info.type !== dtype) return `has output "${session.outputName}" of type ${info.type} but the card says output.dtype ${dtype}`;
+  const expected = onnxSampleDims(card.output);
+  const dims = info.dims.slice(1);
+  if (dims.length !== 3 || dims.some((d, i) => d !== null && d !== expected[i])) {
+    const shown = dims.map((d) => d ?? '?').join(', ');
+    return `has output "${session.outputName}" with samples [${shown}] but the card promises [${expected.join(', ')}] (output.shape ${JSON.stringify(card.output.shape)}, layout ${card.output.layout})`;
+  }
+  return null;
 }
 
 async function findModelFolders(folder: string, allowEmpty = false): Promise<string[]> {
@@ -297,16 +351,6 @@ async function loadModel(modelsFolder: string, name: string, options: RegistryOp
       cardPath,
     );
   }
-  // Exports for other runtimes (channels-first or uint8 output, a class input) are described by their
-  // cards, but this server feeds one latent input and reads float NHWC samples.
-  const foreign = [
-    ...(card.output.layout !== 'NHWC' ? [`output layout ${card.output.layout} (re-export without --layout NCHW)`] : []),
-    ...(card.output.dtype === 'uint8' ? ['uint8 pixel output (re-export without --pixels uint8)'] : []),
-    ...(card.classInput ? [`a class input "${card.classInput.name}" (class-conditional serving is not supported yet)`] : []),
-  ];
-  if (foreign.length > 0) {
-    throw new ModelLoadError(`${cardPath}: model "${name}" has ${foreign.join(' and ')}; gantry serve runs generators with one latent input and float32 NHWC output. Move it out of the models folder or re-export it`, cardPath);
-  }
   // The card names a file inside its own folder; anything else could point the server anywhere.
   if (basename(card.onnx.file) !== card.onnx.file || card.onnx.file === '..' || card.onnx.file === '.') {
     throw new ModelLoadError(`${cardPath}: field "onnx.file" is ${JSON.stringify(card.onnx.file)}; expected a file name inside the model folder, like "generator.onnx"`, cardPath);
@@ -325,11 +369,17 @@ async function loadModel(modelsFolder: string, name: string, options: RegistryOp
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
     inputName: card.onnx.inputName,
     outputName: card.onnx.outputName,
+    ...(card.classInput !== undefined ? { classInputName: card.classInput.name } : {}),
   }).catch((error: unknown) => {
     // Keep the provider error's type: callers offer a different device for it.
     if (error instanceof ProviderUnavailableError) throw error;
     throw new ModelLoadError(`model "${name}": ${messageOf(error)}`, onnxPath, { cause: error });
   });
+  const mismatch = interfaceMismatch(session, card);
+  if (mismatch !== null) {
+    await session.release();
+    throw new ModelLoadError(`model "${name}": ${onnxPath} ${mismatch}; re-export the model or fix ${cardPath}`, onnxPath);
+  }
   return {
     name,
     folder,

@@ -207,3 +207,69 @@ test('createServer and listen validate their options', async () => {
   assert.throws(() => createServer(registry, { maxN: 0 }), /maxN must be an integer in \[1, 65536\], got 0/);
   await assert.rejects(listen(createServer(registry), 70000), /port must be an integer in \[0, 65535\], got 70000/);
 });
+
+test('class-conditional models: class per request, validated; NCHW uint8 exports give the float grid to ±1; the page picks a class', async (t) => {
+  const folder = join(scratch, 'conditional');
+  const options = { latentSize: 5, shape: [4, 4, 3] as [number, number, number], classes: 3, seed: 8 };
+  await writeTinyModelFolder(folder, 'labels', options);
+  await writeTinyModelFolder(folder, 'labels-pixels', { ...options, layout: 'NCHW', pixels: 'uint8', classRank: 1 });
+  await writeTinyModelFolder(folder, 'plain', { latentSize: 5, shape: [4, 4, 3] });
+  const conditional = await ModelRegistry.load(folder, { device: 'cpu' });
+  const classServer = createServer(conditional, { maxN: 20, logError: (message) => errors.push(message) });
+  const url = await listen(classServer, 0);
+  t.after(async () => {
+    classServer.closeAllConnections();
+    await new Promise((resolve) => classServer.close(resolve));
+    await conditional.close();
+  });
+  const generate = (model: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${url}/v1/models/${model}/generate`, { method: 'POST', body: JSON.stringify(body), headers });
+
+  const response = await generate('labels', { n: 4, seed: 2, class: [2, 0, 1, 2], scale: 2 });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('x-gantry-class'), '2,0,1,2');
+  const served = await decodePng(await response.arrayBuffer());
+  // The same grid straight from the library, and from the query-string route.
+  const direct = await conditional.generate('labels', { n: 4, seed: 2, class: [2, 0, 1, 2] });
+  const { samplesToGridPng } = await import('./image.js');
+  assert.deepEqual(served, await decodePng(await samplesToGridPng(direct.samples, 4, direct.shape, direct.range, { scale: 2 })));
+  const viaGet = await fetch(`${url}/v1/models/labels/grid.png?n=4&seed=2&scale=2&class=2,0,1,2`);
+  assert.deepEqual(await decodePng(await viaGet.arrayBuffer()), served);
+  // One class for all: the header says it once, and the grid differs from the mixed one.
+  const single = await generate('labels', { n: 4, seed: 2, class: 1, scale: 2 });
+  assert.equal(single.headers.get('x-gantry-class'), '1');
+  assert.notDeepEqual((await decodePng(await single.arrayBuffer())).data, served.data);
+
+  const pixels = await decodePng(await (await generate('labels-pixels', { n: 4, seed: 2, class: [2, 0, 1, 2], scale: 2 })).arrayBuffer());
+  assert.deepEqual([pixels.width, pixels.height, pixels.channels], [served.width, served.height, served.channels]);
+  const worst = pixels.data.reduce((max, v, i) => Math.max(max, Math.abs(v - served.data[i]!)), 0);
+  assert.ok(worst <= 1, `uint8 NCHW export differs from the float NHWC one by ${worst} grey levels`);
+
+  const json = (await (await generate('labels', { n: 2, seed: 2, class: 0 }, { accept: 'application/json' })).json()) as { classes: number[]; latents: number[][] };
+  assert.deepEqual(json.classes, [0, 0]);
+  const plainJson = (await (await generate('plain', { n: 1, seed: 2 }, { accept: 'application/json' })).json()) as Record<string, unknown>;
+  assert.equal('classes' in plainJson, false);
+
+  const missing = await expectError(await generate('labels', { n: 2 }), 400, /^class is required: model "labels" is class-conditional with 3 classes; give an integer in \[0, 2\] for every sample, or an array of 2 such integers, one per sample$/);
+  assert.deepEqual([missing.parameter, missing.classes], ['class', 3]);
+  const unconditional = await expectError(await generate('plain', { n: 1, class: 0 }), 400, /^class was given \(0\) but model "plain" is unconditional: it has no class input; leave class out$/);
+  assert.deepEqual([unconditional.parameter, unconditional.classes], ['class', null]);
+  await expectError(await generate('labels', { n: 2, class: 3 }), 400, /^class must be an integer in \[0, 2\] \(model "labels" has 3 classes\), got 3$/);
+  await expectError(await generate('labels', { n: 2, class: '1' }), 400, /^class must be an integer in \[0, 2\] for every sample, or an array of 2 such integers, one per sample; got "1"$/);
+  await expectError(await generate('labels', { n: 3, class: [0, 1] }), 400, /^class has 2 entries but 3 samples are asked for/);
+  await expectError(await fetch(`${url}/v1/models/labels/grid.png?n=2&class=abc`), 400, /^class must be an integer in \[0, 2\] for every sample.*got "abc"$/);
+  await expectError(await fetch(`${url}/v1/models/labels/grid.png?n=2&class=1,1.5`), 400, /^class\[1\] must be an integer in \[0, 2\] \(model "labels" has 3 classes\), got "1.5"$/);
+  await expectError(await fetch(`${url}/v1/models/labels/grid.png?n=2`), 400, /^class is required/);
+
+  const html = await (await fetch(`${url}/`)).text();
+  assert.match(html, /class-conditional: 3 classes/);
+  const form = /<form class="classes" action="\/v1\/models\/labels\/grid\.png"[^]*?<\/form>/.exec(html)?.[0];
+  assert.ok(form, 'a class picker for the conditional model');
+  assert.deepEqual([...form.matchAll(/<option value="([^"]*)">/g)].map((m) => m[1]), ['0,1,2,0,1,2,0,1,2,0,1,2,0,1,2,0', '0', '1', '2']);
+  assert.equal(html.match(/<form class="classes"/g)?.length, 2, 'one picker per conditional model, none for the unconditional one');
+  const src = new RegExp('<img [^>]*src="(/v1/models/labels/grid\\.png\\?[^"]*)"').exec(html)![1]!.replaceAll('&amp;', '&');
+  assert.match(src, /class=0,1,2,0,/);
+  assert.equal((await fetch(`${url}${src}`)).status, 200);
+  // The form's own request (without script) is a valid grid request.
+  assert.equal((await fetch(`${url}/v1/models/labels/grid.png?n=16&seed=7&scale=3&class=2`)).status, 200);
+});

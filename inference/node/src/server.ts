@@ -4,16 +4,19 @@
 //   GET  /healthz                       {"status":"ok","models":[names]}
 //   GET  /v1/models                     {"models":[cards]}
 //   GET  /v1/models/:name               the card
-//   POST /v1/models/:name/generate      body {"n"?, "seed"?, "scale"?} → PNG grid, or JSON with
-//                                       Accept: application/json
-//   GET  /v1/models/:name/grid.png      ?n=&seed=&scale= → PNG grid (for <img> tags and browsers)
+//   POST /v1/models/:name/generate      body {"n"?, "seed"?, "scale"?, "class"?} → PNG grid, or JSON
+//                                       with Accept: application/json
+//   GET  /v1/models/:name/grid.png      ?n=&seed=&scale=&class= → PNG grid (for <img> tags and browsers)
+//
+// A class-conditional model needs "class": one integer for every sample, or one per sample (a JSON
+// array, or comma-separated in a query string); other models refuse it.
 //
 // Every error is JSON {"error": message, ...details} with a fitting status code.
 
 import { randomInt } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ModelCard } from '@gantry/latent';
+import { ClassRequestError, resolveClasses, type ModelCard } from '@gantry/latent';
 import { sampleAt, samplesToGridPng, sampleToPng } from './image.js';
 import { UnknownModelError, type ModelRegistry } from './registry.js';
 
@@ -49,6 +52,8 @@ interface GenerateParams {
   n: number;
   seed: number;
   scale: number;
+  /** Each sample's class, for a class-conditional model. */
+  classes: Int32Array | undefined;
 }
 
 type Route =
@@ -68,7 +73,7 @@ const ALLOWED_METHODS: Record<Route['kind'], readonly string[]> = {
   grid: ['GET', 'HEAD'],
 };
 
-const GENERATE_BODY_KEYS = ['n', 'seed', 'scale'] as const;
+const GENERATE_BODY_KEYS = ['n', 'seed', 'scale', 'class'] as const;
 
 function decodeSegment(segment: string): string {
   try {
@@ -131,11 +136,28 @@ function parseIntegerField(value: unknown, name: string, min: number, max: numbe
   return number;
 }
 
-function generateParams(source: Record<string, unknown>, maxN: number, fromQuery: boolean): GenerateParams {
+/** A query string's class: "3" → 3, "0,1,2" → [0, 1, 2]; a token that is not plain digits stays text, for the error. */
+function classFromQuery(value: string): unknown {
+  const tokens = value.split(',').map((token) => (/^\d+$/.test(token) ? Number(token) : token));
+  return tokens.length === 1 && value.indexOf(',') === -1 ? tokens[0] : tokens;
+}
+
+function generateParams(source: Record<string, unknown>, maxN: number, fromQuery: boolean, name: string, card: ModelCard): GenerateParams {
   const n = source.n === undefined ? Math.min(DEFAULT_N, maxN) : parseIntegerField(source.n, 'n', 1, maxN, fromQuery);
   const seed = source.seed === undefined ? randomInt(0, UINT32_MAX + 1) : parseIntegerField(source.seed, 'seed', 0, UINT32_MAX, fromQuery);
   const scale = source.scale === undefined ? 1 : parseIntegerField(source.scale, 'scale', 1, MAX_SCALE, fromQuery);
-  return { n, seed, scale };
+  const request = fromQuery && typeof source.class === 'string' ? classFromQuery(source.class) : source.class;
+  try {
+    return { n, seed, scale, classes: resolveClasses(card.classInput, request, n, { model: name }) };
+  } catch (error) {
+    if (error instanceof ClassRequestError) throw new HttpError(400, error.message, { parameter: error.parameter, classes: error.classes });
+    throw error;
+  }
+}
+
+/** The x-gantry-class header: the one class of every sample, or the list. */
+function classHeader(classes: Int32Array): string {
+  return classes.every((c) => c === classes[0]) ? String(classes[0]) : classes.join(',');
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -207,18 +229,32 @@ function indexPage(registry: ModelRegistry): string {
     const path = `/v1/models/${encodeURIComponent(name)}`;
     const [h, w, c] = card.output.shape;
     const scale = Math.max(1, Math.min(MAX_SCALE, Math.round(96 / Math.max(h, w))));
+    const classes = card.classInput?.classes;
     const facts = [
       `dataset ${card.dataset}`,
       `${h}×${w}×${c} output`,
       `latent ${card.latent.size}-d ${card.latent.distribution}`,
+      ...(classes !== undefined ? [`class-conditional: ${classes} classes`] : []),
       ...(card.training ? [`${card.training.steps} training steps`] : []),
       `running on ${model.provider}`,
     ];
+    // A conditional model's grid starts with one sample per class in turn; the form picks one class.
+    const everyClass = classes === undefined ? undefined : Array.from({ length: 16 }, (_, i) => i % classes).join(',');
+    const query = `n=16&seed=7&scale=${scale}${everyClass === undefined ? '' : `&class=${everyClass}`}`;
+    const picker =
+      classes === undefined
+        ? ''
+        : `
+  <form class="classes" action="${escapeHtml(`${path}/grid.png`)}" method="get">
+    <input type="hidden" name="n" value="16"><input type="hidden" name="seed" value="7"><input type="hidden" name="scale" value="${scale}">
+    <label>class <select name="class"><option value="${everyClass}">every class in turn</option>${Array.from({ length: classes }, (_, k) => `<option value="${k}">${k}</option>`).join('')}</select></label>
+    <button>show</button>
+  </form>`;
     return `<section>
   <h2><a href="${escapeHtml(path)}">${escapeHtml(name)}</a></h2>
   <p>${escapeHtml(card.description)}</p>
-  <p class="facts">${facts.map(escapeHtml).join(' · ')}</p>
-  <img alt="16 samples from ${escapeHtml(name)}" src="${escapeHtml(`${path}/grid.png?n=16&seed=7&scale=${scale}`)}">
+  <p class="facts">${facts.map(escapeHtml).join(' · ')}</p>${picker}
+  <img alt="16 samples from ${escapeHtml(name)}" src="${escapeHtml(`${path}/grid.png?${query}`)}">
 </section>`;
   });
   return `<!doctype html>
@@ -237,8 +273,20 @@ function indexPage(registry: ModelRegistry): string {
 <h1>Gantry models</h1>
 <p>Each grid shows 16 samples for seed 7. Generate your own with
 <code>curl -X POST -d '{"n":16,"seed":7}' http://HOST/v1/models/NAME/generate -o grid.png</code>
-(send <code>Accept: application/json</code> for latents and per-sample PNGs).</p>
+(send <code>Accept: application/json</code> for latents and per-sample PNGs; a class-conditional model
+also takes <code>"class": 3</code>, or one class per sample <code>"class": [0, 1, …]</code>).</p>
 ${sections.join('\n')}
+<script>
+// Without script the form opens the grid itself; with it, the grid above the form changes in place.
+for (const form of document.querySelectorAll('form.classes')) {
+  const show = (event) => {
+    event?.preventDefault();
+    form.nextElementSibling.src = form.action + '?' + new URLSearchParams(new FormData(form));
+  };
+  form.addEventListener('submit', show);
+  form.querySelector('select').addEventListener('change', () => show());
+}
+</script>
 </body>
 </html>
 `;
@@ -268,8 +316,13 @@ export function createServer(registry: ModelRegistry, options: ServerOptions = {
   };
 
   const respondWithGeneration = async (res: ServerResponse, name: string, params: GenerateParams, json: boolean): Promise<void> => {
-    const result = await registry.generate(name, { n: params.n, seed: params.seed });
-    const headers = { 'x-gantry-model': name, 'x-gantry-seed': String(params.seed), 'x-gantry-n': String(params.n) };
+    const result = await registry.generate(name, { n: params.n, seed: params.seed, ...(params.classes !== undefined ? { class: Array.from(params.classes) } : {}) });
+    const headers = {
+      'x-gantry-model': name,
+      'x-gantry-seed': String(params.seed),
+      'x-gantry-n': String(params.n),
+      ...(params.classes !== undefined ? { 'x-gantry-class': classHeader(params.classes) } : {}),
+    };
     if (!json) {
       const png = await samplesToGridPng(result.samples, result.n, result.shape, result.range, { scale: params.scale });
       sendBytes(res, 'image/png', png, headers);
@@ -282,7 +335,8 @@ export function createServer(registry: ModelRegistry, options: ServerOptions = {
         (await sampleToPng(sampleAt(result.samples, result.shape, i), result.shape, result.range, { scale: params.scale })).toString('base64'),
       ),
     );
-    sendJson(res, 200, { model: name, n: result.n, seed: params.seed, shape: result.shape, latents, images }, headers);
+    const classes = result.classes === null ? {} : { classes: Array.from(result.classes) };
+    sendJson(res, 200, { model: name, n: result.n, seed: params.seed, shape: result.shape, ...classes, latents, images }, headers);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -310,15 +364,15 @@ export function createServer(registry: ModelRegistry, options: ServerOptions = {
         sendJson(res, 200, requireModel(route.name));
         return;
       case 'grid': {
-        requireModel(route.name);
-        const params = generateParams(Object.fromEntries(url.searchParams), maxN, true);
+        const card = requireModel(route.name);
+        const params = generateParams(Object.fromEntries(url.searchParams), maxN, true, route.name, card);
         await respondWithGeneration(res, route.name, params, false);
         return;
       }
       case 'generate': {
-        requireModel(route.name);
+        const card = requireModel(route.name);
         const body = parseJsonObject(await readBody(req, maxBodyBytes));
-        const params = generateParams(body, maxN, false);
+        const params = generateParams(body, maxN, false, route.name, card);
         await respondWithGeneration(res, route.name, params, prefersJson(req.headers.accept));
         return;
       }

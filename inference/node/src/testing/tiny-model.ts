@@ -3,7 +3,10 @@
 // nothing in the package's public entry points imports this file.
 //
 // The graph is image = Reshape(Tanh(MatMul(latent, W)), [-1, h, w, c]) with a dynamic (or fixed)
-// batch axis: enough to exercise batching, shapes, value ranges and non-constant pictures.
+// batch axis: enough to exercise batching, shapes, value ranges and non-constant pictures. The export
+// variants the runtime must read are optional: a class input (int64 [batch, 1] or [batch], its
+// embedding row E[class] added to the latent), NCHW output (a Transpose) and uint8 pixels (the
+// exporter's post-process: [-1, 1] → 0…255, Clip, Round, Cast).
 
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -32,7 +35,7 @@ message TensorProto {
   string name = 8;
   bytes raw_data = 9;
 }
-message AttributeProto { string name = 1; int64 i = 3; int32 type = 20; }
+message AttributeProto { string name = 1; int64 i = 3; repeated int64 ints = 8; int32 type = 20; }
 message NodeProto {
   repeated string input = 1;
   repeated string output = 2;
@@ -56,7 +59,10 @@ message ModelProto {
 `;
 
 const ONNX_FLOAT = 1;
+const ONNX_UINT8 = 2;
 const ONNX_INT64 = 7;
+const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_INTS = 7;
 /** IR version 8 pairs with opset 17, both well inside what onnxruntime 1.x loads. */
 const IR_VERSION = 8;
 export const TINY_MODEL_OPSET = 17;
@@ -71,9 +77,19 @@ export interface TinyModelOptions {
   batch?: number | null;
   /** Seed of the random weights. */
   seed?: number;
+  /** A class input with this many classes (default none: an unconditional generator). */
+  classes?: number | null;
+  /** Shape of the class input: [batch, 1] (rank 2, the exporter's) or [batch] (rank 1). */
+  classRank?: 1 | 2;
+  /** Axis order of the output (default NHWC). */
+  layout?: 'NHWC' | 'NCHW';
+  /** 'uint8': the output is pixels, [-1, 1] mapped to 0…255 (default float32 values). */
+  pixels?: 'float32' | 'uint8';
 }
 
 type ResolvedOptions = Required<TinyModelOptions>;
+
+export const TINY_CLASS_INPUT = 'class';
 
 function resolve(options: TinyModelOptions): ResolvedOptions {
   return {
@@ -83,6 +99,10 @@ function resolve(options: TinyModelOptions): ResolvedOptions {
     outputName: options.outputName ?? 'image',
     batch: options.batch ?? null,
     seed: options.seed ?? 1,
+    classes: options.classes ?? null,
+    classRank: options.classRank ?? 2,
+    layout: options.layout ?? 'NHWC',
+    pixels: options.pixels ?? 'float32',
   };
 }
 
@@ -105,64 +125,117 @@ export function tinyModelWeights(options: TinyModelOptions = {}): Float32Array {
   return weights;
 }
 
-/** Reference output of the tiny model computed in JavaScript, for checking the runtime's results. */
-export function tinyModelReference(latents: Float32Array, n: number, options: TinyModelOptions = {}): Float32Array {
-  const { latentSize, shape } = resolve(options);
+/** The class embedding table E (classes × latentSize, row-major), drawn after W from the same seed. */
+export function tinyModelEmbeddings(options: TinyModelOptions = {}): Float32Array {
+  const { latentSize, shape, seed, classes } = resolve(options);
+  const rng = Rng.fromSeed(seed);
+  for (let i = 0; i < latentSize * shape[0] * shape[1] * shape[2]; i++) rng.nextNormal();
+  return Float32Array.from({ length: (classes ?? 0) * latentSize }, () => rng.nextNormal());
+}
+
+/**
+ * Reference output of the tiny model computed in JavaScript, for checking the runtime's results:
+ * float32 NHWC values in [-1, 1], whatever layout and pixels the ONNX model has. A class-conditional
+ * model needs `classes`, one per sample.
+ */
+export function tinyModelReference(latents: Float32Array, n: number, options: TinyModelOptions = {}, classes?: Int32Array): Float32Array {
+  const resolved = resolve(options);
+  const { latentSize, shape } = resolved;
+  if ((resolved.classes !== null) !== (classes !== undefined)) throw new TypeError('classes must be given exactly when the tiny model has a class input');
   const outputs = shape[0] * shape[1] * shape[2];
   const weights = tinyModelWeights(options);
+  const embeddings = tinyModelEmbeddings(options);
   const result = new Float32Array(n * outputs);
+  const input = new Float32Array(latentSize);
   for (let row = 0; row < n; row++) {
+    for (let k = 0; k < latentSize; k++) {
+      // float32 like the runtime's Add, so the reference sees the same inputs to the MatMul.
+      input[k] = latents[row * latentSize + k]! + (classes === undefined ? 0 : embeddings[classes[row]! * latentSize + k]!);
+    }
     for (let j = 0; j < outputs; j++) {
       let sum = 0;
-      for (let k = 0; k < latentSize; k++) sum += latents[row * latentSize + k]! * weights[k * outputs + j]!;
+      for (let k = 0; k < latentSize; k++) sum += input[k]! * weights[k * outputs + j]!;
       result[row * outputs + j] = Math.tanh(sum);
     }
   }
   return result;
 }
 
-function tensorValueInfo(name: string, dims: (number | string)[]): object {
+function tensorValueInfo(name: string, dims: (number | string)[], elemType = ONNX_FLOAT): object {
   return {
     name,
     type: {
       tensor_type: {
-        elem_type: ONNX_FLOAT,
+        elem_type: elemType,
         shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) },
       },
     },
   };
 }
 
+function floatTensor(name: string, dims: number[], values: Float32Array): object {
+  // raw_data is little-endian by the ONNX spec; copy through a DataView to be explicit.
+  return { name, dims, data_type: ONNX_FLOAT, raw_data: littleEndianFloat32(values) };
+}
+
 /** Serialized ONNX ModelProto bytes of the tiny generator. */
 export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Array {
   const resolved = resolve(options);
-  const { latentSize, shape, inputName, outputName, batch } = resolved;
+  const { latentSize, shape, inputName, outputName, batch, classes, classRank, layout, pixels } = resolved;
   const outputs = shape[0] * shape[1] * shape[2];
   const weights = tinyModelWeights(resolved);
   const batchDim: number | string = batch ?? 'batch';
+  const [h, w, c] = shape;
+  const nodes: object[] = [];
+  const initializers: object[] = [
+    floatTensor('W', [latentSize, outputs], weights),
+    { name: 'nhwc_shape', dims: [4], data_type: ONNX_INT64, int64_data: [-1, h, w, c] },
+  ];
+  const inputs = [tensorValueInfo(inputName, [batchDim, latentSize])];
+  let x = inputName;
+  if (classes !== null) {
+    inputs.push(tensorValueInfo(TINY_CLASS_INPUT, classRank === 2 ? [batchDim, 1] : [batchDim], ONNX_INT64));
+    initializers.push(floatTensor('E', [classes, latentSize], tinyModelEmbeddings(resolved)), { name: 'rows_shape', dims: [2], data_type: ONNX_INT64, int64_data: [-1, latentSize] });
+    nodes.push(
+      { op_type: 'Gather', name: 'embedding', input: ['E', TINY_CLASS_INPUT], output: ['gathered'] },
+      { op_type: 'Reshape', name: 'embedding_rows', input: ['gathered', 'rows_shape'], output: ['code'] },
+      { op_type: 'Add', name: 'condition', input: [inputName, 'code'], output: ['conditioned'] },
+    );
+    x = 'conditioned';
+  }
+  nodes.push(
+    { op_type: 'MatMul', name: 'dense', input: [x, 'W'], output: ['pre'] },
+    { op_type: 'Tanh', name: 'activation', input: ['pre'], output: ['flat'] },
+    { op_type: 'Reshape', name: 'to_nhwc', input: ['flat', 'nhwc_shape'], output: ['nhwc'] },
+  );
+  x = 'nhwc';
+  if (layout === 'NCHW') {
+    nodes.push({ op_type: 'Transpose', name: 'to_nchw', input: [x], output: ['nchw'], attribute: [{ name: 'perm', type: ATTRIBUTE_INTS, ints: [0, 3, 1, 2] }] });
+    x = 'nchw';
+  }
+  if (pixels === 'uint8') {
+    const scalar = (name: string, value: number): object => floatTensor(name, [], Float32Array.of(value));
+    initializers.push(scalar('half_range', 127.5), scalar('zero', 0), scalar('full', 255));
+    nodes.push(
+      { op_type: 'Mul', name: 'scale', input: [x, 'half_range'], output: ['scaled'] },
+      { op_type: 'Add', name: 'shift', input: ['scaled', 'half_range'], output: ['shifted'] },
+      { op_type: 'Clip', name: 'clip', input: ['shifted', 'zero', 'full'], output: ['clipped'] },
+      { op_type: 'Round', name: 'round', input: ['clipped'], output: ['rounded'] },
+      { op_type: 'Cast', name: 'to_uint8', input: ['rounded'], output: ['pixels'], attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: ONNX_UINT8 }] },
+    );
+    x = 'pixels';
+  }
+  nodes.push({ op_type: 'Identity', name: 'output', input: [x], output: [outputName] });
   const model = {
     ir_version: IR_VERSION,
     producer_name: 'gantry-tiny-test-model',
     opset_import: [{ domain: '', version: TINY_MODEL_OPSET }],
     graph: {
       name: 'tiny_generator',
-      node: [
-        { op_type: 'MatMul', name: 'dense', input: [inputName, 'W'], output: ['pre'] },
-        { op_type: 'Tanh', name: 'activation', input: ['pre'], output: ['flat'] },
-        { op_type: 'Reshape', name: 'to_nhwc', input: ['flat', 'nhwc_shape'], output: [outputName] },
-      ],
-      initializer: [
-        {
-          name: 'W',
-          dims: [latentSize, outputs],
-          data_type: ONNX_FLOAT,
-          // raw_data is little-endian by the ONNX spec; copy through a DataView to be explicit.
-          raw_data: littleEndianFloat32(weights),
-        },
-        { name: 'nhwc_shape', dims: [4], data_type: ONNX_INT64, int64_data: [-1, shape[0], shape[1], shape[2]] },
-      ],
-      input: [tensorValueInfo(inputName, [batchDim, latentSize])],
-      output: [tensorValueInfo(outputName, [batchDim, shape[0], shape[1], shape[2]])],
+      node: nodes,
+      initializer: initializers,
+      input: inputs,
+      output: [tensorValueInfo(outputName, [batchDim, ...(layout === 'NCHW' ? [c, h, w] : [h, w, c])], pixels === 'uint8' ? ONNX_UINT8 : ONNX_FLOAT)],
     },
   };
   const type = onnxModelType();
@@ -197,7 +270,8 @@ export async function writeTinyModelFolder(modelsDir: string, name: string, opti
     description: `Tiny ${resolved.shape.join('×')} test generator`,
     dataset: 'none',
     latent: { size: resolved.latentSize, distribution: options.distribution ?? 'normal' },
-    output: { shape: resolved.shape, layout: 'NHWC', range: [-1, 1] },
+    ...(resolved.classes !== null ? { classInput: { name: TINY_CLASS_INPUT, classes: resolved.classes } } : {}),
+    output: { shape: resolved.shape, layout: resolved.layout, range: [-1, 1], ...(options.pixels !== undefined ? { dtype: resolved.pixels } : {}) },
     onnx: {
       file: 'generator.onnx',
       opset: TINY_MODEL_OPSET,
