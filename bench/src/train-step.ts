@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '@gantry/latent';
 import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
 import { benchModels as models, syntheticImages, type BenchModel } from './models.js';
@@ -54,10 +55,11 @@ interface TorchResult {
   blas: string;
 }
 
-function benchPytorch(name: string, warmup: number, steps: number): TorchResult | { absent: string } {
+/** PyTorch on `threads` threads (Debian's build alone would use 1). */
+function benchPytorch(name: string, warmup: number, steps: number, threads: number): TorchResult | { absent: string } {
   const script = fileURLToPath(new URL('../pytorch_reference.py', import.meta.url));
   const python = process.env.GANTRY_BENCH_PYTHON ?? '/usr/bin/python3';
-  const run = spawnSync(python, [script, '--model', name, '--warmup', String(warmup), '--steps', String(steps)], { encoding: 'utf8' });
+  const run = spawnSync(python, [script, '--model', name, '--warmup', String(warmup), '--steps', String(steps), '--threads', String(threads)], { encoding: 'utf8' });
   if (run.error !== undefined) return { absent: `${python} could not be run (${run.error.message}); install Debian's python3-torch` };
   if (run.status !== 0) {
     const missing = /No module named 'torch'/.test(run.stderr);
@@ -92,7 +94,11 @@ async function main(): Promise<void> {
     console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch 64...`);
     const wasm = await benchTfjs(model, 'wasm', warmup, steps, 64, model.name === 'dcgan-mnist' ? soak : 0);
     console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
-    const torch = benchPytorch(model.name, warmup, steps);
+    const threads = getThreadsCount();
+    const torch = benchPytorch(model.name, warmup, steps, threads);
+    // Debian's build runs one thread unless told otherwise: the figure ANCHORS.md quotes. Shown for
+    // context only; the ratio compares equal thread counts.
+    const torchDefault = model.heavy ? null : benchPytorch(model.name, warmup, steps, 1);
     let cpuText = 'skipped';
     if (model.heavy) {
       cpuText = 'skipped (a single image would take minutes on the pure-JavaScript backend)';
@@ -112,10 +118,11 @@ async function main(): Promise<void> {
     rows.push(
       [
         `${model.name} (${model.description})`,
-        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
+        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step, ${threads} threads); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
         `  PyTorch    ${torchText}`,
+        ...(torchDefault !== null && !('absent' in torchDefault) ? [`  PyTorch, 1 thread (Debian's default; context only): ${torchDefault.imagesPerSecond.toFixed(1)} img/s`] : []),
         `  tfjs-cpu   ${cpuText}`,
-        `  ratio wasm/PyTorch: ${ratio}`,
+        `  ratio wasm/PyTorch at equal threads: ${ratio}`,
         ...(wasm.rssMiB ? [`  RSS over ${wasm.rssMiB.steps} steps: ${wasm.rssMiB.start.toFixed(0)} → ${wasm.rssMiB.end.toFixed(0)} MiB`] : []),
       ].join('\n'),
     );

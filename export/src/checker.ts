@@ -1,7 +1,8 @@
 // ONNX's own checker, onnx.checker.check_model(full_check=True): the structural check plus strict
 // shape and type inference over the whole graph. It runs in python3 with the onnx package (Debian's
 // python3-onnx); importing onnx takes most of a second, so one process checks any number of models.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runTool } from './child-process.js';
 
 // The distribution's python3 carries python3-onnx while a version manager's python3 may shadow it on
 // PATH, so both are tried.
@@ -47,15 +48,7 @@ print(json.dumps({"onnxVersion": onnx.__version__, "failures": failures}))
 /** Runs the checker with full shape inference over the ONNX files at `paths`, in one python3 process. */
 export async function runOnnxChecker(paths: readonly string[], python: string | null = findPythonWithOnnx()): Promise<CheckerReport> {
   if (python === null) throw new OnnxCheckerError(`ONNX's checker needs a python3 that can import onnx (tried ${PYTHON_CANDIDATES.join(', ')}); ${ONNX_CHECKER_INSTALL_HINT}`);
-  const child = spawn(python, ['-c', CHECK_SCRIPT, ...paths], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).catch((error: unknown) => {
+  const { code, stdout, stderr } = await runTool(python, ['-c', CHECK_SCRIPT, ...paths]).catch((error: unknown) => {
     throw new OnnxCheckerError(`cannot run ${python} for ONNX's checker: ${error instanceof Error ? error.message : String(error)}`);
   });
   if (code !== 0) throw new OnnxCheckerError(`ONNX's checker (${python}) exited with status ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);

@@ -4,11 +4,12 @@
 //   python3 -m tf2onnx.convert --tfjs graph/model.json --output model.onnx --opset 17
 // Both tools are Python packages (pip install tensorflowjs tf2onnx, which bring TensorFlow); they are
 // looked up before anything runs, and a missing one is reported with how to install it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { runTool } from './child-process.js';
 import { ExportError } from './convert/layers.js';
 
 export const TF2ONNX_INSTALL_HINT = 'install both with `pip install tensorflowjs tf2onnx` (they bring TensorFlow), or use the default --converter gantry, which needs neither';
@@ -67,13 +68,7 @@ export function tf2onnxCommands(tools: Tf2onnxTools, modelJson: string, workDir:
 }
 
 async function run({ command, args }: ToolCommand, env: NodeJS.ProcessEnv): Promise<void> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
+  const { code, stderr } = await runTool(command, args, { env });
   if (code !== 0) throw new ExportError(`${command} ${args.join(' ')} failed (exit status ${code}): ${stderr.trim().split('\n').slice(-5).join('\n')}`);
 }
 

@@ -28,6 +28,8 @@ export {
   type Experiment,
   type ExperimentEvent,
   type ExperimentOutcome,
+  type ShardOutcome,
+  type RunExperimentOptions,
   type RegisteredExperiment,
   type GenerateSamples,
 } from './experiments/index.js';

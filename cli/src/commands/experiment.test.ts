@@ -55,3 +55,39 @@ test('gantry experiment --set overrides a parameter by name, and names the param
     await rm(out, { recursive: true, force: true });
   }
 });
+
+test('gantry experiment --jobs 2 splits the units over two processes and gives the one-process results', async () => {
+  const single = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
+  const parallel = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
+  try {
+    const one = run('divergences', '--quick', '--out', single, '--set', 'thetaSteps=6');
+    assert.equal(one.status, 0, one.stderr);
+    const two = run('divergences', '--quick', '--out', parallel, '--set', 'thetaSteps=6', '--jobs', '2');
+    assert.equal(two.status, 0, two.stderr);
+    assert.match(two.stderr, /divergences \(2 jobs × \d+ threads\) █+ 7\/7/);
+    assert.equal(two.stdout, one.stdout, 'same table');
+    const units = (await readdir(join(parallel, 'units'))).filter((f) => f.endsWith('.json'));
+    assert.equal(units.length, 7);
+  } finally {
+    await rm(single, { recursive: true, force: true });
+    await rm(parallel, { recursive: true, force: true });
+  }
+});
+
+test('gantry experiment --shard runs every N-th unit and the last shard summarises', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
+  try {
+    const first = run('divergences', '--quick', '--out', out, '--set', 'thetaSteps=4', '--shard', '0/2');
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /shard 0\/2 done; 2 units of other shards have no result yet/);
+    assert.equal(first.stdout, '');
+    const second = run('divergences', '--quick', '--out', out, '--set', 'thetaSteps=4', '--shard', '1/2');
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /^\| θ /);
+    for (const bad of ['2/2', '1', 'a/b']) await assert.rejects(experimentCommand(['divergences', '--shard', bad]), /--shard takes I\/N with 0 ≤ I < N/);
+    await assert.rejects(experimentCommand(['divergences', '--shard', '0/2', '--fresh']), /--fresh with --shard would delete the other shards' units/);
+    await assert.rejects(experimentCommand(['divergences', '--shard', '0/2', '--jobs', '2']), /--jobs and --shard exclude each other/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});

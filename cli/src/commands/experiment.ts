@@ -1,9 +1,14 @@
-import { resolve } from 'node:path';
-import { backendChoices, EXPERIMENTS, selectBackend, type ExperimentEvent } from '@gantry/training';
-import { choiceOption, parseCommandArgs, UsageError } from '../args.js';
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { backendChoices, EXPERIMENTS, selectBackend, type ExperimentEvent, type RegisteredExperiment, type RunExperimentOptions } from '@gantry/training';
+import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
 export const experimentUsage = `gantry experiment NAME [--quick] [--out DIR] [--fresh] [--backend auto|tensorflow|wasm|cpu] [--set KEY=VALUE ...]
+                  [--jobs N | --shard I/N]
 gantry experiment --list
   Runs an experiment: PNG plots, results.json, summary.md (its table, also printed) in --out
   (default experiments/NAME, or experiments/NAME-quick with --quick). Each unit's result is saved as
@@ -12,6 +17,9 @@ gantry experiment --list
   --set: override a parameter (dotted for nested ones; lists comma-separated), e.g.
   --set training.steps=2000 --set methods=GAN,PacGAN2; results.json records what ran.
   --backend: tfjs backend of the training experiments (default: the one measured fastest for each).
+  --jobs N: run the units in N processes at once (each with cores/N wasm threads), then summarise.
+  --shard I/N: run only units I, I+N, I+2N, … (e.g. one shard per machine sharing a folder); the
+  shard that finishes last writes the summary.
   Experiments: ${[...EXPERIMENTS.keys()].join(', ')}.`;
 
 function listing(): string {
@@ -28,6 +36,8 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     list: { type: 'boolean' },
     backend: { type: 'string' },
     set: { type: 'string', multiple: true },
+    jobs: { type: 'string' },
+    shard: { type: 'string' },
   });
   if (args.list) {
     process.stdout.write(`${listing()}\n`);
@@ -37,7 +47,6 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const experiment = EXPERIMENTS.get(name);
   if (experiment === undefined) throw new UsageError(`gantry experiment: unknown experiment "${name}"; experiments: ${[...EXPERIMENTS.keys()].join(', ')}`);
   const backendChoice = choiceOption('experiment', 'backend', args.backend, backendChoices, experiment.backend ?? 'auto');
-  if (experiment.backend !== undefined || args.backend !== undefined) console.error(`backend: ${(await selectBackend(backendChoice)).detail}`);
   const quick = args.quick ?? false;
   const overrides: Record<string, string> = {};
   for (const assignment of args.set ?? []) {
@@ -46,6 +55,13 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     overrides[assignment.slice(0, eq)] = assignment.slice(eq + 1);
   }
   const outDir = resolve(args.out ?? `experiments/${name}${quick ? '-quick' : ''}`);
+  const jobs = integerOption('experiment', 'jobs', args.jobs, 1, 1, 256);
+  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+  if (shard !== undefined && jobs > 1) throw new UsageError('gantry experiment: --jobs and --shard exclude each other (--jobs N starts N shards itself)');
+  if (shard !== undefined && args.fresh) throw new UsageError("gantry experiment: --fresh with --shard would delete the other shards' units; run --fresh once without --shard, or use --jobs");
+  const selectIfAsked = async (): Promise<void> => {
+    if (experiment.backend !== undefined || args.backend !== undefined) console.error(`backend: ${(await selectBackend(backendChoice)).detail}`);
+  };
 
   let bar: ProgressBar | undefined;
   const onEvent = (event: ExperimentEvent): void => {
@@ -59,7 +75,73 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       bar?.finish();
     }
   };
-  const { summary, files } = await experiment.run({ outDir, quick, overrides, fresh: args.fresh ?? false, onEvent, log: (message) => (bar ? bar.log(message) : console.error(message)) });
-  process.stdout.write(`${summary.table}\n`);
-  console.error(`wrote ${files.length} files to ${outDir}: ${files.map((f) => f.slice(outDir.length + 1)).join(', ')}`);
+  const options: RunExperimentOptions = { outDir, quick, overrides, fresh: args.fresh ?? false, onEvent, log: (message) => (bar ? bar.log(message) : console.error(message)) };
+  if (jobs > 1) {
+    const forwarded = [...(quick ? ['--quick'] : []), '--out', outDir, ...(args.backend !== undefined ? ['--backend', args.backend] : []), ...(args.set ?? []).flatMap((s) => ['--set', s])];
+    await runJobs(experiment, options, jobs, forwarded);
+    options.fresh = false;
+  }
+  await selectIfAsked();
+  const outcome = shard === undefined ? await experiment.run(options) : await experiment.runShard(options, shard);
+  if ('pending' in outcome) {
+    console.error(`shard ${shard!.index}/${shard!.count} done; ${outcome.pending.length} units of other shards have no result yet (${outcome.pending.join(', ')}): the last shard to finish writes the summary`);
+    return;
+  }
+  process.stdout.write(`${outcome.summary.table}\n`);
+  console.error(`wrote ${outcome.files.length} files to ${outDir}: ${outcome.files.map((f) => f.slice(outDir.length + 1)).join(', ')}`);
+}
+
+function parseShard(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || !(count >= 1 && index < count)) throw new UsageError(`gantry experiment: --shard takes I/N with 0 ≤ I < N (e.g. --shard 0/2), got ${JSON.stringify(text)}`);
+  return { index, count };
+}
+
+/**
+ * Runs `jobs` shards of the experiment as child processes sharing `options.outDir`, each with an equal
+ * share of the cores, and shows their joint progress by counting unit results as they land.
+ */
+async function runJobs(experiment: RegisteredExperiment, options: RunExperimentOptions, jobs: number, forwarded: string[]): Promise<void> {
+  const ids = await experiment.prepare(options);
+  const unitsDir = join(options.outDir, 'units');
+  const finished = async (): Promise<number> => {
+    const files = new Set(await readdir(unitsDir));
+    return ids.filter((id) => files.has(`${id}.json`)).length;
+  };
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const bar = new ProgressBar({ total: Math.max(1, ids.length), label: `${experiment.name} (${jobs} jobs × ${threads} threads)` });
+  const before = await finished();
+  if (before > 0) bar.log(`resuming in ${options.outDir}: ${before} of ${ids.length} units already done`);
+  bar.update(before);
+  const gantry = fileURLToPath(new URL('../gantry.js', import.meta.url));
+  const failures: string[] = [];
+  const children = Array.from({ length: jobs }, (_, index) => {
+    const child = spawn(process.execPath, [gantry, 'experiment', experiment.name, ...forwarded, '--shard', `${index}/${jobs}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, GANTRY_WASM_THREADS: String(threads) },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+    return new Promise<void>((resolveChild) => {
+      child.on('error', (error) => {
+        failures.push(`shard ${index}/${jobs} could not start: ${error.message}`);
+        resolveChild();
+      });
+      child.on('close', (code) => {
+        if (code !== 0) failures.push(`shard ${index}/${jobs} failed (exit status ${code}):\n${stderr.trim().split('\n').slice(-6).join('\n')}`);
+        resolveChild();
+      });
+    });
+  });
+  const poll = setInterval(() => void finished().then((count) => bar.update(count), () => {}), 2000);
+  try {
+    await Promise.all(children);
+  } finally {
+    clearInterval(poll);
+  }
+  bar.update(await finished());
+  bar.finish();
+  if (failures.length > 0) throw new Error(`${failures.join('\n')}\nFinished units are kept in ${options.outDir}; the same command resumes from them.`);
 }

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerSecondOrderGradients } from './second-order-gradients.js';
+import { registerLazyFusedGradients } from './lazy-fused-gradients.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
@@ -94,6 +95,7 @@ export async function selectBackend(choice: BackendChoice, options: BackendOptio
     throw new RangeError(`backend must be one of ${backendChoices.join(', ')}; got ${JSON.stringify(choice)}`);
   }
   registerSecondOrderGradients();
+  registerLazyFusedGradients();
   registerWasmConvKernels();
   registerWasmLayoutKernels();
   registerWasmActivationKernels();

@@ -7,7 +7,7 @@ import { modeCollapseTrainingExperiment } from './mode-collapse-training.js';
 import { registerExperiment, type RegisteredExperiment } from './runner.js';
 
 export type { Experiment, ExperimentUnit, ExperimentSummary, Plot, UnitContext, SummaryContext } from './experiment.js';
-export { runExperiment, registerExperiment, ExperimentError, type ExperimentEvent, type ExperimentOutcome, type RunExperimentOptions, type RegisteredExperiment } from './runner.js';
+export { runExperiment, runExperimentShard, prepareExperiment, registerExperiment, ExperimentError, type ExperimentEvent, type ExperimentOutcome, type ShardOutcome, type RunExperimentOptions, type RegisteredExperiment } from './runner.js';
 export { divergencesExperiment, parallelLinesClosedForm } from './divergences.js';
 export {
   modeCollapseExperiment,

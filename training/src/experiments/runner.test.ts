@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { linePlot } from '../plots/line-plot.js';
 import type { Experiment, ExperimentUnit } from './experiment.js';
-import { applyOverrides, ExperimentError, fromJson, runExperiment, toJson, type ExperimentEvent } from './runner.js';
+import { applyOverrides, ExperimentError, fromJson, runExperiment, runExperimentShard, toJson, type ExperimentEvent } from './runner.js';
 import { formatNumber, markdownTable } from './table.js';
 
 interface Counting {
@@ -105,4 +105,24 @@ test('parameter overrides: nested keys, numbers and lists converted to the param
   assert.throws(() => applyOverrides(parameters, { step: '1' }, 'x'), /experiment x has no parameter "step"; its parameters: seeds, methods, training\.steps, training\.widths, fresh/);
   assert.throws(() => applyOverrides(parameters, { training: '1' }, 'x'), /no parameter "training"/);
   assert.throws(() => applyOverrides(parameters, { 'training.steps': 'many' }, 'x'), /training\.steps must be a number, got "many"/);
+});
+
+test('shards share a folder: each runs its own units, the last one to finish summarises', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-experiment-'));
+  try {
+    const state: Counting = { calls: [] };
+    const experiment = countingExperiment(state);
+    const options = { outDir: out, quick: false, log: () => {} };
+    const first = await runExperimentShard(experiment, options, { index: 1, count: 2 });
+    assert.deepEqual(first, { pending: ['unit-1', 'unit-3'] });
+    assert.deepEqual(state.calls, ['unit-2']);
+    const second = await runExperimentShard(experiment, options, { index: 0, count: 2 });
+    assert.ok('summary' in second, 'the last shard writes the summary');
+    assert.deepEqual(second.summary.numbers, { total: 14 });
+    assert.deepEqual(state.calls, ['unit-2', 'unit-1', 'unit-3']);
+    await assert.rejects(runExperimentShard(experiment, { ...options, fresh: true }, { index: 0, count: 2 }), /would delete the other shards' units/);
+    await assert.rejects(runExperimentShard(experiment, options, { index: 2, count: 2 }), /shard must be INDEX\/COUNT with integers 0 ≤ INDEX < COUNT, got 2\/2/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 });

@@ -6,6 +6,8 @@
 //   <out>/summary.md        the summary table
 //   <out>/<plot>.png        the plots
 // A rerun skips every unit whose result file exists, so a killed run loses at most the unit in flight.
+// Units are independent, so several processes can share one folder: with `shard` a process runs only
+// every count-th unit (from `index`), and whichever finishes last writes the summary.
 // JSON has no ±Infinity or NaN; results write them as the strings "Infinity", "-Infinity" and "NaN"
 // and unit results are read back with those strings turned into numbers again.
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
@@ -42,6 +44,9 @@ export interface ExperimentOutcome {
   /** Paths of the files the summary wrote. */
   files: string[];
 }
+
+/** A shard's outcome: the summary when it finished last, else the units other shards still owe. */
+export type ShardOutcome = ExperimentOutcome | { pending: string[] };
 
 const UNIT_ID = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
 
@@ -126,8 +131,16 @@ export function applyOverrides<P extends object>(parameters: P, overrides: Reado
   return copy;
 }
 
-/** Runs the units not yet done, then summarises all of them. */
-export async function runExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<ExperimentOutcome> {
+export interface PreparedExperiment<P, U> {
+  parameters: P;
+  units: U[];
+}
+
+/**
+ * Resolves the parameters and units and readies the output folder (discarding earlier units with
+ * `fresh`), without running anything: what several shard processes need done once, before they start.
+ */
+export async function prepareExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<PreparedExperiment<P, U>> {
   const mode = options.quick ? 'quick' : 'full';
   const parameters = applyOverrides(experiment.parameters[mode], options.overrides ?? {}, experiment.name);
   const units = experiment.units(parameters);
@@ -137,11 +150,11 @@ export async function runExperiment<P extends object, U extends ExperimentUnit, 
     if (seen.has(unit.id)) throw new Error(`experiment ${experiment.name}: unit id ${unit.id} appears twice`);
     seen.add(unit.id);
   }
-  const { outDir } = options;
-  const unitsDir = join(outDir, 'units');
-  await prepareFolder(outDir, { experiment: experiment.name, mode, parameters }, options.fresh ?? false);
-  const log = options.log ?? ((message: string) => console.error(message));
+  await prepareFolder(options.outDir, { experiment: experiment.name, mode, parameters }, options.fresh ?? false);
+  return { parameters, units };
+}
 
+async function storedResults<U extends ExperimentUnit, R>(units: readonly U[], unitsDir: string): Promise<Map<string, R>> {
   const results = new Map<string, R>();
   const stored = new Set(await readdir(unitsDir));
   for (const unit of units) {
@@ -151,17 +164,64 @@ export async function runExperiment<P extends object, U extends ExperimentUnit, 
     if (entry.id !== unit.id || entry.result === undefined) throw new ExperimentError(`${path} is not a result of unit ${unit.id}; delete it to recompute the unit`);
     results.set(unit.id, entry.result);
   }
-  options.onEvent?.({ type: 'start', total: units.length, resumed: results.size });
+  return results;
+}
 
-  for (const unit of units) {
+function checkShard(shard: { index: number; count: number }): void {
+  const { index, count } = shard;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new ExperimentError(`shard must be INDEX/COUNT with integers 0 ≤ INDEX < COUNT, got ${index}/${count}`);
+  }
+}
+
+/** Runs the units not yet done, then summarises all of them. */
+export async function runExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<ExperimentOutcome> {
+  const outcome = await runUnits(experiment, options, undefined);
+  if ('pending' in outcome) throw new Error(`experiment ${experiment.name}: units ${outcome.pending.join(', ')} have no result after a full run`);
+  return outcome;
+}
+
+/**
+ * Runs the units not yet done of one shard, units index, index + count, … of the list; writes the
+ * summary if, when it is done, every unit of every shard has a result.
+ */
+export async function runExperimentShard<P extends object, U extends ExperimentUnit, R extends object>(
+  experiment: Experiment<P, U, R>,
+  options: RunExperimentOptions,
+  shard: { index: number; count: number },
+): Promise<ShardOutcome> {
+  checkShard(shard);
+  if (options.fresh) throw new ExperimentError(`fresh with shard ${shard.index}/${shard.count} would delete the other shards' units: discard old units once, before the shards start`);
+  return runUnits(experiment, options, shard);
+}
+
+async function runUnits<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions, shard: { index: number; count: number } | undefined): Promise<ShardOutcome> {
+  const mode = options.quick ? 'quick' : 'full';
+  const { parameters, units } = await prepareExperiment(experiment, options);
+  const { outDir } = options;
+  const unitsDir = join(outDir, 'units');
+  const log = options.log ?? ((message: string) => console.error(message));
+  const mine = shard === undefined ? units : units.filter((_, i) => i % shard.count === shard.index);
+
+  let results = await storedResults<U, R>(units, unitsDir);
+  options.onEvent?.({ type: 'start', total: mine.length, resumed: mine.filter((unit) => results.has(unit.id)).length });
+
+  let done = mine.filter((unit) => results.has(unit.id)).length;
+  for (const unit of mine) {
     if (results.has(unit.id)) continue;
     const started = performance.now();
     const result = await experiment.run(unit, parameters, { unitDir: join(unitsDir, unit.id), log });
     const seconds = (performance.now() - started) / 1000;
     await writeFileAtomic(join(unitsDir, `${unit.id}.json`), toJson({ id: unit.id, unit, seconds, result }));
     results.set(unit.id, result);
-    options.onEvent?.({ type: 'unit', id: unit.id, done: results.size, total: units.length, seconds });
+    done += 1;
+    options.onEvent?.({ type: 'unit', id: unit.id, done, total: mine.length, seconds });
   }
+
+  // Other shards may have finished units meanwhile.
+  if (shard !== undefined) results = await storedResults<U, R>(units, unitsDir);
+  const pending = units.filter((unit) => !results.has(unit.id)).map((unit) => unit.id);
+  if (pending.length > 0) return { pending };
 
   const completed = units.map((unit) => ({ unit, result: results.get(unit.id)! }));
   const summary = await experiment.summarise(completed, parameters, { unitsDir });
@@ -186,8 +246,14 @@ export interface RegisteredExperiment {
   description: string;
   backend?: 'wasm' | 'cpu';
   run(options: RunExperimentOptions): Promise<ExperimentOutcome>;
+  runShard(options: RunExperimentOptions, shard: { index: number; count: number }): Promise<ShardOutcome>;
+  /** prepareExperiment: readies the folder; returns the ids of all units. */
+  prepare(options: RunExperimentOptions): Promise<string[]>;
 }
 
 export function registerExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>): RegisteredExperiment {
-  return { name: experiment.name, description: experiment.description, ...(experiment.backend ? { backend: experiment.backend } : {}), run: (options) => runExperiment(experiment, options) };
+  return { name: experiment.name, description: experiment.description, ...(experiment.backend ? { backend: experiment.backend } : {}), run: (options) => runExperiment(experiment, options),
+    runShard: (options, shard) => runExperimentShard(experiment, options, shard),
+    prepare: async (options) => (await prepareExperiment(experiment, options)).units.map((unit) => unit.id),
+  };
 }
