@@ -35,8 +35,8 @@ export {
   buildConditionalGenerator,
   buildProjectionDiscriminator,
   buildAuxiliaryClassifierDiscriminator,
-  auxiliaryClassifierLoss,
   type ConditionalDcganOptions,
 } from './architectures/conditional.js';
+export { auxiliaryClassifierLoss } from './objectives/auxiliary-classifier.js';
 export { buildMlpGenerator, buildMlpDiscriminator, type MlpGeneratorOptions, type MlpDiscriminatorOptions } from './architectures/mlp.js';
 export { buildLinearGenerator, buildLinearDiscriminator, ShiftLayer, type LinearPairOptions } from './architectures/linear.js';
