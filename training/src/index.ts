@@ -2,7 +2,7 @@
 export * from './backend/select.js';
 export { parseTrainConfig, readTrainConfig, trainConfigWarnings, configSha256, ConfigError, trainConfigSchema, type TrainConfig, type TrainConfigInput } from './run/config.js';
 export { train, RunFolderError, TrainingDivergedError, type TrainEvent, type TrainOptions, type TrainResult } from './run/trainer.js';
-export { latestCheckpoint, listCheckpointSteps, checkpointFolder, checkpointGeneratorModel, sampleCheckpoint, type CheckpointState } from './run/checkpoint.js';
+export { latestCheckpoint, listCheckpointSteps, checkpointFolder, checkpointGeneratorModel, checkpointClassNames, readCheckpointState, sampleCheckpoint, type CheckpointState } from './run/checkpoint.js';
 export { DatasetError } from './data/idx.js';
 export { loadDataset, isPointDataset, sampleShape, sampleValues, type Dataset, type LoadDatasetOptions } from './data/datasets.js';
 export type { ImageDataset, DatasetProgress, ProgressCallback } from './data/image-dataset.js';
@@ -12,7 +12,7 @@ export { loadImageFolder, sharpInputExtensions, type ImageFolderOptions } from '
 export { drawFakeLabels } from './data/labels.js';
 export { generateToyDataset, toyMixture, toyDatasetNames, isToyDataset, grid25, ring8, gaussian1d, DEFAULT_TOY_POINTS, type PointDataset, type GaussianMixture, type ToyDatasetName } from './data/toy.js';
 export { pointsToPng, plotRange, samplesToPng } from './run/point-plot.js';
-export { buildPlayers, buildGenerator, buildDiscriminator, disposePlayers, type Players } from './run/players.js';
+export { buildPlayers, buildPlayersFor, buildGenerator, buildDiscriminator, conditionalClasses, disposePlayers, type Players } from './run/players.js';
 export { alternatingStep, type StepLosses } from './strategies/alternating.js';
 export { createStrategy, type Strategy, type StepContext } from './strategies/index.js';
 export { objectives, type Objective, type ObjectiveName } from './objectives/index.js';
@@ -37,8 +37,8 @@ export {
   buildConditionalGenerator,
   buildProjectionDiscriminator,
   buildAuxiliaryClassifierDiscriminator,
-  auxiliaryClassifierLoss,
   type ConditionalDcganOptions,
 } from './architectures/conditional.js';
+export { auxiliaryClassifierLoss } from './objectives/auxiliary-classifier.js';
 export { buildMlpGenerator, buildMlpDiscriminator, type MlpGeneratorOptions, type MlpDiscriminatorOptions } from './architectures/mlp.js';
 export { buildLinearGenerator, buildLinearDiscriminator, ShiftLayer, type LinearPairOptions } from './architectures/linear.js';

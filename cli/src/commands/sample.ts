@@ -1,12 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { ModelRegistry, encodeNpy } from '@gantry/inference-node';
-import { latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
+import { checkpointClassNames, latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
-export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
+export const sampleUsage = `gantry sample (--run DIR [--class K] | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
   Samples a generator without the data set: from a run's newest checkpoint (tfjs) or an exported
-  model folder (onnxruntime). .png writes a grid; .npy the raw samples (float32, NHWC).`;
+  model folder (onnxruntime). .png writes a grid; .npy the raw samples (float32, NHWC).
+  --class K: every sample of class K (class-conditional runs; without it sample i has class i mod classes).`;
 
 interface Samples {
   values: Float32Array;
@@ -15,12 +16,25 @@ interface Samples {
   range: [number, number];
 }
 
-async function fromRun(runDir: string, n: number, seed: number): Promise<Samples> {
+/** --class as a class index of the run's classes, with the classes listed when it does not fit. */
+function classOption(value: string | undefined, runDir: string, classNames: string[] | null): number | undefined {
+  if (value === undefined) return undefined;
+  if (classNames === null) throw new UsageError(`gantry sample: --class applies to class-conditional runs, but ${runDir} was trained without model.conditional`);
+  const index = Number(value);
+  if (!(Number.isInteger(index) && index >= 0 && index < classNames.length)) {
+    const listed = classNames.slice(0, 20).map((name, i) => `${i} ${name}`).join(', ') + (classNames.length > 20 ? ', …' : '');
+    throw new UsageError(`gantry sample: --class must be an integer in [0, ${classNames.length - 1}] (the run's classes: ${listed}), got ${JSON.stringify(value)}`);
+  }
+  return index;
+}
+
+async function fromRun(runDir: string, n: number, seed: number, classValue: string | undefined): Promise<Samples> {
   const checkpoint = await latestCheckpoint(runDir);
   if (checkpoint === undefined) throw new UsageError(`gantry sample: ${runDir} has no complete checkpoint to sample from`);
   const config = parseTrainConfig(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')), `${runDir}/config.json`);
+  const classIndex = classOption(classValue, runDir, await checkpointClassNames(checkpoint, config));
   await selectBackend('auto');
-  return { ...(await sampleCheckpoint(checkpoint, config, n, seed)), range: [-1, 1] };
+  return { ...(await sampleCheckpoint(checkpoint, config, n, seed, classIndex)), range: [-1, 1] };
 }
 
 async function fromModel(modelDir: string, n: number, seed: number): Promise<Samples> {
@@ -41,9 +55,13 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     n: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    class: { type: 'string' },
   });
   if ((args.run === undefined) === (args.model === undefined)) {
     throw new UsageError('gantry sample: give exactly one of --run DIR (a training run) or --model DIR (an exported model folder)');
+  }
+  if (args.class !== undefined && args.model !== undefined) {
+    throw new UsageError('gantry sample: --class works with --run (a class-conditional training run); an exported model folder is sampled without it');
   }
   const n = integerOption('sample', 'n', args.n, 16, 1, 4096);
   const seed = integerOption('sample', 'seed', args.seed, 0, 0, 2 ** 32 - 1);
@@ -51,7 +69,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (out === undefined || !['.png', '.npy'].includes(extname(out))) {
     throw new UsageError(`gantry sample: --out must name a .png (grid) or .npy (raw samples) file, got ${JSON.stringify(out)}`);
   }
-  const samples = args.run !== undefined ? await fromRun(args.run, n, seed) : await fromModel(args.model!, n, seed);
+  const samples = args.run !== undefined ? await fromRun(args.run, n, seed, args.class) : await fromModel(args.model!, n, seed);
   const bytes =
     extname(out) !== '.png'
       ? encodeNpy(samples.values, [n, ...samples.shape])

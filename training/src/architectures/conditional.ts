@@ -20,7 +20,7 @@
 //   λ·(auxiliaryClassifierLoss(c_real, y) + auxiliaryClassifierLoss(c_fake, y')), G loss =
 //   objective.generatorLoss(s_fake) + λ·auxiliaryClassifierLoss(c_fake, y'); λ = 1 in the paper.
 // - Gradient penalties act on the image input only, with the labels held fixed.
-import * as tf from '@tensorflow/tfjs-core';
+// The class term lives in objectives/auxiliary-classifier.ts; strategies/game.ts composes the losses.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { dcganDiscriminatorFeatureLayers, dcganDiscriminatorSeed, dcganGeneratorLayers, dcganInitializer, dcganLogitLayer, type DcganOptions } from './dcgan.js';
 
@@ -94,16 +94,4 @@ export function buildAuxiliaryClassifierDiscriminator(o: ConditionalDcganOptions
     .dense({ units: o.classes, kernelInitializer: dcganInitializer(dcganDiscriminatorSeed(o) + embeddingSeedOffset), name: 'class_logits' })
     .apply(features) as tfl.SymbolicTensor;
   return tfl.model({ name: 'discriminator', inputs: image, outputs: [logit, classLogits] });
-}
-
-/**
- * AC-GAN's class term: mean softmax cross-entropy of the class logits [batch, classes] against the
- * integer labels [batch] (or [batch, 1]).
- */
-export function auxiliaryClassifierLoss(classLogits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const classes = classLogits.shape[classLogits.rank - 1]!;
-    const oneHot = tf.oneHot(tf.reshape(tf.cast(labels, 'int32'), [-1]) as tf.Tensor1D, classes);
-    return tf.losses.softmaxCrossEntropy(oneHot, classLogits) as tf.Scalar;
-  });
 }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { linePlot } from '../plots/line-plot.js';
 import { PALETTE } from '../plots/chart.js';
 import type { TrainConfigInput } from '../run/config.js';
-import { criticOf, discriminatorTerms, drawBatch, fakeInput } from '../strategies/game.js';
+import { discriminatorTerms, drawBatch, fakeInput, judgeOf } from '../strategies/game.js';
 import { trainableVariables } from '../strategies/model-weights.js';
 import type { Experiment, ExperimentUnit } from './experiment.js';
 import { contextOf, takeStep, withRun, type InProcessRun } from './in-process.js';
@@ -70,8 +70,8 @@ function layerGradientNorms(run: InProcessRun, batches: number): number[] {
   for (let b = 0; b < batches; b++) {
     tf.tidy(() => {
       const batch = drawBatch(context);
-      const fakes = fakeInput(context, batch.latents, batch.fakeNoise);
-      const { grads } = tf.variableGrads(() => discriminatorTerms(run.config, criticOf(run.players), batch.realInput, fakes, batch.penalty).loss, kernels);
+      const fakes = fakeInput(context, batch);
+      const { grads } = tf.variableGrads(() => discriminatorTerms(run.config, judgeOf(run.config, run.players), batch, fakes).loss, kernels);
       const norms = tf.stack(kernels.map((k) => tf.sqrt(tf.sum(tf.square(grads[k.name]!))))).dataSync();
       kernels.forEach((_, l) => {
         sums[l]! += norms[l]! / batches;

@@ -3,9 +3,9 @@
 // can read the weights between steps (trajectories, gradient norms). Experiments that only need the
 // final model use the trainer itself (run/trainer.ts), which also checkpoints.
 import { Rng } from '@gantry/latent';
-import { loadDataset, sampleShape, type Dataset } from '../data/datasets.js';
+import { loadDataset, type Dataset } from '../data/datasets.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../run/config.js';
-import { buildPlayers, disposePlayers, type Players } from '../run/players.js';
+import { buildPlayersFor, disposePlayers, type Players } from '../run/players.js';
 import { createStrategy, type Strategy, type StepLosses } from '../strategies/index.js';
 import type { StepContext } from '../strategies/game.js';
 
@@ -23,7 +23,7 @@ export async function startRun(input: TrainConfigInput, source: string): Promise
   const config = parseTrainConfig(input, source);
   const data = await loadDataset(config.data, { seed: config.seed });
   // The trainer's stream: the run seed drives batches as it does in `gantry train`.
-  return { config, data, players: buildPlayers(config, sampleShape(data)), strategy: createStrategy(config), rng: Rng.fromSeed(config.seed), step: 0 };
+  return { config, data, players: buildPlayersFor(config, data), strategy: createStrategy(config), rng: Rng.fromSeed(config.seed), step: 0 };
 }
 
 export function contextOf(run: InProcessRun): StepContext {

@@ -82,13 +82,13 @@ function measure(run: InProcessRun, batches: number): { norms: Record<GeneratorL
   const gVars = trainableVariables(run.players.generator);
   for (let b = 0; b < batches; b++) {
     tf.tidy(() => {
-      const { latents, fakeNoise } = drawGeneratorBatch(context);
+      const draw = drawGeneratorBatch(context);
       const critic = criticOf(run.players);
       // D(G(z)) is read off the first loss's forward pass rather than a pass of its own.
       let meanFakeProbability: tf.Tensor | undefined;
       for (const loss of LOSSES) {
         const { grads } = tf.variableGrads(() => {
-          const logits = critic(fakeInput(context, latents, fakeNoise));
+          const logits = critic(fakeInput(context, draw));
           meanFakeProbability ??= tf.keep(tf.mean(tf.sigmoid(logits)));
           return objectives[loss].generatorLoss(logits);
         }, gVars);

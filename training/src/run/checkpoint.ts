@@ -11,6 +11,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { sampleLatents } from '@gantry/latent';
 import { writeFolderAtomic } from '@gantry/inference-node/atomic';
 import { loadLayersModelFromFile, serializeLayersModel } from '@gantry/export/model-files';
+import { labelTensor } from '../strategies/batches.js';
 import type { NamedTensor } from '../strategies/index.js';
 import type { Players } from './players.js';
 import type { TrainConfig } from './config.js';
@@ -22,6 +23,8 @@ export interface CheckpointState<RngState> {
   rng: RngState;
   backend: string;
   savedAt: string;
+  /** Class-conditional runs: the data's class names, by class index (what `gantry sample --class K` picks from). */
+  classNames?: string[];
 }
 
 
@@ -47,12 +50,39 @@ export function checkpointGeneratorModel(checkpoint: string, config: TrainConfig
   return join(checkpoint, config.ema.enabled ? EMA_FOLDER : 'generator', 'model.json');
 }
 
-/** n samples of a checkpoint's generator (batch norm in inference mode) from latents drawn with `seed`, with one sample's shape. */
-export async function sampleCheckpoint(checkpoint: string, config: TrainConfig, n: number, seed: number): Promise<{ values: Float32Array; shape: number[] }> {
+export async function readCheckpointState<RngState>(checkpoint: string): Promise<CheckpointState<RngState>> {
+  return JSON.parse(await readFile(join(checkpoint, 'state.json'), 'utf8')) as CheckpointState<RngState>;
+}
+
+/** A class-conditional run's class names, by index, from its checkpoint (null for an unconditional run). */
+export async function checkpointClassNames(checkpoint: string, config: TrainConfig): Promise<string[] | null> {
+  if (config.model.conditional === undefined) return null;
+  const { classNames } = await readCheckpointState(checkpoint);
+  if (classNames === undefined) throw new Error(`checkpoint ${checkpoint} of a class-conditional run has no classNames in state.json; it was not written by this trainer`);
+  return classNames;
+}
+
+/**
+ * n samples of a checkpoint's generator (batch norm in inference mode) from latents drawn with `seed`,
+ * with one sample's shape. A class-conditional generator draws class `classIndex` for every sample, or
+ * without one cycles through the classes (sample i gets class i mod classes).
+ */
+export async function sampleCheckpoint(checkpoint: string, config: TrainConfig, n: number, seed: number, classIndex?: number): Promise<{ values: Float32Array; shape: number[] }> {
+  const classNames = await checkpointClassNames(checkpoint, config);
+  if (classIndex !== undefined) {
+    if (classNames === null) throw new RangeError(`sampleCheckpoint: a class was asked for (${classIndex}), but the run is not class-conditional (no model.conditional)`);
+    if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classNames.length)) {
+      throw new RangeError(`sampleCheckpoint: class ${classIndex} is out of range; the run has ${classNames.length} classes, 0 … ${classNames.length - 1}`);
+    }
+  }
   const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
   try {
     const size = config.model.latentSize;
-    const samples = tf.tidy(() => generator.predict(tf.tensor2d(sampleLatents({ size, distribution: config.model.latentDistribution }, n, seed), [n, size])) as tf.Tensor);
+    const samples = tf.tidy(() => {
+      const latents = tf.tensor2d(sampleLatents({ size, distribution: config.model.latentDistribution }, n, seed), [n, size]);
+      const labels = classNames === null ? null : labelTensor(Array.from({ length: n }, (_, i) => classIndex ?? i % classNames.length));
+      return generator.predict(labels === null ? latents : [latents, labels]) as tf.Tensor;
+    });
     const values = (await samples.data()) as Float32Array;
     const shape = samples.shape.slice(1);
     samples.dispose();
@@ -160,7 +190,7 @@ async function exists(path: string): Promise<boolean> {
 
 /** Restores players, optimizers and (given `strategy`) the strategy's state; returns state.json. */
 export async function loadCheckpoint<RngState>(folder: string, players: Players, strategy?: { setState(state: readonly NamedTensor[]): void }): Promise<CheckpointState<RngState>> {
-  const state = JSON.parse(await readFile(join(folder, 'state.json'), 'utf8')) as CheckpointState<RngState>;
+  const state = await readCheckpointState<RngState>(folder);
   await restoreWeights(join(folder, 'generator', 'model.json'), players.generator);
   await restoreWeights(join(folder, 'discriminator', 'model.json'), players.discriminator);
   if (players.generatorEma !== null) {

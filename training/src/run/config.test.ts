@@ -87,3 +87,31 @@ test('unusual but legal combinations parse, with a warning that says what is unu
   assert.deepEqual(trainConfigWarnings(parseTrainConfig({})), []);
   assert.deepEqual(trainConfigWarnings(parseTrainConfig({ objective: 'wasserstein', penalty: { type: 'gradient' } })), []);
 });
+
+test('model.conditional: projection by default, each D kind with its own keys, refused where it cannot train', () => {
+  assert.equal(parseTrainConfig({}).model.conditional, undefined, 'unconditional unless asked');
+  assert.deepEqual(parseTrainConfig({ model: { conditional: {} } }).model.conditional, { discriminator: 'projection', embeddingSize: 32 });
+  assert.deepEqual(parseTrainConfig({ data: { dataset: 'fashion-mnist' }, model: { conditional: { discriminator: 'auxiliary-classifier', embeddingSize: 8 } } }).model.conditional, {
+    discriminator: 'auxiliary-classifier',
+    embeddingSize: 8,
+    auxiliaryWeight: 1,
+  });
+  assert.equal(configSha256(parseTrainConfig({})), configSha256(parseTrainConfig({ model: {} })), 'an unconditional config hashes as before');
+  assert.throws(() => parseTrainConfig({ model: { conditional: { discriminator: 'projection', auxiliaryWeight: 2 } } }), /unknown key "auxiliaryWeight" at "model.conditional"/);
+  assert.throws(() => parseTrainConfig({ model: { conditional: { discriminator: 'acgan' } } }), /"model.conditional.discriminator" is "acgan": .*'projection' \| 'auxiliary-classifier'/);
+  assert.throws(() => parseTrainConfig({ model: { conditional: { embeddingSize: 0 } } }), /"model.conditional.embeddingSize" is 0/);
+  assert.throws(() => parseTrainConfig({ model: { conditional: { discriminator: 'auxiliary-classifier', auxiliaryWeight: -1 } } }), /"model.conditional.auxiliaryWeight" is -1/);
+  assert.throws(
+    () => parseTrainConfig({ data: { dataset: 'ring-8' }, model: { architecture: 'mlp', conditional: {} } }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /"model.conditional" is \{\}: needs labelled images, but data.dataset "ring-8" is unlabelled points; use "mnist", "fashion-mnist" or a "folder" with one sub-folder per class/);
+      return true;
+    },
+  );
+  assert.throws(() => parseTrainConfig({ model: { architecture: 'mlp', conditional: {} } }), /"model.conditional" is \{\}: the class-conditional models are DCGANs .*model.architecture is "mlp": use "dcgan"/);
+  assert.throws(() => parseTrainConfig({ model: { conditional: {} }, transforms: { packing: 2 } }), /"transforms.packing" is 2: must be 1 with model.conditional: a packed D input holds 2 samples/);
+  for (const strategy of [{ type: 'alternating' }, { type: 'unrolled', steps: 2 }, { type: 'best-response' }]) {
+    assert.equal(parseTrainConfig({ model: { conditional: { discriminator: 'auxiliary-classifier' } }, strategy }).strategy.type, strategy.type);
+  }
+});

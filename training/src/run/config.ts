@@ -9,9 +9,9 @@ import { objectiveNames } from '../objectives/index.js';
 const positiveInt = z.int().min(1);
 const learningRate = z.number().gt(0).max(1);
 
-/** A tagged section whose `type` may be left out (it then means `type`): `{}` is the default variant. */
-function withDefaultType<T extends z.ZodType>(type: string, union: T) {
-  return z.preprocess((value) => (typeof value === 'object' && value !== null && !('type' in value) ? { ...value, type } : value), union);
+/** A tagged section whose tag (`type` unless named) may be left out (it then means `value`): `{}` is the default variant. */
+function withDefaultType<T extends z.ZodType>(value: string, union: T, tag = 'type') {
+  return z.preprocess((section) => (typeof section === 'object' && section !== null && !(tag in section) ? { ...section, [tag]: value } : section), union);
 }
 
 const adamSchema = z.strictObject({
@@ -110,6 +110,26 @@ const penaltySchema = withDefaultType(
   ]),
 );
 
+/** Size of G's label embedding, concatenated with the latent. */
+const embeddingSizeSchema = positiveInt.max(1024).default(32);
+
+/** Class-conditional training (architectures/conditional.ts): G(z, y) with a label embedding, and a D that sees the class. */
+const conditionalSchema = withDefaultType(
+  'projection',
+  z.discriminatedUnion('discriminator', [
+    /** Miyato & Koyama: D(x, y) = ψ(φ(x)) + ⟨embed(y), φ(x)⟩, trained with the objective unchanged. */
+    z.strictObject({ discriminator: z.literal('projection'), embeddingSize: embeddingSizeSchema }),
+    /** AC-GAN: D also predicts the class; both players add λ times the class cross-entropy. */
+    z.strictObject({
+      discriminator: z.literal('auxiliary-classifier'),
+      embeddingSize: embeddingSizeSchema,
+      /** λ, the class term's weight in both players' losses (1 in Odena et al.). */
+      auxiliaryWeight: z.number().min(0).max(1e6).default(1),
+    }),
+  ]),
+  'discriminator',
+);
+
 /** How one training step is taken (see strategies/). */
 const strategySchema = withDefaultType(
   'alternating',
@@ -151,6 +171,8 @@ const baseSchema = z.strictObject({
       latentDistribution: z.enum(['normal', 'uniform']).default('normal'),
       generatorWidth: positiveInt.max(2048).default(128),
       discriminatorWidth: positiveInt.max(2048).default(64),
+      /** Class-conditional G and D for labelled data (absent: unconditional). */
+      conditional: conditionalSchema.optional(),
       /** architecture "mlp": fully connected players (PacGAN's toy setup by default). */
       mlp: z
         .strictObject({
@@ -240,6 +262,17 @@ function combinationErrors(c: z.output<typeof baseSchema>): Issue[] {
     }
     if (c.model.latentSize !== 1) {
       issues.push({ path: ['model', 'latentSize'], message: 'must be 1 with architecture "linear": G(z) = z + θ maps a 1-D latent to a 1-D sample' });
+    }
+  }
+  if (c.model.conditional !== undefined) {
+    const conditional = ['model', 'conditional'];
+    if (toy) {
+      issues.push({ path: conditional, message: `needs labelled images, but data.dataset "${c.data.dataset}" is unlabelled points; use "mnist", "fashion-mnist" or a "folder" with one sub-folder per class (or remove model.conditional)` });
+    } else if (c.model.architecture !== 'dcgan') {
+      issues.push({ path: conditional, message: `the class-conditional models are DCGANs (label embedding into G, a projection or auxiliary-classifier D); model.architecture is "${c.model.architecture}": use "dcgan" (or remove model.conditional)` });
+    }
+    if (c.transforms.packing !== 1) {
+      issues.push({ path: ['transforms', 'packing'], message: `must be 1 with model.conditional: a packed D input holds ${c.transforms.packing} samples, possibly of as many classes, but a conditional D judges one image against one class` });
     }
   }
   if (c.strategy.type === 'best-response' && c.training.discriminatorSteps !== 1) {

@@ -1,11 +1,13 @@
 // The two players, their optimizers and (optionally) the EMA generator, built from a config.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { buildDcganDiscriminator, buildDcganGenerator } from '../architectures/dcgan.js';
+import { buildAuxiliaryClassifierDiscriminator, buildConditionalGenerator, buildProjectionDiscriminator, type ConditionalDcganOptions } from '../architectures/conditional.js';
+import { buildDcganDiscriminator, buildDcganGenerator, type DcganOptions } from '../architectures/dcgan.js';
 import { buildLinearDiscriminator, buildLinearGenerator } from '../architectures/linear.js';
 import { buildMlpDiscriminator, buildMlpGenerator } from '../architectures/mlp.js';
+import { isPointDataset, sampleShape as datasetSampleShape, type Dataset } from '../data/datasets.js';
 import { packedShape } from '../strategies/discriminator-input.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import { copyWeights } from './ema.js';
 
 export interface Players {
@@ -35,12 +37,47 @@ function asImageShape(shape: readonly number[], architecture: string): [number, 
   return [shape[0]!, shape[1]!, shape[2]!];
 }
 
-/** G as the config describes it, for samples of `sampleShape`. */
-export function buildGenerator(config: TrainConfig, sampleShape: readonly number[]): tfl.LayersModel {
+/**
+ * How many classes a class-conditional config trains with: the data's (null for an unconditional
+ * config). Whether a folder is labelled is only known once it is read, so this is where such a data
+ * set is refused.
+ */
+export function conditionalClasses(config: TrainConfig, data: Dataset): number | null {
+  if (config.model.conditional === undefined) return null;
+  const classNames = isPointDataset(data) ? undefined : data.classNames;
+  if (classNames === undefined) {
+    const folder = config.data.dataset === 'folder' ? ` (data.path ${config.data.path} has its images at the top level; a labelled folder has one sub-folder of images per class)` : '';
+    throw new ConfigError(`"model.conditional" needs labelled images, but dataset "${data.name}" has no labels${folder}; label the data, or remove model.conditional to train unconditionally`);
+  }
+  if (classNames.length < 2) {
+    throw new ConfigError(`"model.conditional" needs at least 2 classes, but dataset "${data.name}" has 1 ("${classNames[0]}"); add a sub-folder per class, or remove model.conditional`);
+  }
+  return classNames.length;
+}
+
+function dcganOptions(config: TrainConfig, imageShape: [number, number, number]): DcganOptions {
+  const { model } = config;
+  return { imageShape, latentSize: model.latentSize, generatorWidth: model.generatorWidth, discriminatorWidth: model.discriminatorWidth, seed: config.seed };
+}
+
+/** The conditional DCGAN's options when the config is class-conditional, else null; `classes` must be given exactly then. */
+function conditionalOptions(config: TrainConfig, imageShape: [number, number, number], classes: number | null): ConditionalDcganOptions | null {
+  const conditional = config.model.conditional;
+  if ((conditional === undefined) !== (classes === null)) {
+    throw new Error(`players: ${conditional === undefined ? 'an unconditional config takes no class count' : 'a class-conditional config needs the class count (conditionalClasses)'}, got ${classes}`);
+  }
+  return conditional === undefined ? null : { ...dcganOptions(config, imageShape), classes: classes!, embeddingSize: conditional.embeddingSize };
+}
+
+/** G as the config describes it, for samples of `sampleShape` (and `classes` classes when class-conditional). */
+export function buildGenerator(config: TrainConfig, sampleShape: readonly number[], classes: number | null = null): tfl.LayersModel {
   const { model } = config;
   switch (model.architecture) {
-    case 'dcgan':
-      return buildDcganGenerator({ imageShape: asImageShape(sampleShape, 'dcgan'), latentSize: model.latentSize, generatorWidth: model.generatorWidth, discriminatorWidth: model.discriminatorWidth, seed: config.seed });
+    case 'dcgan': {
+      const imageShape = asImageShape(sampleShape, 'dcgan');
+      const conditional = conditionalOptions(config, imageShape, classes);
+      return conditional === null ? buildDcganGenerator(dcganOptions(config, imageShape)) : buildConditionalGenerator(conditional);
+    }
     case 'mlp':
       return buildMlpGenerator({
         latentSize: model.latentSize,
@@ -58,12 +95,16 @@ export function buildGenerator(config: TrainConfig, sampleShape: readonly number
 }
 
 /** D as the config describes it; its input is a packed sample (see transforms.packing). */
-export function buildDiscriminator(config: TrainConfig, sampleShape: readonly number[]): tfl.LayersModel {
+export function buildDiscriminator(config: TrainConfig, sampleShape: readonly number[], classes: number | null = null): tfl.LayersModel {
   const { model } = config;
   const inputShape = packedShape(sampleShape, config.transforms.packing);
   switch (model.architecture) {
-    case 'dcgan':
-      return buildDcganDiscriminator({ imageShape: asImageShape(inputShape, 'dcgan'), latentSize: model.latentSize, generatorWidth: model.generatorWidth, discriminatorWidth: model.discriminatorWidth, seed: config.seed });
+    case 'dcgan': {
+      const imageShape = asImageShape(inputShape, 'dcgan');
+      const conditional = conditionalOptions(config, imageShape, classes);
+      if (conditional === null) return buildDcganDiscriminator(dcganOptions(config, imageShape));
+      return model.conditional!.discriminator === 'projection' ? buildProjectionDiscriminator(conditional) : buildAuxiliaryClassifierDiscriminator(conditional);
+    }
     case 'mlp':
       return buildMlpDiscriminator({
         inputShape,
@@ -78,21 +119,26 @@ export function buildDiscriminator(config: TrainConfig, sampleShape: readonly nu
   }
 }
 
-/** `sampleShape`: one real sample's shape, [height, width, channels] or [dimensions]. */
-export function buildPlayers(config: TrainConfig, sampleShape: readonly number[]): Players {
-  const generator = buildGenerator(config, sampleShape);
+/** `sampleShape`: one real sample's shape, [height, width, channels] or [dimensions]; `classes`: see conditionalClasses. */
+export function buildPlayers(config: TrainConfig, sampleShape: readonly number[], classes: number | null = null): Players {
+  const generator = buildGenerator(config, sampleShape, classes);
   let generatorEma: tfl.LayersModel | null = null;
   if (config.ema.enabled) {
-    generatorEma = buildGenerator(config, sampleShape);
+    generatorEma = buildGenerator(config, sampleShape, classes);
     copyWeights(generator, generatorEma);
   }
   return {
     generator,
-    discriminator: buildDiscriminator(config, sampleShape),
+    discriminator: buildDiscriminator(config, sampleShape, classes),
     generatorOptimizer: buildOptimizer(config.optimizer.generator),
     discriminatorOptimizer: buildOptimizer(config.optimizer.discriminator),
     generatorEma,
   };
+}
+
+/** The players for training on `data`: sized from its samples, and from its classes when the config is class-conditional. */
+export function buildPlayersFor(config: TrainConfig, data: Dataset): Players {
+  return buildPlayers(config, datasetSampleShape(data), conditionalClasses(config, data));
 }
 
 export function disposePlayers(players: Players): void {

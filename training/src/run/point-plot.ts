@@ -60,9 +60,12 @@ export async function pointsToPng(samples: Float32Array, n: number, dimensions: 
   return encodePng({ data: plotPixels(samples, n, dimensions, range), width: SIZE, height: SIZE, channels: 1 });
 }
 
-/** n samples of one shape as a PNG: points ([dimensions]) as a plot, images ([h, w, c]) as a grid; `range` is the plot's axes or the pixels' value range. */
-export async function samplesToPng(samples: Float32Array, n: number, shape: readonly number[], range: readonly [number, number]): Promise<Buffer> {
+/**
+ * n samples of one shape as a PNG: points ([dimensions]) as a plot, images ([h, w, c]) as a grid of
+ * `columns` columns (default near-square); `range` is the plot's axes or the pixels' value range.
+ */
+export async function samplesToPng(samples: Float32Array, n: number, shape: readonly number[], range: readonly [number, number], columns?: number): Promise<Buffer> {
   if (shape.length === 1) return pointsToPng(samples, n, shape[0]!, range);
   const [height, width, channels] = shape;
-  return samplesToGridPng(samples, n, [height!, width!, channels!], [range[0], range[1]]);
+  return samplesToGridPng(samples, n, [height!, width!, channels!], [range[0], range[1]], columns === undefined ? {} : { columns });
 }

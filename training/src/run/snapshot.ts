@@ -57,6 +57,7 @@ const quantityNames: Record<string, string> = {
   realScore: 'the mean D(x)',
   fakeScore: 'the mean D(G(z))',
   penalty: 'the penalty',
+  classification: "the auxiliary classifier's class cross-entropy",
 };
 
 /** What went non-finite in a step, e.g. "the generator loss became NaN"; undefined if everything is finite. */

@@ -1,7 +1,7 @@
 // The training loop: builds the players and the strategy from the config, takes steps, and writes
 // the run folder contract: config.json, log.jsonl, samples/<step>.png from fixed latents (a grid for
-// images; a scatter plot or histogram plus samples/<step>.npy for points), and atomic checkpoints it
-// can resume from. A step whose losses or weights turn NaN/Inf is undone, the state before it is
+// images, one row per class for a class-conditional run; a scatter plot or histogram plus
+// samples/<step>.npy for points), and atomic checkpoints it can resume from. A step whose losses or weights turn NaN/Inf is undone, the state before it is
 // saved as a checkpoint, and training stops with a TrainingDivergedError naming the quantity.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,12 +10,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng, sampleLatents, type RngState } from '@gantry/latent';
 import { encodeNpy } from '@gantry/inference-node/image';
 import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/datasets.js';
+import { labelTensor } from '../strategies/batches.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
 import { createStrategy } from '../strategies/index.js';
 import type { TrainConfig } from './config.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { updateEma } from './ema.js';
-import { buildPlayers, disposePlayers } from './players.js';
+import { buildPlayersFor, disposePlayers } from './players.js';
 import { plotRange, samplesToPng } from './point-plot.js';
 import { disposeSnapshot, firstNonFinite, restoreSnapshot, takeSnapshot } from './snapshot.js';
 import { writeFileAtomic } from '@gantry/inference-node/atomic';
@@ -67,15 +68,44 @@ export class TrainingDivergedError extends Error {
 /** Seed offset for the sample grids' latents, so they never coincide with the training stream. */
 const sampleSeedOffset = 0x5eed;
 
-/** samples/<step>.png from the fixed latents: an image grid, or for points a plot (axes from `pointRange`) and the raw samples as .npy. */
-async function writeSamples(runDir: string, step: number, generator: tfl.LayersModel, fixedLatents: tf.Tensor2D, data: Dataset, pointRange: [number, number]): Promise<string> {
-  const samples = tf.tidy(() => generator.predict(fixedLatents) as tf.Tensor);
+/** What every sample grid is drawn from: fixed latents and, for a class-conditional G, fixed labels. */
+interface SampleInputs {
+  latents: tf.Tensor2D;
+  labels: tf.Tensor2D | null;
+  /** Grid columns (undefined: a near-square grid). */
+  columns?: number;
+}
+
+/**
+ * `count` fixed latents; for a class-conditional run with `classes` classes, one row per class
+ * instead, round(count / classes) columns (at least 1) whose column j has the same latent in every
+ * row, so the grid shows the class changing while the latent stays.
+ */
+function fixedSampleInputs(config: TrainConfig, classes: number | null): SampleInputs {
+  const spec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
+  const seed = (config.seed + sampleSeedOffset) >>> 0;
+  const count = config.logging.sampleCount;
+  if (classes === null) return { latents: tf.tensor2d(sampleLatents(spec, count, seed), [count, spec.size]), labels: null };
+  const columns = Math.max(1, Math.round(count / classes));
+  const row = sampleLatents(spec, columns, seed);
+  const latents = new Float32Array(classes * row.length);
+  for (let c = 0; c < classes; c++) latents.set(row, c * row.length);
+  return {
+    latents: tf.tensor2d(latents, [classes * columns, spec.size]),
+    labels: labelTensor(Array.from({ length: classes * columns }, (_, i) => Math.floor(i / columns))),
+    columns,
+  };
+}
+
+/** samples/<step>.png from the fixed inputs: an image grid, or for points a plot (axes from `pointRange`) and the raw samples as .npy. */
+async function writeSamples(runDir: string, step: number, generator: tfl.LayersModel, inputs: SampleInputs, data: Dataset, pointRange: [number, number]): Promise<string> {
+  const samples = tf.tidy(() => generator.predict(inputs.labels === null ? inputs.latents : [inputs.latents, inputs.labels]) as tf.Tensor);
   const values = (await samples.data()) as Float32Array;
   samples.dispose();
-  const n = fixedLatents.shape[0];
+  const n = inputs.latents.shape[0];
   const path = join(runDir, 'samples', `${step}.png`);
   if (isPointDataset(data)) await writeFileAtomic(join(runDir, 'samples', `${step}.npy`), encodeNpy(values, [n, data.dimensions]));
-  await writeFileAtomic(path, await samplesToPng(values, n, sampleShape(data), isPointDataset(data) ? pointRange : [-1, 1]));
+  await writeFileAtomic(path, await samplesToPng(values, n, sampleShape(data), isPointDataset(data) ? pointRange : [-1, 1], inputs.columns));
   return path;
 }
 
@@ -118,7 +148,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const emit = options.onEvent ?? (() => {});
   const resumeFrom = await prepareRunFolder(runDir, config, options.resume === true);
   const data = await loadDataset(config.data, { seed: config.seed, onProgress: (progress) => emit({ type: 'data', progress }) });
-  const players = buildPlayers(config, sampleShape(data));
+  const players = buildPlayersFor(config, data);
+  const classNames = config.model.conditional !== undefined && !isPointDataset(data) ? data.classNames : undefined;
   const strategy = createStrategy(config);
   const pointRange = isPointDataset(data) ? plotRange(data.points) : ([-1, 1] as [number, number]);
   const sampler = players.generatorEma ?? players.generator;
@@ -133,17 +164,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     priorWallSeconds = state.wallSeconds;
     await truncateLog(logPath, step);
   }
-  const fixedLatents = tf.tensor2d(
-    sampleLatents({ size: config.model.latentSize, distribution: config.model.latentDistribution }, config.logging.sampleCount, (config.seed + sampleSeedOffset) >>> 0),
-    [config.logging.sampleCount, config.model.latentSize],
-  );
+  const sampleInputs = fixedSampleInputs(config, classNames?.length ?? null);
   const total = config.training.steps;
   emit({ type: 'start', fromStep: step, totalSteps: total, dataset: data.name, images: data.count, ...(resumeFrom ? { resumedFrom: resumeFrom } : {}) });
 
   const sessionStart = performance.now();
   const wallSeconds = (): number => priorWallSeconds + (performance.now() - sessionStart) / 1000;
   const checkpoint = async (reason: 'interval' | 'final' | 'interrupt' | 'diverged'): Promise<string> => {
-    const state: CheckpointState<RngState> = { step, wallSeconds: wallSeconds(), rng: rng.getState(), backend, savedAt: new Date().toISOString() };
+    const state: CheckpointState<RngState> = { step, wallSeconds: wallSeconds(), rng: rng.getState(), backend, savedAt: new Date().toISOString(), ...(classNames ? { classNames } : {}) };
     const strategyState = strategy.getState();
     const path = await saveCheckpoint(runDir, players, state, config.logging.keepCheckpoints, strategyState);
     strategyState.forEach((s) => s.tensor.dispose());
@@ -156,7 +184,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let windowStart = performance.now();
   let windowSteps = 0;
   try {
-    if (step === 0) await writeSamples(runDir, 0, sampler, fixedLatents, data, pointRange);
+    if (step === 0) await writeSamples(runDir, 0, sampler, sampleInputs, data, pointRange);
     while (step < total) {
       if (signal?.aborted) {
         interrupted = true;
@@ -195,7 +223,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       emit({ type: 'step', step, totalSteps: total, losses: { ...losses }, imagesPerSecond, elapsedSeconds: wallSeconds() });
       if (step % config.logging.sampleEvery === 0 || step === total) {
-        emit({ type: 'sample', step, path: await writeSamples(runDir, step, sampler, fixedLatents, data, pointRange) });
+        emit({ type: 'sample', step, path: await writeSamples(runDir, step, sampler, sampleInputs, data, pointRange) });
       }
       if (step % config.logging.checkpointEvery === 0 && step !== total) lastCheckpoint = await checkpoint('interval');
     }
@@ -204,7 +232,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     emit({ type: 'done', step, wallSeconds: result.wallSeconds, interrupted });
     return result;
   } finally {
-    fixedLatents.dispose();
+    tf.dispose([sampleInputs.latents, ...(sampleInputs.labels ? [sampleInputs.labels] : [])]);
     strategy.dispose();
     disposePlayers(players);
   }

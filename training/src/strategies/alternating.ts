@@ -6,7 +6,7 @@ import type { Rng } from '@gantry/latent';
 import type { Dataset } from '../data/datasets.js';
 import type { TrainConfig } from '../run/config.js';
 import type { Players } from '../run/players.js';
-import { criticOf, discriminatorUpdate, drawGeneratorBatch, fakeInput, lossesOf, objectiveOf, type StepContext, type StepLosses } from './game.js';
+import { discriminatorUpdate, drawGeneratorBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type StepContext, type StepLosses } from './game.js';
 import { trainableVariables } from './model-weights.js';
 
 export type { StepLosses } from './game.js';
@@ -28,12 +28,11 @@ export function discriminatorUpdates(context: StepContext, count: number) {
 
 /** One plain generator update against the current D; returns G's loss. */
 export function generatorUpdate(context: StepContext): number {
-  const { players } = context;
+  const { config, players } = context;
   return tf.tidy(() => {
-    const { latents, fakeNoise } = drawGeneratorBatch(context);
-    const critic = criticOf(players);
-    const objective = objectiveOf(context.config);
-    const loss = players.generatorOptimizer.minimize(() => objective.generatorLoss(critic(fakeInput(context, latents, fakeNoise))), true, trainableVariables(players.generator));
+    const draw = drawGeneratorBatch(context);
+    const judge = judgeOf(config, players);
+    const loss = players.generatorOptimizer.minimize(() => generatorLossOf(config, judge, fakeInput(context, draw), draw.fakeLabels), true, trainableVariables(players.generator));
     return loss!.dataSync()[0]!;
   });
 }

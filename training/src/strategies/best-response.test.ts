@@ -7,7 +7,7 @@ import { loadDataset, sampleShape } from '../data/datasets.js';
 import { parseTrainConfig, type TrainConfigInput } from '../run/config.js';
 import { buildPlayers, disposePlayers } from '../run/players.js';
 import { bestResponseGradient, BestResponseStrategy } from './best-response.js';
-import { criticOf, discriminatorTerms, drawBatch, fakeInput, objectiveOf, type StepContext } from './game.js';
+import { criticOf, discriminatorTerms, drawBatch, fakeInput, judgeOf, objectiveOf, type StepContext } from './game.js';
 import { trainableVariables } from './model-weights.js';
 
 async function setup(input: TrainConfigInput): Promise<StepContext> {
@@ -76,8 +76,8 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   const flat = (ts: tf.Tensor[]): number[] => ts.flatMap((x) => Array.from(x.dataSync()));
   const dGradient = (): number[] =>
     tf.tidy(() => {
-      const fakes = fakeInput(context, batch.latents, batch.fakeNoise);
-      const { grads } = tf.variableGrads(() => discriminatorTerms(config, critic, batch.realInput, fakes, batch.penalty).loss, dVars);
+      const fakes = fakeInput(context, batch);
+      const { grads } = tf.variableGrads(() => discriminatorTerms(config, judgeOf(config, players), batch, fakes).loss, dVars);
       return flat(dVars.map((v) => grads[v.name]!));
     });
   const setFlat = (variables: tf.Variable[], values: number[]): void => {
@@ -98,7 +98,7 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   setFlat(dVars, theta);
   const hw = plus.map((p, i) => (p - minus[i]!) / (2 * h));
   const b = tf.tidy(() => {
-    const fakes = fakeInput(context, batch.latents, batch.fakeNoise);
+    const fakes = fakeInput(context, batch);
     const { grads } = tf.variableGrads(() => objective.generatorLoss(critic(fakes)), dVars);
     return flat(dVars.map((v) => grads[v.name]!));
   });
@@ -110,7 +110,7 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   // G's gradient by central differences of L_G − ⟨∇_θD L_D, w⟩ in θG, with w fixed.
   const surrogate = (): number => {
     const gD = dGradient();
-    const gLoss = tf.tidy(() => objective.generatorLoss(critic(fakeInput(context, batch.latents, batch.fakeNoise))).dataSync()[0]!);
+    const gLoss = tf.tidy(() => objective.generatorLoss(critic(fakeInput(context, batch))).dataSync()[0]!);
     return gLoss - gD.reduce((s, g, i) => s + g * w[i]!, 0);
   };
   const thetaG = flat(gVars);

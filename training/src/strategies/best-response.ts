@@ -12,7 +12,7 @@
 // In the 1-D case study this finds the spurious equilibrium of the two-sided penalty (ANCHORS.md).
 import * as tf from '@tensorflow/tfjs-core';
 import { discriminatorUpdates } from './alternating.js';
-import { criticOf, discriminatorTerms, drawBatch, fakeInput, lossesOf, objectiveOf, type GameBatch, type StepContext, type StepLosses } from './game.js';
+import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type GameBatch, type StepContext, type StepLosses } from './game.js';
 import type { NamedTensor, Strategy } from './index.js';
 import { minres } from './minres.js';
 import { trainableVariables, withSubstituteWeights } from './model-weights.js';
@@ -68,16 +68,15 @@ export interface BestResponseGradient {
  */
 export function bestResponseGradient(context: StepContext, batch: GameBatch, warmStart: Float32Array | null, iterations: number): BestResponseGradient {
   const { config, players } = context;
-  const objective = objectiveOf(config);
-  const critic = criticOf(players);
+  const judge = judgeOf(config, players);
   const dVars = trainableVariables(players.discriminator);
   const gVars = trainableVariables(players.generator);
   const dLoss = (fakeInputs: tf.Tensor) => (...weights: tf.Tensor[]): tf.Scalar =>
-    withSubstituteWeights(players.discriminator, weights, () => tiedIn(discriminatorTerms(config, critic, batch.realInput, fakeInputs, batch.penalty).loss, weights));
+    withSubstituteWeights(players.discriminator, weights, () => tiedIn(discriminatorTerms(config, judge, batch, fakeInputs).loss, weights));
 
   // G's samples as constants: the system for w is taken at the current θG.
-  const fixedFakes = fakeInput(context, batch.latents, batch.fakeNoise);
-  const gLossOfD = (...weights: tf.Tensor[]): tf.Scalar => withSubstituteWeights(players.discriminator, weights, () => tiedIn(objective.generatorLoss(critic(fixedFakes)), weights));
+  const fixedFakes = fakeInput(context, batch);
+  const gLossOfD = (...weights: tf.Tensor[]): tf.Scalar => withSubstituteWeights(players.discriminator, weights, () => tiedIn(generatorLossOf(config, judge, fixedFakes, batch.fakeLabels), weights));
   const b = scoped(() => flatten(tf.grads(gLossOfD)(dVars)));
   // H_DD v = ∇_θD ⟨∇_θD L_D, v⟩.
   const applyHessian = (v: Float64Array): Float64Array =>
@@ -96,8 +95,8 @@ export function bestResponseGradient(context: StepContext, batch: GameBatch, war
     const w = split(solution, dVars);
     let generatorLoss = tf.scalar(0);
     const { grads } = tf.variableGrads(() => {
-      const fakeInputs = fakeInput(context, batch.latents, batch.fakeNoise);
-      generatorLoss = tf.keep(objective.generatorLoss(critic(fakeInputs)));
+      const fakeInputs = fakeInput(context, batch);
+      generatorLoss = tf.keep(generatorLossOf(config, judge, fakeInputs, batch.fakeLabels));
       const coupling = innerProduct(tf.grads(dLoss(fakeInputs))(dVars), w);
       return tf.sub(generatorLoss, coupling);
     }, gVars);

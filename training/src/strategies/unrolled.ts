@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { constrainWeightTensors } from '../penalties/index.js';
 import { discriminatorUpdates } from './alternating.js';
-import { criticOf, discriminatorTerms, drawBatch, fakeInput, lossesOf, objectiveOf, type GameBatch, type StepContext, type StepLosses } from './game.js';
+import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type GameBatch, type StepContext, type StepLosses } from './game.js';
 import { trainableVariables, withSubstituteWeights } from './model-weights.js';
 
 /** x as a constant: the same value, a zero gradient (tfjs has no stop_gradient op). */
@@ -36,12 +36,12 @@ export function unrollOptions(context: StepContext): UnrollOptions {
  */
 export function unrolledDiscriminatorWeights(context: StepContext, batch: GameBatch, fakeInputs: tf.Tensor, steps: number, learningRate: number): tf.Tensor[] {
   const { config, players } = context;
-  const critic = criticOf(players);
+  const judge = judgeOf(config, players);
   let weights: tf.Tensor[] = trainableVariables(players.discriminator);
   for (let k = 0; k < steps; k++) {
     const loss = (...current: tf.Tensor[]): tf.Scalar =>
       withSubstituteWeights(players.discriminator, current, () => {
-        const terms = discriminatorTerms(config, critic, batch.realInput, fakeInputs, batch.penalty);
+        const terms = discriminatorTerms(config, judge, batch, fakeInputs);
         // tf.grads refuses a weight the loss does not reach; tie each in with weight 0 (its gradient is then 0).
         return tf.add(terms.loss, tf.addN(current.map((w) => tf.sum(tf.mul(w, 0)))));
       });
@@ -59,15 +59,14 @@ export function unrolledDiscriminatorWeights(context: StepContext, batch: GameBa
  * the K updates, or with θ_K held constant when `firstOrder`).
  */
 export function unrolledGeneratorLoss(context: StepContext, batch: GameBatch, options: UnrollOptions): tf.Scalar {
-  const { players } = context;
-  const objective = objectiveOf(context.config);
-  const critic = criticOf(players);
-  const fakeInputs = fakeInput(context, batch.latents, batch.fakeNoise);
+  const { config, players } = context;
+  const judge = judgeOf(config, players);
+  const fakeInputs = fakeInput(context, batch);
   // First order: θ_K from a copy of the fakes that G's gradient cannot flow back through.
   const unrollFakes = options.firstOrder ? detach(fakeInputs) : fakeInputs;
   const weights = unrolledDiscriminatorWeights(context, batch, unrollFakes, options.steps, options.learningRate);
   const frozen = options.firstOrder ? weights.map((w) => detach(w)) : weights;
-  return withSubstituteWeights(players.discriminator, frozen, () => objective.generatorLoss(critic(fakeInputs)));
+  return withSubstituteWeights(players.discriminator, frozen, () => generatorLossOf(config, judge, fakeInputs, batch.fakeLabels));
 }
 
 /** One unrolled step: k plain D updates, then G's update against D_K. */
