@@ -39,7 +39,6 @@ test('gantry sample --class and gantry export on a class-conditional run', async
     message: /gantry sample: --class must be an integer in \[0, 9\] \(the run's classes: 0 0, 1 1, .*, 9 9\), got "10"/,
   });
   await assert.rejects(sampleCommand(['--run', runDir, '--class', 'two', '--out', npyPath]), /--class must be an integer in \[0, 9\]/);
-  await assert.rejects(sampleCommand(['--model', join(work, 'models', 'cond'), '--class', '1', '--out', npyPath]), /--class works with --run/);
   // An unconditional run folder (a config without model.conditional and a checkpoint).
   const plainRun = join(work, 'plain');
   await mkdir(join(plainRun, 'checkpoints', '1'), { recursive: true });
@@ -60,5 +59,12 @@ test('gantry sample --class and gantry export on a class-conditional run', async
   for (const label of [2, 8]) {
     assert.ok((await checkParity(generator, onnx, [latents, new Int32Array(4).fill(label)], 4)) <= 1e-5, `class ${label}: ONNX agrees with tfjs`);
   }
+  // The exported folder samples by class too, and its class-3 samples are the run's (same latents, same class).
+  const modelThrees = join(work, 'model-threes.npy');
+  await sampleCommand(['--model', modelDir, '--class', '3', '--n', '2', '--seed', '5', '--out', modelThrees]);
+  const fromRun = await sampleCheckpoint(checkpoint, config, 2, 5, 3);
+  const fromModel = decodeNpy(await readFile(modelThrees)).data;
+  fromModel.forEach((v, i) => assert.ok(Math.abs(v - fromRun.values[i]!) <= 1e-4, `model vs run sample value ${i}: ${v} vs ${fromRun.values[i]}`));
+  await assert.rejects(sampleCommand(['--model', modelDir, '--class', '10', '--out', npyPath]), /--class must be an integer in \[0, 9\] \(.*cond has 10 classes\), got "10"/);
   generator.dispose();
 });

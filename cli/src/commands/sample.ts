@@ -4,10 +4,10 @@ import { ModelRegistry, encodeNpy } from '@gantry/inference-node';
 import { checkpointClassNames, latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
-export const sampleUsage = `gantry sample (--run DIR [--class K] | --model DIR) [--n 16] [--seed 0] --out FILE.png|FILE.npy
+export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--class K] [--n 16] [--seed 0] --out FILE.png|FILE.npy
   Samples a generator without the data set: from a run's newest checkpoint (tfjs) or an exported
   model folder (onnxruntime). .png writes a grid; .npy the raw samples (float32, NHWC).
-  --class K: every sample of class K (class-conditional runs; without it sample i has class i mod classes).`;
+  --class K: every sample of class K (class-conditional generators; without it sample i has class i mod classes).`;
 
 interface Samples {
   values: Float32Array;
@@ -37,11 +37,17 @@ async function fromRun(runDir: string, n: number, seed: number, classValue: stri
   return { ...(await sampleCheckpoint(checkpoint, config, n, seed, classIndex)), range: [-1, 1] };
 }
 
-async function fromModel(modelDir: string, n: number, seed: number): Promise<Samples> {
+async function fromModel(modelDir: string, n: number, seed: number, classValue: string | undefined): Promise<Samples> {
   const registry = await ModelRegistry.load(dirname(modelDir), { only: [basename(modelDir)], device: 'cpu' });
   try {
     const name = basename(modelDir);
-    const { samples, shape, range } = await registry.generate(name, { n, seed });
+    const classInput = registry.get(name).card.classInput;
+    if (classValue !== undefined && classInput === undefined) throw new UsageError(`gantry sample: --class applies to class-conditional models, but ${modelDir} has no class input`);
+    const classes = classInput === undefined ? undefined : classValue === undefined ? Array.from({ length: n }, (_, i) => i % classInput.classes) : Number(classValue);
+    if (typeof classes === 'number' && !(Number.isInteger(classes) && classes >= 0 && classes < classInput!.classes)) {
+      throw new UsageError(`gantry sample: --class must be an integer in [0, ${classInput!.classes - 1}] (${modelDir} has ${classInput!.classes} classes), got ${JSON.stringify(classValue)}`);
+    }
+    const { samples, shape, range } = await registry.generate(name, { n, seed, ...(classes === undefined ? {} : { class: classes }) });
     return { values: samples, shape: [...shape], range };
   } finally {
     await registry.close();
@@ -60,16 +66,13 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if ((args.run === undefined) === (args.model === undefined)) {
     throw new UsageError('gantry sample: give exactly one of --run DIR (a training run) or --model DIR (an exported model folder)');
   }
-  if (args.class !== undefined && args.model !== undefined) {
-    throw new UsageError('gantry sample: --class works with --run (a class-conditional training run); an exported model folder is sampled without it');
-  }
   const n = integerOption('sample', 'n', args.n, 16, 1, 4096);
   const seed = integerOption('sample', 'seed', args.seed, 0, 0, 2 ** 32 - 1);
   const out = args.out;
   if (out === undefined || !['.png', '.npy'].includes(extname(out))) {
     throw new UsageError(`gantry sample: --out must name a .png (grid) or .npy (raw samples) file, got ${JSON.stringify(out)}`);
   }
-  const samples = args.run !== undefined ? await fromRun(args.run, n, seed, args.class) : await fromModel(args.model!, n, seed);
+  const samples = args.run !== undefined ? await fromRun(args.run, n, seed, args.class) : await fromModel(args.model!, n, seed, args.class);
   const bytes =
     extname(out) !== '.png'
       ? encodeNpy(samples.values, [n, ...samples.shape])
