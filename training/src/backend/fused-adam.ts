@@ -24,7 +24,7 @@ const f = Math.fround;
  * The float32 scalars of tfjs' formula, made as tfjs makes them from the JavaScript numbers: 1 − β1 is
  * rounded once, not computed from a rounded β1.
  */
-function scalars(attrs: NamedAttrMap, oneMinusAccBeta1: number, oneMinusAccBeta2: number): number[] {
+function scalars(attrs: NamedAttrMap, oneMinusAccBeta1: number, oneMinusAccBeta2: number): [number, number, number, number, number, number, number, number] {
   const { learningRate, beta1, beta2, epsilon } = attrs as unknown as AdamAttrs;
   return [f(beta1), f(1 - beta1), f(beta2), f(1 - beta2), f(epsilon), f(-learningRate), oneMinusAccBeta1, oneMinusAccBeta2];
 }
@@ -67,7 +67,8 @@ interface AdamExports {
  */
 const adamKernel: FusedUpdateKernel = {
   name: ADAM_UPDATE,
-  inputs: ['value', 'm', 'v', 'gradient', 'oneMinusAccBeta1', 'oneMinusAccBeta2'],
+  inputs: ['value', 'm', 'v', 'gradient'],
+  scalars: ['oneMinusAccBeta1', 'oneMinusAccBeta2'],
   outputs: 3,
   updateOnHeap(backend: WasmBackend, inputs: TensorInfo[], outputs: TensorInfo[], attrs: NamedAttrMap): number {
     const module = heapInstance<AdamExports>(backend, adamModule);
@@ -79,24 +80,17 @@ const adamKernel: FusedUpdateKernel = {
     module.adam(...arrays, vectorised * 4, ...scalars(attrs, c1, c2));
     return vectorised;
   },
-  update([value, m, v, gradient, oneMinusAccBeta1, oneMinusAccBeta2], [newValue, newM, newV], attrs: NamedAttrMap, from: number) {
-    const [b1, b1Complement, b2, b2Complement, eps, step, c1, c2] = scalars(attrs, oneMinusAccBeta1![0]!, oneMinusAccBeta2![0]!) as [number, number, number, number, number, number, number, number];
-    const x = value!;
-    const g = gradient!;
-    const mIn = m!;
-    const vIn = v!;
-    const xOut = newValue!;
-    const mOut = newM!;
-    const vOut = newV!;
-    for (let i = from; i < x.length; i++) {
-      const gi = g[i]!;
-      const mi = f(f(mIn[i]! * b1) + f(gi * b1Complement));
-      const vi = f(f(vIn[i]! * b2) + f(f(gi * gi) * b2Complement));
-      mOut[i] = mi;
-      vOut[i] = vi;
+  update([x, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2], [xOut, mOut, vOut], attrs: NamedAttrMap, from: number) {
+    const [b1, b1Complement, b2, b2Complement, eps, step, c1, c2] = scalars(attrs, oneMinusAccBeta1![0]!, oneMinusAccBeta2![0]!);
+    for (let i = from; i < x!.length; i++) {
+      const gi = g![i]!;
+      const mi = f(f(m![i]! * b1) + f(gi * b1Complement));
+      const vi = f(f(v![i]! * b2) + f(f(gi * gi) * b2Complement));
+      mOut![i] = mi;
+      vOut![i] = vi;
       const mHat = f(mi / c1);
       const vHat = f(vi / c2);
-      xOut[i] = f(f(mHat / f(f(Math.sqrt(vHat)) + eps)) * step) + x[i]!;
+      xOut![i] = f(f(mHat / f(f(Math.sqrt(vHat)) + eps)) * step) + x![i]!;
     }
   },
 };

@@ -69,6 +69,7 @@ function rmspropKernel(centered: boolean): FusedUpdateKernel {
   return {
     name: centered ? CENTERED_RMSPROP_UPDATE : RMSPROP_UPDATE,
     inputs: centered ? ['value', 'ms', 'mom', 'gradient', 'mg'] : ['value', 'ms', 'mom', 'gradient'],
+    scalars: [],
     outputs: centered ? 4 : 3,
     updateOnHeap(backend: WasmBackend, inputs: TensorInfo[], outputs: TensorInfo[], attrs: NamedAttrMap): number {
       const exports = heapInstance<RMSPropExports>(backend, module);

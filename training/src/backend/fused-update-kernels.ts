@@ -2,8 +2,9 @@
 // variable's update from a dozen element-wise ops: on wasm each is a kernel launch, a fresh allocation
 // and a full pass over the weights. A fused kernel reads every input once and writes each output once,
 // on the cpu backend (its Float32Arrays) and on the wasm backend (views of its heap) alike, from one
-// JavaScript loop per optimizer; on wasm a SIMD loop may do all but the last few elements. Outputs are always new buffers: a variable's buffer may be shared
-// (on wasm, Identity and Cast alias their input), so it is never written in place.
+// JavaScript loop per optimizer; on wasm a SIMD loop may do all but the last few elements. Outputs are
+// always new buffers: a variable's buffer may be shared (on wasm, Identity and Cast alias their input),
+// so it is never written in place.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendValues, DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { floatHeap, type WasmBackend } from './wasm-backend.js';
@@ -14,11 +15,13 @@ const fusedBackends = ['cpu', 'wasm'] as const;
 export interface FusedUpdateKernel {
   /** The kernel's name, as tf.engine().runKernel takes it. */
   name: string;
-  /** The inputs in the order `update` receives them; those of one element are scalars, the rest all of one size. */
+  /** The element-wise inputs, all of one size, in the order `update` receives them. */
   inputs: readonly string[];
+  /** Scalar inputs (one element each), received after `inputs`. */
+  scalars: readonly string[];
   /** How many outputs, each the size and shape of the first input. */
   outputs: number;
-  /** Writes the elements from `from` on of `outputs` from `inputs` (all float32, never aliasing an output). */
+  /** Writes the elements from `from` on of `outputs` from the inputs (all float32, never aliasing an output). */
   update(inputs: Float32Array[], outputs: Float32Array[], attrs: NamedAttrMap, from: number): void;
   /**
    * On wasm, writes the outputs' first elements on the heap as `update` would (by SIMD) and says how
@@ -32,8 +35,10 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: DataType, values: BackendValues): TensorInfo;
 }
 
+/** The inputs, then the scalars, checked: the loops trust their sizes. */
 function checkedInputs(kernel: FusedUpdateKernel, inputs: Record<string, TensorInfo | undefined>): TensorInfo[] {
-  const infos = kernel.inputs.map((name) => {
+  const names = [...kernel.inputs, ...kernel.scalars];
+  const infos = names.map((name) => {
     const info = inputs[name];
     if (info === undefined) throw new Error(`${kernel.name}: input "${name}" is missing`);
     if (info.dtype !== 'float32') throw new TypeError(`${kernel.name}: input "${name}" must be float32, got ${info.dtype}`);
@@ -41,9 +46,10 @@ function checkedInputs(kernel: FusedUpdateKernel, inputs: Record<string, TensorI
   });
   const size = tf.util.sizeFromShape(infos[0]!.shape);
   infos.forEach((info, i) => {
-    const n = tf.util.sizeFromShape(info.shape);
-    if (n !== size && n !== 1) {
-      throw new RangeError(`${kernel.name}: input "${kernel.inputs[i]}" has shape [${info.shape.join(', ')}], neither a scalar nor the size of "${kernel.inputs[0]}" [${infos[0]!.shape.join(', ')}]`);
+    const expected = i < kernel.inputs.length ? size : 1;
+    if (tf.util.sizeFromShape(info.shape) !== expected) {
+      const what = i < kernel.inputs.length ? `the size of "${names[0]}" [${infos[0]!.shape.join(', ')}]` : 'a scalar';
+      throw new RangeError(`${kernel.name}: input "${names[i]}" has shape [${info.shape.join(', ')}], but must be ${what}`);
     }
   });
   return infos;
