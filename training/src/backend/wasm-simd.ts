@@ -2,71 +2,19 @@
 // a scalar loop (~5 ns an element here) and JavaScript loops over the heap are no faster, while the
 // convolution gradients and transposed matmuls move millions of floats a step between layouts. Here a
 // 4 × 4 block is transposed in registers by eight lane shuffles. The module is a few hundred bytes,
-// assembled below instruction by instruction (no toolchain needed) and instantiated against the
-// backend's memory, shared or not, as that build uses.
+// assembled below instruction by instruction (wasm-assembler.ts) and run on the backend's memory.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackend } from './wasm-backend.js';
+import { add, byteOffset, constant, get, heapInstance, I32, load, loop, mul, set, shl, simd, store, V128, type Bytes, type WasmFunction } from './wasm-assembler.js';
 
-type Bytes = number[];
-
-function unsigned(n: number): Bytes {
-  const out: Bytes = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function signed(n: number): Bytes {
-  const out: Bytes = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-const vector = (items: Bytes[]): Bytes => [...unsigned(items.length), ...items.flat()];
-const name = (text: string): Bytes => vector([...new TextEncoder().encode(text)].map((b) => [b]));
-const section = (id: number, body: Bytes): Bytes => [id, ...unsigned(body.length), ...body];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number): Bytes => [0x20, ...unsigned(i)];
-const set = (i: number): Bytes => [0x21, ...unsigned(i)];
-const constant = (v: number): Bytes => [0x41, ...signed(v)];
-const add = [0x6a];
-const mul = [0x6c];
-const shl = [0x74];
-const geU = [0x4f];
-const simd = (op: number, ...rest: number[]): Bytes => [0xfd, ...unsigned(op), ...rest];
-// memarg: alignment 2^2 (floats), offset 0.
-const load = simd(0x00, 2, 0);
-const store = simd(0x0b, 2, 0);
 /** i8x16.shuffle picking float lanes of the pair (a: 0-3, b: 4-7). */
 const shuffle = (lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
-
-/** `for (i = 0; i < limit; i += step) body`, with `i` and `limit` locals. */
-function loop(i: number, limit: number, step: number, body: Bytes): Bytes {
-  return [
-    ...constant(0), ...set(i),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(i), ...get(limit), ...geU, 0x0d, 1,
-    ...body,
-    ...get(i), ...constant(step), ...add, ...set(i),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
-}
 
 /**
  * swap(src, dst, n, p, c): dst[c][p][n] = src[n][p][c] for float32 arrays at byte offsets src and dst;
  * n and c multiples of 4.
  */
-function swapBody(): Bytes {
+function swapCode(): Bytes {
   const [src, dst, n, p, c] = [0, 1, 2, 3, 4];
   const [pi, ni, ci, s, d, srcStride, dstStride] = [5, 6, 7, 8, 9, 10, 11];
   const [r0, r1, r2, r3, t0, t1, t2, t3] = [12, 13, 14, 15, 16, 17, 18, 19];
@@ -88,57 +36,17 @@ function swapBody(): Bytes {
     ...storeRow(0, t0, t2, [0, 1, 4, 5]), ...storeRow(1, t0, t2, [2, 3, 6, 7]),
     ...storeRow(2, t1, t3, [0, 1, 4, 5]), ...storeRow(3, t1, t3, [2, 3, 6, 7]),
   ];
-  const code: Bytes = [
+  return [
     ...get(p), ...get(c), ...mul, ...constant(4), ...mul, ...set(srcStride),
     ...get(p), ...get(n), ...mul, ...constant(4), ...mul, ...set(dstStride),
     ...loop(pi, p, 1, loop(ni, n, 4, loop(ci, c, 4, block))),
-    0x0b,
   ];
-  const locals = vector([[...unsigned(7), I32], [...unsigned(8), V128]]);
-  return [...unsigned(locals.length + code.length), ...locals, ...code];
 }
 
-function moduleBytes(shared: boolean): BufferSource {
-  // Imported memory limits: a shared memory must state its maximum (tfjs' is 4 GiB, 65536 pages).
-  const limits = shared ? [0x03, ...unsigned(1), ...unsigned(65536)] : [0x00, ...unsigned(1)];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), ...vector([])]])),
-    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0]])),
-    ...section(7, vector([[...name('swap'), 0x00, 0]])),
-    ...section(10, vector([swapBody()])),
-  ]);
-}
+const swapModule: WasmFunction[] = [{ name: 'swap', params: [I32, I32, I32, I32, I32], locals: [[7, I32], [8, V128]], code: swapCode() }];
 
 interface SimdExports {
   swap(src: number, dst: number, n: number, p: number, c: number): void;
-}
-
-interface EmscriptenMemory {
-  // The threaded build keeps its (shared) memory as wasmMemory, the plain one exports it from asm.
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-}
-
-const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
-
-function simdFor(backend: WasmBackend): SimdExports | undefined {
-  const module = (backend as unknown as EmscriptenMemory).wasm;
-  const memory = module.wasmMemory ?? module.asm?.memory;
-  if (memory === undefined) return undefined;
-  let exports = instances.get(memory);
-  if (exports === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-    exports = instance.exports as unknown as SimdExports;
-    instances.set(memory, exports);
-  }
-  return exports;
-}
-
-function byteOffset(backend: WasmBackend, info: TensorInfo): number {
-  return (backend as unknown as EmscriptenMemory).dataIdMap.get(info.dataId).memoryOffset;
 }
 
 /**
@@ -147,8 +55,8 @@ function byteOffset(backend: WasmBackend, info: TensorInfo): number {
  */
 export function swapOuterInner(backend: WasmBackend, x: TensorInfo, out: TensorInfo, n: number, p: number, c: number): boolean {
   if (x.dtype !== 'float32' || n % 4 !== 0 || c % 4 !== 0) return false;
-  const simd = simdFor(backend);
-  if (simd === undefined) return false;
-  simd.swap(byteOffset(backend, x), byteOffset(backend, out), n, p, c);
+  const module = heapInstance<SimdExports>(backend, swapModule);
+  if (module === undefined) return false;
+  module.swap(byteOffset(backend, x), byteOffset(backend, out), n, p, c);
   return true;
 }

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend/select.js';
+import { FusedAdamOptimizer } from '../backend/fused-adam.js';
+import { FusedRMSPropOptimizer } from '../backend/fused-rmsprop.js';
 import { parseTrainConfig } from './config.js';
 import { copyWeights, updateEma } from './ema.js';
 import { buildOptimizer, buildPlayers, disposePlayers } from './players.js';
@@ -15,6 +17,9 @@ test('each optimizer type builds the tfjs optimizer it names, with its settings 
   const d = buildOptimizer(config.optimizer.discriminator) as unknown as { getClassName(): string; learningRate: number; decay: number };
   assert.deepEqual([g.getClassName(), g.learningRate, g.beta1, g.beta2], ['Adam', 1e-4, 0, 0.9]);
   assert.deepEqual([d.getClassName(), d.learningRate, d.decay], ['RMSProp', 5e-5, 0.99]);
+  // Adam and RMSProp update each variable in one fused kernel (backend/fused-*.ts); instanceof would not
+  // tell, since tfjs makes any optimizer an instance of every optimizer class.
+  assert.ok(g.constructor === FusedAdamOptimizer && d.constructor === FusedRMSPropOptimizer);
   assert.equal(buildOptimizer({ type: 'sgd', learningRate: 0.1, momentum: 0 }).getClassName(), 'SGD');
   assert.equal(buildOptimizer({ type: 'sgd', learningRate: 0.1, momentum: 0.9 }).getClassName(), 'Momentum');
 });

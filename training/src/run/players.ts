@@ -5,6 +5,8 @@ import { buildAuxiliaryClassifierDiscriminator, buildConditionalGenerator, build
 import { buildDcganDiscriminator, buildDcganGenerator, type DcganOptions } from '../architectures/dcgan.js';
 import { buildLinearDiscriminator, buildLinearGenerator } from '../architectures/linear.js';
 import { buildMlpDiscriminator, buildMlpGenerator } from '../architectures/mlp.js';
+import { FusedAdamOptimizer } from '../backend/fused-adam.js';
+import { FusedRMSPropOptimizer } from '../backend/fused-rmsprop.js';
 import { isPointDataset, sampleShape as datasetSampleShape, type Dataset } from '../data/datasets.js';
 import { packedShape } from '../strategies/discriminator-input.js';
 import { ConfigError, type TrainConfig } from './config.js';
@@ -21,12 +23,16 @@ export interface Players {
 
 export type OptimizerConfig = TrainConfig['optimizer']['generator'];
 
+/**
+ * Adam and RMSProp are tfjs' own, with each variable's update fused into one kernel where the backend
+ * has it (cpu, wasm): the same results, class names and checkpointed state.
+ */
 export function buildOptimizer(o: OptimizerConfig): tf.Optimizer {
   switch (o.type) {
     case 'adam':
-      return tf.train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
+      return new FusedAdamOptimizer(o.learningRate, o.beta1, o.beta2, o.epsilon);
     case 'rmsprop':
-      return tf.train.rmsprop(o.learningRate, o.decay, o.momentum, o.epsilon, o.centered);
+      return new FusedRMSPropOptimizer(o.learningRate, o.decay, o.momentum, o.epsilon, o.centered);
     case 'sgd':
       return o.momentum > 0 ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
   }
