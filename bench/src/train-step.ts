@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@gantry/latent';
 import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
-import { benchModels as models, syntheticImages, type BenchModel } from './models.js';
+import { benchModels as models, type BenchModel } from './models.js';
 
 interface TfjsResult {
   imagesPerSecond: number;
@@ -21,8 +21,8 @@ interface TfjsResult {
 async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: number, steps: number, batch: number, soak: number): Promise<TfjsResult> {
   await selectBackend(backend);
   const config = parseTrainConfig({ ...model.config, training: { ...model.config.training, batchSize: batch } });
-  const players = buildPlayers(config, model.imageShape);
-  const data = syntheticImages(model.imageShape, Math.max(batch, 256));
+  const players = buildPlayers(config, model.sampleShape);
+  const data = model.data(Math.max(batch, 256));
   const rng = Rng.fromSeed(1);
   try {
     for (let i = 0; i < warmup; i++) alternatingStep(config, players, data, rng);
@@ -89,10 +89,13 @@ async function main(): Promise<void> {
     const steps = model.heavy ? Math.min(defaultSteps, 2) : defaultSteps;
     const warmup = model.heavy ? Math.min(defaultWarmup, 1) : defaultWarmup;
     console.error(`${model.name}: ${model.description}`);
-    console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch 64...`);
-    const wasm = await benchTfjs(model, 'wasm', warmup, steps, 64, model.name === 'dcgan-mnist' ? soak : 0);
-    console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
-    const torch = benchPytorch(model.name, warmup, steps);
+    console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch ${model.batch}...`);
+    const wasm = await benchTfjs(model, 'wasm', warmup, steps, model.batch, model.name === 'dcgan-mnist' ? soak : 0);
+    let torch: TorchResult | { absent: string } = { absent: 'no PyTorch twin of this model in bench/pytorch_reference.py' };
+    if (model.pytorchReference) {
+      console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
+      torch = benchPytorch(model.name, warmup, steps);
+    }
     let cpuText = 'skipped';
     if (model.heavy) {
       cpuText = 'skipped (a single image would take minutes on the pure-JavaScript backend)';

@@ -11,6 +11,7 @@ import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
 import { registerWasmReductionKernels } from './wasm-reduction-kernels.js';
 import { registerWasmNormalizationKernels } from './wasm-normalization-kernels.js';
+import { registerWasmComparisonKernels } from './wasm-comparison-kernels.js';
 import { MAX_WASM_THREADS, prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
 
 export { MAX_WASM_THREADS };
@@ -99,6 +100,7 @@ export async function selectBackend(choice: BackendChoice, options: BackendOptio
   registerWasmActivationKernels();
   registerWasmReductionKernels();
   registerWasmNormalizationKernels();
+  registerWasmComparisonKernels();
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative();
