@@ -12,6 +12,7 @@ import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
 import { registerWasmReductionKernels } from './wasm-reduction-kernels.js';
 import { registerWasmNormalizationKernels } from './wasm-normalization-kernels.js';
 import { registerWasmComparisonKernels } from './wasm-comparison-kernels.js';
+import { registerWasmMaxKernels } from './wasm-max-kernels.js';
 import { MAX_WASM_THREADS, prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
 
 export { MAX_WASM_THREADS };
@@ -101,6 +102,7 @@ export async function selectBackend(choice: BackendChoice, options: BackendOptio
   registerWasmReductionKernels();
   registerWasmNormalizationKernels();
   registerWasmComparisonKernels();
+  registerWasmMaxKernels();
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative();

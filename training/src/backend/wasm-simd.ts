@@ -1,8 +1,12 @@
-// A few data-movement loops as WebAssembly SIMD, run on tfjs-wasm's own memory. tfjs' wasm Transpose is
-// a scalar loop (~5 ns an element here) and JavaScript loops over the heap are no faster, while the
-// convolution gradients and transposed matmuls move millions of floats a step between layouts. Here a
-// 4 × 4 block is transposed in registers by eight lane shuffles. The module is a few hundred bytes,
-// assembled below instruction by instruction (no toolchain needed) and instantiated against the
+// A few loops as WebAssembly SIMD, run on tfjs-wasm's own memory, where tfjs' kernels are scalar or
+// take detours and JavaScript loops over the heap are no faster (~4 ns an element here):
+// - swap: tfjs' wasm Transpose is a scalar loop (~5 ns an element), while the convolution gradients and
+//   transposed matmuls move millions of floats a step between layouts. Here a 4 × 4 block is
+//   transposed in registers by eight lane shuffles.
+// - maxPieces / maxPiecesBackprop: a max over a middle axis (a maxout layer's max over its pieces) and
+//   its gradient, which tfjs computes by a transpose, and by a broadcasting Equal, Cast and Multiply.
+// The module is a few hundred bytes, assembled below instruction by instruction (no toolchain needed),
+// single-threaded (so results never depend on the thread count), and instantiated against the
 // backend's memory, shared or not, as that build uses.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackend } from './wasm-backend.js';
@@ -36,6 +40,7 @@ const section = (id: number, body: Bytes): Bytes => [id, ...unsigned(body.length
 
 const I32 = 0x7f;
 const V128 = 0x7b;
+const tee = (i: number): Bytes => [0x22, ...unsigned(i)];
 const get = (i: number): Bytes => [0x20, ...unsigned(i)];
 const set = (i: number): Bytes => [0x21, ...unsigned(i)];
 const constant = (v: number): Bytes => [0x41, ...signed(v)];
@@ -49,11 +54,14 @@ const load = simd(0x00, 2, 0);
 const store = simd(0x0b, 2, 0);
 /** i8x16.shuffle picking float lanes of the pair (a: 0-3, b: 4-7). */
 const shuffle = (lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+const f32x4 = { splat: simd(0x13), eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), mul: simd(0xe6) };
+const v128 = { and: simd(0x4e), or: simd(0x50), bitselect: simd(0x52) };
+const f32One = [0x43, 0x00, 0x00, 0x80, 0x3f];
 
-/** `for (i = 0; i < limit; i += step) body`, with `i` and `limit` locals. */
-function loop(i: number, limit: number, step: number, body: Bytes): Bytes {
+/** `for (i = start; i < limit; i += step) body`, with `i` and `limit` locals. */
+function loop(i: number, limit: number, step: number, body: Bytes, start = 0): Bytes {
   return [
-    ...constant(0), ...set(i),
+    ...constant(start), ...set(i),
     0x02, 0x40, 0x03, 0x40,
     ...get(i), ...get(limit), ...geU, 0x0d, 1,
     ...body,
@@ -94,25 +102,91 @@ function swapBody(): Bytes {
     ...loop(pi, p, 1, loop(ni, n, 4, loop(ci, c, 4, block))),
     0x0b,
   ];
-  const locals = vector([[...unsigned(7), I32], [...unsigned(8), V128]]);
+  return functionBody(7, 8, code);
+}
+
+/** A function's code entry: its i32 and v128 locals, then its instructions. */
+function functionBody(i32Locals: number, v128Locals: number, code: Bytes): Bytes {
+  const locals = vector([[...unsigned(i32Locals), I32], [...unsigned(v128Locals), V128]]);
   return [...unsigned(locals.length + code.length), ...locals, ...code];
 }
+
+/**
+ * maxPieces(src, dst, outer, k, inner): dst[o][j] = max over p of src[o][p][j], float32, inner a
+ * multiple of 4. As tfjs' cpu backend: pieces in order, a NaN wins, and a later piece replaces the
+ * running max only when strictly greater (so max(-0, 0) is -0).
+ */
+function maxPiecesBody(): Bytes {
+  const [src, dst, outer, k, inner] = [0, 1, 2, 3, 4];
+  const [o, p, j, rowBytes, base, at] = [5, 6, 7, 8, 9, 10];
+  const [best, value] = [11, 12];
+  const piece: Bytes = [
+    ...get(base), ...get(p), ...get(rowBytes), ...mul, ...add, ...load, ...tee(value),
+    ...get(best),
+    ...get(value), ...get(best), ...f32x4.gt, ...get(value), ...get(value), ...f32x4.ne, ...v128.or,
+    ...v128.bitselect, ...set(best),
+  ];
+  const column: Bytes = [
+    // base: src[o][0][j]; at: dst[o][j]
+    ...get(src), ...get(o), ...get(k), ...mul, ...get(inner), ...mul, ...get(j), ...add, ...constant(2), ...shl, ...add, ...set(base),
+    ...get(base), ...load, ...set(best),
+    ...loop(p, k, 1, piece, 1),
+    ...get(dst), ...get(o), ...get(inner), ...mul, ...get(j), ...add, ...constant(2), ...shl, ...add, ...set(at),
+    ...get(at), ...get(best), ...store,
+  ];
+  const code: Bytes = [...get(inner), ...constant(2), ...shl, ...set(rowBytes), ...loop(o, outer, 1, loop(j, inner, 4, column)), 0x0b];
+  return functionBody(6, 2, code);
+}
+
+/**
+ * maxPiecesBackprop(x, y, dy, dx, outer, k, inner): dx[o][p][j] = dy[o][j] · (x[o][p][j] == y[o][j] ? 1 : 0),
+ * float32, inner a multiple of 4: tfjs' gradient of max, bit for bit (every piece equal to the max
+ * gets the whole dy; dy · 0 keeps a NaN or infinite dy's NaN).
+ */
+function maxPiecesBackpropBody(): Bytes {
+  const [x, y, dy, dx, outer, k, inner] = [0, 1, 2, 3, 4, 5, 6];
+  const [o, p, j, column, element] = [7, 8, 9, 10, 11];
+  const [ones] = [12];
+  const byteOffset = (base: number, index: number): Bytes => [...get(base), ...get(index), ...constant(2), ...shl, ...add];
+  const lanes: Bytes = [
+    // column: (o·inner + j); element: ((o·k + p)·inner + j)
+    ...get(o), ...get(inner), ...mul, ...get(j), ...add, ...set(column),
+    ...get(o), ...get(k), ...mul, ...get(p), ...add, ...get(inner), ...mul, ...get(j), ...add, ...set(element),
+    ...byteOffset(dx, element),
+    ...byteOffset(dy, column), ...load,
+    ...byteOffset(x, element), ...load, ...byteOffset(y, column), ...load, ...f32x4.eq, ...get(ones), ...v128.and,
+    ...f32x4.mul,
+    ...store,
+  ];
+  const code: Bytes = [...f32One, ...f32x4.splat, ...set(ones), ...loop(o, outer, 1, loop(p, k, 1, loop(j, inner, 4, lanes))), 0x0b];
+  return functionBody(5, 1, code);
+}
+
+const functions: { name: string; params: number; body: () => Bytes }[] = [
+  { name: 'swap', params: 5, body: swapBody },
+  { name: 'maxPieces', params: 5, body: maxPiecesBody },
+  { name: 'maxPiecesBackprop', params: 7, body: maxPiecesBackpropBody },
+];
 
 function moduleBytes(shared: boolean): BufferSource {
   // Imported memory limits: a shared memory must state its maximum (tfjs' is 4 GiB, 65536 pages).
   const limits = shared ? [0x03, ...unsigned(1), ...unsigned(65536)] : [0x00, ...unsigned(1)];
+  // One type per function: all parameters i32, no results.
+  const types = functions.map(({ params }) => [0x60, ...vector(new Array<Bytes>(params).fill([I32])), ...vector([])]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32]]), ...vector([])]])),
+    ...section(1, vector(types)),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0]])),
-    ...section(7, vector([[...name('swap'), 0x00, 0]])),
-    ...section(10, vector([swapBody()])),
+    ...section(3, vector(functions.map((_, i) => unsigned(i)))),
+    ...section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...unsigned(i)]))),
+    ...section(10, vector(functions.map((f) => f.body()))),
   ]);
 }
 
 interface SimdExports {
   swap(src: number, dst: number, n: number, p: number, c: number): void;
+  maxPieces(src: number, dst: number, outer: number, k: number, inner: number): void;
+  maxPiecesBackprop(x: number, y: number, dy: number, dx: number, outer: number, k: number, inner: number): void;
 }
 
 interface EmscriptenMemory {
@@ -150,5 +224,29 @@ export function swapOuterInner(backend: WasmBackend, x: TensorInfo, out: TensorI
   const simd = simdFor(backend);
   if (simd === undefined) return false;
   simd.swap(byteOffset(backend, x), byteOffset(backend, out), n, p, c);
+  return true;
+}
+
+/**
+ * out[o, j] = max over p of x[o, p, j] for float32 x seen as [outer, k, inner] (see maxPiecesBody).
+ * Returns false, doing nothing, unless inner is a multiple of 4 and k ≥ 1.
+ */
+export function maxOverPieces(backend: WasmBackend, x: TensorInfo, out: TensorInfo, outer: number, k: number, inner: number): boolean {
+  if (x.dtype !== 'float32' || inner % 4 !== 0 || k < 1) return false;
+  const simd = simdFor(backend);
+  if (simd === undefined) return false;
+  simd.maxPieces(byteOffset(backend, x), byteOffset(backend, out), outer, k, inner);
+  return true;
+}
+
+/**
+ * dx[o, p, j] = dy[o, j] · (x[o, p, j] == y[o, j]) for float32 x, dx seen as [outer, k, inner] and y, dy
+ * as [outer, inner]. Returns false, doing nothing, unless inner is a multiple of 4.
+ */
+export function maxOverPiecesBackprop(backend: WasmBackend, x: TensorInfo, y: TensorInfo, dy: TensorInfo, dx: TensorInfo, outer: number, k: number, inner: number): boolean {
+  if ([x, y, dy].some((t) => t.dtype !== 'float32') || inner % 4 !== 0) return false;
+  const simd = simdFor(backend);
+  if (simd === undefined) return false;
+  simd.maxPiecesBackprop(byteOffset(backend, x), byteOffset(backend, y), byteOffset(backend, dy), byteOffset(backend, dx), outer, k, inner);
   return true;
 }
