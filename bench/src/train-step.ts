@@ -13,6 +13,8 @@ import { benchModels as models, type BenchModel } from './models.js';
 interface TfjsResult {
   imagesPerSecond: number;
   secondsPerStep: number;
+  /** Processor time of the whole process a step (all threads): steadier than wall time on a shared machine. */
+  cpuSecondsPerStep: number;
   batch: number;
   tensorsConstant: boolean;
   rssMiB?: { start: number; end: number; steps: number };
@@ -28,9 +30,12 @@ async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: num
     for (let i = 0; i < warmup; i++) alternatingStep(config, players, data, rng);
     const tensorsBefore = tf.memory().numTensors;
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     for (let i = 0; i < steps; i++) alternatingStep(config, players, data, rng);
+    const cpu = process.cpuUsage(cpuStarted);
     const secondsPerStep = (performance.now() - started) / 1000 / steps;
-    const result: TfjsResult = { imagesPerSecond: batch / secondsPerStep, secondsPerStep, batch, tensorsConstant: tf.memory().numTensors === tensorsBefore };
+    const cpuSecondsPerStep = (cpu.user + cpu.system) / 1e6 / steps;
+    const result: TfjsResult = { imagesPerSecond: batch / secondsPerStep, secondsPerStep, cpuSecondsPerStep, batch, tensorsConstant: tf.memory().numTensors === tensorsBefore };
     if (soak > 0) {
       const start = process.memoryUsage().rss / 2 ** 20;
       for (let i = 0; i < soak; i++) {
@@ -115,7 +120,7 @@ async function main(): Promise<void> {
     rows.push(
       [
         `${model.name} (${model.description})`,
-        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
+        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step, ${(wasm.cpuSecondsPerStep * 1000).toFixed(0)} ms processor time); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
         `  PyTorch    ${torchText}`,
         `  tfjs-cpu   ${cpuText}`,
         `  ratio wasm/PyTorch: ${ratio}`,
