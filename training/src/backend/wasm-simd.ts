@@ -5,6 +5,8 @@
 //   transposed in registers by eight lane shuffles.
 // - maxPieces / maxPiecesBackprop: a max over a middle axis (a maxout layer's max over its pieces) and
 //   its gradient, which tfjs computes by a transpose, and by a broadcasting Equal, Cast and Multiply.
+// - sumColumns: sums over leading axes (bias gradients, batch-norm statistics), accumulated in float64
+//   row by row as tfjs' cpu backend does, where the stock kernels transpose first.
 // The module is a few hundred bytes, assembled below instruction by instruction (no toolchain needed),
 // single-threaded (so results never depend on the thread count), and instantiated against the
 // backend's memory, shared or not, as that build uses.
@@ -54,8 +56,11 @@ const load = simd(0x00, 2, 0);
 const store = simd(0x0b, 2, 0);
 /** i8x16.shuffle picking float lanes of the pair (a: 0-3, b: 4-7). */
 const shuffle = (lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
-const f32x4 = { splat: simd(0x13), eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), mul: simd(0xe6) };
+const f32x4 = { splat: simd(0x13), eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), mul: simd(0xe6), demoteF64x2Zero: simd(0x5e) };
+const f64x2 = { splat: simd(0x14), promoteLowF32x4: simd(0x5f), add: simd(0xf0), div: simd(0xf3) };
+const i32x4 = { splat: simd(0x11) };
 const v128 = { and: simd(0x4e), or: simd(0x50), bitselect: simd(0x52) };
+const f64FromU32 = [0xb8];
 const f32One = [0x43, 0x00, 0x00, 0x80, 0x3f];
 
 /** `for (i = start; i < limit; i += step) body`, with `i` and `limit` locals. */
@@ -162,10 +167,46 @@ function maxPiecesBackpropBody(): Bytes {
   return functionBody(5, 1, code);
 }
 
+/**
+ * sumColumns(src, dst, scratch, rows, cols, divisor): dst[j] = (Σ_r src[r][j]) / divisor, float32 in and
+ * out, summed in float64 in row order into `scratch` (8·cols bytes); cols a multiple of 4.
+ */
+function sumColumnsBody(): Bytes {
+  const [src, dst, scratch, rows, cols, divisor] = [0, 1, 2, 3, 4, 5];
+  const [r, j, row, at] = [6, 7, 8, 9];
+  const [value, scale] = [10, 11];
+  // at: scratch + 8j, the float64 sums of columns j, j+1 (low) and j+2, j+3 (high, 16 bytes on).
+  const sumAt = (column: number): Bytes => [...get(scratch), ...get(column), ...constant(3), ...shl, ...add, ...set(at)];
+  const accumulate = (high: boolean): Bytes => [
+    ...get(at), ...(high ? [...constant(16), ...add] : []),
+    ...get(at), ...(high ? [...constant(16), ...add] : []), ...load,
+    ...get(value), ...(high ? [...get(value), ...shuffle([2, 3, 0, 1])] : []), ...f64x2.promoteLowF32x4,
+    ...f64x2.add, ...store,
+  ];
+  const zero: Bytes = [...sumAt(j), ...get(at), ...constant(0), ...i32x4.splat, ...store, ...get(at), ...constant(16), ...add, ...constant(0), ...i32x4.splat, ...store];
+  const addRow: Bytes = [...get(row), ...get(j), ...constant(2), ...shl, ...add, ...load, ...set(value), ...sumAt(j), ...accumulate(false), ...accumulate(true)];
+  const finish: Bytes = [
+    ...sumAt(j),
+    ...get(dst), ...get(j), ...constant(2), ...shl, ...add,
+    ...get(at), ...load, ...get(scale), ...f64x2.div, ...f32x4.demoteF64x2Zero,
+    ...get(at), ...constant(16), ...add, ...load, ...get(scale), ...f64x2.div, ...f32x4.demoteF64x2Zero,
+    ...shuffle([0, 1, 4, 5]), ...store,
+  ];
+  const code: Bytes = [
+    ...loop(j, cols, 4, zero),
+    ...loop(r, rows, 1, [...get(src), ...get(r), ...get(cols), ...mul, ...constant(2), ...shl, ...add, ...set(row), ...loop(j, cols, 4, addRow)]),
+    ...get(divisor), ...f64FromU32, ...f64x2.splat, ...set(scale),
+    ...loop(j, cols, 4, finish),
+    0x0b,
+  ];
+  return functionBody(4, 2, code);
+}
+
 const functions: { name: string; params: number; body: () => Bytes }[] = [
   { name: 'swap', params: 5, body: swapBody },
   { name: 'maxPieces', params: 5, body: maxPiecesBody },
   { name: 'maxPiecesBackprop', params: 7, body: maxPiecesBackpropBody },
+  { name: 'sumColumns', params: 6, body: sumColumnsBody },
 ];
 
 function moduleBytes(shared: boolean): BufferSource {
@@ -187,6 +228,7 @@ interface SimdExports {
   swap(src: number, dst: number, n: number, p: number, c: number): void;
   maxPieces(src: number, dst: number, outer: number, k: number, inner: number): void;
   maxPiecesBackprop(x: number, y: number, dy: number, dx: number, outer: number, k: number, inner: number): void;
+  sumColumns(src: number, dst: number, scratch: number, rows: number, cols: number, divisor: number): void;
 }
 
 interface EmscriptenMemory {
@@ -248,5 +290,19 @@ export function maxOverPiecesBackprop(backend: WasmBackend, x: TensorInfo, y: Te
   const simd = simdFor(backend);
   if (simd === undefined) return false;
   simd.maxPiecesBackprop(byteOffset(backend, x), byteOffset(backend, y), byteOffset(backend, dy), byteOffset(backend, dx), outer, k, inner);
+  return true;
+}
+
+/**
+ * out[j] = Σ_r x[r, j] / divisor for float32 x seen as [rows, cols], summed in float64 in row order.
+ * Returns false, doing nothing, unless cols is a multiple of 4.
+ */
+export function sumOverRows(backend: WasmBackend, x: TensorInfo, out: TensorInfo, rows: number, cols: number, divisor: number): boolean {
+  if (x.dtype !== 'float32' || cols % 4 !== 0 || !(Number.isInteger(divisor) && divisor >= 1 && divisor < 2 ** 32)) return false;
+  const simd = simdFor(backend);
+  if (simd === undefined) return false;
+  const scratch = backend.makeOutput([2 * cols], 'float32');
+  simd.sumColumns(byteOffset(backend, x), byteOffset(backend, out), byteOffset(backend, scratch), rows, cols, divisor);
+  backend.disposeData(scratch.dataId);
   return true;
 }
