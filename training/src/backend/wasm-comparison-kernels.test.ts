@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
-import { broadcastAxes, COMPARISON_KERNELS } from './wasm-comparison-kernels.js';
+import { broadcastAxes } from './broadcast-runs.js';
+import { COMPARISON_KERNELS } from './wasm-comparison-kernels.js';
 
 const ops: Record<(typeof COMPARISON_KERNELS)[number], (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
   Equal: tf.equal,

@@ -7,6 +7,9 @@
 //   its gradient, which tfjs computes by a transpose, and by a broadcasting Equal, Cast and Multiply.
 // - sumColumns: sums over leading axes (bias gradients, batch-norm statistics), accumulated in float64
 //   row by row as tfjs' cpu backend does, where the stock kernels transpose first.
+// - add/sub/mul/div runs, square, relu: elementwise arithmetic as XNNPACK does it, but on the calling
+//   thread: XNNPACK hands even a few thousand values to its thread pool, which costs milliseconds a
+//   call when the machine's other cores are busy.
 // The module is a few hundred bytes, assembled below instruction by instruction (no toolchain needed),
 // single-threaded (so results never depend on the thread count), and instantiated against the
 // backend's memory, shared or not, as that build uses.
@@ -56,7 +59,9 @@ const load = simd(0x00, 2, 0);
 const store = simd(0x0b, 2, 0);
 /** i8x16.shuffle picking float lanes of the pair (a: 0-3, b: 4-7). */
 const shuffle = (lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
-const f32x4 = { splat: simd(0x13), eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), mul: simd(0xe6), demoteF64x2Zero: simd(0x5e) };
+const f32x4 = { splat: simd(0x13), eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7), max: simd(0xe9), demoteF64x2Zero: simd(0x5e) };
+const f32 = { load: [0x2a, 2, 0], store: [0x38, 2, 0], add: [0x92], sub: [0x93], mul: [0x94], div: [0x95], max: [0x97], zero: [0x43, 0, 0, 0, 0] };
+const andBits = [0x71];
 const f64x2 = { splat: simd(0x14), promoteLowF32x4: simd(0x5f), add: simd(0xf0), div: simd(0xf3) };
 const i32x4 = { splat: simd(0x11) };
 const v128 = { and: simd(0x4e), or: simd(0x50), bitselect: simd(0x52) };
@@ -202,11 +207,81 @@ function sumColumnsBody(): Bytes {
   return functionBody(4, 2, code);
 }
 
+export const SIMD_BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
+export type SimdBinaryOp = (typeof SIMD_BINARY_OPS)[number];
+/** How a run reads its operands: both advancing, or one of them a single repeated value. */
+export type RunLayout = 'vv' | 'vs' | 'sv';
+export const SIMD_UNARY_OPS = ['square', 'relu'] as const;
+export type SimdUnaryOp = (typeof SIMD_UNARY_OPS)[number];
+
+const binaryInstructions: Record<SimdBinaryOp, { vector: Bytes; scalar: Bytes }> = {
+  add: { vector: f32x4.add, scalar: f32.add },
+  sub: { vector: f32x4.sub, scalar: f32.sub },
+  mul: { vector: f32x4.mul, scalar: f32.mul },
+  div: { vector: f32x4.div, scalar: f32.div },
+};
+
+/** `for (i = start; i < limit; i += 4) vector` then `for (; i < limit; i++) scalar`: floats at byte offsets base + 4i. */
+function vectorThenScalar(i: number, n: number, whole: number, vector: Bytes, scalar: Bytes): Bytes {
+  return [
+    ...get(n), ...constant(-4), ...andBits, ...set(whole),
+    ...loop(i, whole, 4, vector),
+    // The tail continues from i = whole.
+    0x02, 0x40, 0x03, 0x40,
+    ...get(i), ...get(n), ...geU, 0x0d, 1,
+    ...scalar,
+    ...get(i), ...constant(1), ...add, ...set(i),
+    0x0c, 0, 0x0b, 0x0b,
+  ];
+}
+
+/**
+ * {op}_{layout}(a, b, out, n): out[k] = a[k] op b[k] for k < n (vv), with b[0] for every b[k] (vs) or
+ * a[0] for every a[k] (sv); float32 at byte offsets.
+ */
+function binaryBody(op: SimdBinaryOp, layout: RunLayout): Bytes {
+  const [a, b, out, n] = [0, 1, 2, 3];
+  const [i, whole] = [4, 5];
+  const [repeated] = [6];
+  const at = (base: number): Bytes => [...get(base), ...get(i), ...constant(2), ...shl, ...add];
+  const vectorOperand = (base: number, advancing: boolean): Bytes => (advancing ? [...at(base), ...load] : get(repeated));
+  const scalarOperand = (base: number, advancing: boolean): Bytes => [...(advancing ? at(base) : get(base)), ...f32.load];
+  const [aAdvances, bAdvances] = [layout !== 'sv', layout !== 'vs'];
+  const code: Bytes = [
+    ...(layout === 'vv' ? [] : [...get(layout === 'vs' ? b : a), ...f32.load, ...f32x4.splat, ...set(repeated)]),
+    ...vectorThenScalar(
+      i, n, whole,
+      [...at(out), ...vectorOperand(a, aAdvances), ...vectorOperand(b, bAdvances), ...binaryInstructions[op].vector, ...store],
+      [...at(out), ...scalarOperand(a, aAdvances), ...scalarOperand(b, bAdvances), ...binaryInstructions[op].scalar, ...f32.store],
+    ),
+    0x0b,
+  ];
+  return functionBody(2, 1, code);
+}
+
+/** {op}(x, out, n): out[k] = x[k]² (square) or max(x[k], 0) (relu, as Math.max: NaN stays NaN, −0 gives 0); float32 at byte offsets. */
+function unaryBody(op: SimdUnaryOp): Bytes {
+  const [x, out, n] = [0, 1, 2];
+  const [i, whole] = [3, 4];
+  const [zero] = [5];
+  const at = (base: number): Bytes => [...get(base), ...get(i), ...constant(2), ...shl, ...add];
+  const vector = op === 'square' ? [...at(x), ...load, ...at(x), ...load, ...f32x4.mul] : [...at(x), ...load, ...get(zero), ...f32x4.max];
+  const scalar = op === 'square' ? [...at(x), ...f32.load, ...at(x), ...f32.load, ...f32.mul] : [...at(x), ...f32.load, ...f32.zero, ...f32.max];
+  const code: Bytes = [
+    ...constant(0), ...i32x4.splat, ...set(zero),
+    ...vectorThenScalar(i, n, whole, [...at(out), ...vector, ...store], [...at(out), ...scalar, ...f32.store]),
+    0x0b,
+  ];
+  return functionBody(2, 1, code);
+}
+
 const functions: { name: string; params: number; body: () => Bytes }[] = [
   { name: 'swap', params: 5, body: swapBody },
   { name: 'maxPieces', params: 5, body: maxPiecesBody },
   { name: 'maxPiecesBackprop', params: 7, body: maxPiecesBackpropBody },
   { name: 'sumColumns', params: 6, body: sumColumnsBody },
+  ...SIMD_BINARY_OPS.flatMap((op) => (['vv', 'vs', 'sv'] as const).map((layout) => ({ name: `${op}_${layout}`, params: 4, body: () => binaryBody(op, layout) }))),
+  ...SIMD_UNARY_OPS.map((op) => ({ name: op, params: 3, body: () => unaryBody(op) })),
 ];
 
 function moduleBytes(shared: boolean): BufferSource {
@@ -231,15 +306,18 @@ interface SimdExports {
   sumColumns(src: number, dst: number, scratch: number, rows: number, cols: number, divisor: number): void;
 }
 
+type ElementwiseExports = Record<`${SimdBinaryOp}_${RunLayout}`, (a: number, b: number, out: number, n: number) => void> &
+  Record<SimdUnaryOp, (x: number, out: number, n: number) => void>;
+
 interface EmscriptenMemory {
   // The threaded build keeps its (shared) memory as wasmMemory, the plain one exports it from asm.
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+const instances = new WeakMap<WebAssembly.Memory, SimdExports & ElementwiseExports>();
 
-function simdFor(backend: WasmBackend): SimdExports | undefined {
+function simdFor(backend: WasmBackend): (SimdExports & ElementwiseExports) | undefined {
   const module = (backend as unknown as EmscriptenMemory).wasm;
   const memory = module.wasmMemory ?? module.asm?.memory;
   if (memory === undefined) return undefined;
@@ -247,7 +325,7 @@ function simdFor(backend: WasmBackend): SimdExports | undefined {
   if (exports === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-    exports = instance.exports as unknown as SimdExports;
+    exports = instance.exports as unknown as SimdExports & ElementwiseExports;
     instances.set(memory, exports);
   }
   return exports;
@@ -305,4 +383,25 @@ export function sumOverRows(backend: WasmBackend, x: TensorInfo, out: TensorInfo
   simd.sumColumns(byteOffset(backend, x), byteOffset(backend, out), byteOffset(backend, scratch), rows, cols, divisor);
   backend.disposeData(scratch.dataId);
   return true;
+}
+
+/** Elementwise float32 loops on the calling thread, addressed by tensor and element offset. */
+export interface SimdElementwise {
+  /** out[o + k] = a[i + k·sa] op b[j + k·sb] for k < n, with sa, sb ∈ {0, 1} not both 0. */
+  binaryRun(op: SimdBinaryOp, a: TensorInfo, i: number, sa: number, b: TensorInfo, j: number, sb: number, out: TensorInfo, o: number, n: number): void;
+  unary(op: SimdUnaryOp, x: TensorInfo, out: TensorInfo, n: number): void;
+}
+
+export function simdElementwise(backend: WasmBackend): SimdElementwise | undefined {
+  const simd = simdFor(backend);
+  if (simd === undefined) return undefined;
+  return {
+    binaryRun(op, a, i, sa, b, j, sb, out, o, n) {
+      const layout: RunLayout = sa === 0 ? 'sv' : sb === 0 ? 'vs' : 'vv';
+      simd[`${op}_${layout}`](byteOffset(backend, a) + 4 * i, byteOffset(backend, b) + 4 * j, byteOffset(backend, out) + 4 * o, n);
+    },
+    unary(op, x, out, n) {
+      simd[op](byteOffset(backend, x), byteOffset(backend, out), n);
+    },
+  };
 }
