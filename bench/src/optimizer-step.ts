@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (values.backend !== 'wasm' && values.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${values.backend}`);
   const backend = await selectBackend(values.backend);
   const config = parseTrainConfig({ ...model.config, optimizer: { generator: { type: 'adam' }, discriminator: { type: 'rmsprop' } } });
-  const players = buildPlayers(config, model.imageShape);
+  const players = buildPlayers(config, model.sampleShape);
   const variables = [...players.generator.trainableWeights, ...players.discriminator.trainableWeights].map((w) => w.read() as tf.Variable);
   const gradients = variables.map((v) => ({ name: v.name, tensor: tf.randomNormal(v.shape, 0, 1e-3, 'float32', 7) }));
   const parameters = variables.reduce((sum, v) => sum + v.size, 0);

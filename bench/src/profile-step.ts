@@ -1,11 +1,11 @@
-// `node bench/dist/profile-step.js`: where the time of one reference DCGAN training step goes on the
-// wasm backend, kernel by kernel (tf.profile: each kernel's wall time, since wasm kernels run
+// `node bench/dist/profile-step.js`: where the time of one training step (the reference DCGAN's unless
+// `--model` names another bench model) goes on the wasm backend, kernel by kernel (tf.profile: each kernel's wall time, since wasm kernels run
 // synchronously). `--shapes` splits each kernel by its input shapes.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@gantry/latent';
 import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
-import { benchModels, syntheticImages } from './models.js';
+import { benchModels } from './models.js';
 
 interface Row {
   calls: number;
@@ -29,9 +29,9 @@ async function main(): Promise<void> {
   if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`--warmup must be a non-negative integer, got ${values.warmup}`);
 
   const backend = await selectBackend('wasm');
-  const config = parseTrainConfig(model.config);
-  const players = buildPlayers(config, model.imageShape);
-  const data = syntheticImages(model.imageShape, 256);
+  const config = parseTrainConfig({ ...model.config, training: { ...model.config.training, batchSize: model.batch } });
+  const players = buildPlayers(config, model.sampleShape);
+  const data = model.data(Math.max(model.batch, 256));
   const rng = Rng.fromSeed(1);
   try {
     for (let i = 0; i < warmup; i++) alternatingStep(config, players, data, rng);

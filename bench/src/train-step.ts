@@ -9,11 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '@gantry/latent';
 import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
-import { benchModels as models, syntheticImages, type BenchModel } from './models.js';
+import { benchModels as models, type BenchModel } from './models.js';
 
 interface TfjsResult {
   imagesPerSecond: number;
   secondsPerStep: number;
+  /** Processor time of the whole process a step (all threads): steadier than wall time on a shared machine. */
+  cpuSecondsPerStep: number;
   batch: number;
   tensorsConstant: boolean;
   rssMiB?: { start: number; end: number; steps: number };
@@ -22,16 +24,19 @@ interface TfjsResult {
 async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: number, steps: number, batch: number, soak: number): Promise<TfjsResult> {
   await selectBackend(backend);
   const config = parseTrainConfig({ ...model.config, training: { ...model.config.training, batchSize: batch } });
-  const players = buildPlayers(config, model.imageShape);
-  const data = syntheticImages(model.imageShape, Math.max(batch, 256));
+  const players = buildPlayers(config, model.sampleShape);
+  const data = model.data(Math.max(batch, 256));
   const rng = Rng.fromSeed(1);
   try {
     for (let i = 0; i < warmup; i++) alternatingStep(config, players, data, rng);
     const tensorsBefore = tf.memory().numTensors;
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     for (let i = 0; i < steps; i++) alternatingStep(config, players, data, rng);
+    const cpu = process.cpuUsage(cpuStarted);
     const secondsPerStep = (performance.now() - started) / 1000 / steps;
-    const result: TfjsResult = { imagesPerSecond: batch / secondsPerStep, secondsPerStep, batch, tensorsConstant: tf.memory().numTensors === tensorsBefore };
+    const cpuSecondsPerStep = (cpu.user + cpu.system) / 1e6 / steps;
+    const result: TfjsResult = { imagesPerSecond: batch / secondsPerStep, secondsPerStep, cpuSecondsPerStep, batch, tensorsConstant: tf.memory().numTensors === tensorsBefore };
     if (soak > 0) {
       const start = process.memoryUsage().rss / 2 ** 20;
       for (let i = 0; i < soak; i++) {
@@ -91,14 +96,18 @@ async function main(): Promise<void> {
     const steps = model.heavy ? Math.min(defaultSteps, 2) : defaultSteps;
     const warmup = model.heavy ? Math.min(defaultWarmup, 1) : defaultWarmup;
     console.error(`${model.name}: ${model.description}`);
-    console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch 64...`);
-    const wasm = await benchTfjs(model, 'wasm', warmup, steps, 64, model.name === 'dcgan-mnist' ? soak : 0);
-    console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
+    console.error(`  tfjs-wasm: ${warmup} warm-up + ${steps} timed steps of batch ${model.batch}...`);
+    const wasm = await benchTfjs(model, 'wasm', warmup, steps, model.batch, model.name === 'dcgan-mnist' ? soak : 0);
     const threads = getThreadsCount();
-    const torch = benchPytorch(model.name, warmup, steps, threads);
-    // Debian's build runs one thread unless told otherwise: the figure ANCHORS.md quotes. Shown for
-    // context only; the ratio compares equal thread counts.
-    const torchDefault = model.heavy ? null : benchPytorch(model.name, warmup, steps, 1);
+    let torch: TorchResult | { absent: string } = { absent: 'no PyTorch twin of this model in bench/pytorch_reference.py' };
+    // Debian's build runs one thread unless told otherwise. Shown for context only; the ratio compares
+    // equal thread counts.
+    let torchDefault: TorchResult | { absent: string } | null = null;
+    if (model.pytorchReference) {
+      console.error(`  PyTorch: ${warmup} warm-up + ${steps} timed steps...`);
+      torch = benchPytorch(model.name, warmup, steps, threads);
+      if (!model.heavy) torchDefault = benchPytorch(model.name, warmup, steps, 1);
+    }
     let cpuText = 'skipped';
     if (model.heavy) {
       cpuText = 'skipped (a single image would take minutes on the pure-JavaScript backend)';
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
     rows.push(
       [
         `${model.name} (${model.description})`,
-        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step, ${threads} threads); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
+        `  tfjs-wasm  ${wasm.imagesPerSecond.toFixed(1)} img/s (${(wasm.secondsPerStep * 1000).toFixed(0)} ms/step, ${(wasm.cpuSecondsPerStep * 1000).toFixed(0)} ms processor time, ${threads} threads); live tensors constant: ${wasm.tensorsConstant ? 'yes' : 'NO'}`,
         `  PyTorch    ${torchText}`,
         ...(torchDefault !== null && !('absent' in torchDefault) ? [`  PyTorch, 1 thread (Debian's default; context only): ${torchDefault.imagesPerSecond.toFixed(1)} img/s`] : []),
         `  tfjs-cpu   ${cpuText}`,

@@ -67,3 +67,28 @@ test('a gradient penalty through a maxout + layer-norm critic is finite and nonz
   const values = Object.values(grads).flatMap((g) => Array.from(g.dataSync()));
   assert.ok(values.every(Number.isFinite) && values.some((v) => v !== 0), 'finite, nonzero penalty gradient');
 });
+
+test('a gradient penalty through the maxout critic has the same weight gradient on wasm (Gantry kernels) as on cpu', async () => {
+  // PacGAN's critic, narrowed: 3 maxout layers of 8 units × 5 pieces on packed pairs of points.
+  const penaltyGradient = async (backend: 'cpu' | 'wasm'): Promise<number[]> => {
+    await selectBackend(backend);
+    const d = buildMlpDiscriminator({ inputShape: [4], widths: [8, 8, 8], norm: 'none', activation: 'relu', maxoutPieces: 5, seed: 3 });
+    const real = tf.randomNormal([7, 4], 0, 1, 'float32', 1);
+    const fake = tf.randomNormal([7, 4], 0, 1, 'float32', 2);
+    const epsilon = perSampleUniform(7, 2, Rng.fromSeed(4));
+    const critic = (x: tf.Tensor): tf.Tensor => d.apply(x, { training: true }) as tf.Tensor;
+    const variables = d.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const { grads } = tf.variableGrads(() => gradientPenalty(critic, real, fake, { lambda: 10, epsilon }), variables);
+    // The output bias does not move the input gradient, so it gets none.
+    const values = variables.flatMap((v) => Array.from(grads[v.name]?.dataSync() ?? []));
+    tf.dispose([real, fake, epsilon, ...Object.values(grads)]);
+    d.dispose();
+    return values;
+  };
+  const cpu = await penaltyGradient('cpu');
+  const wasm = await penaltyGradient('wasm');
+  assert.equal(wasm.length, cpu.length);
+  const scale = Math.max(...cpu.map(Math.abs));
+  assert.ok(scale > 0, 'a nonzero penalty gradient');
+  cpu.forEach((v, i) => assert.ok(Math.abs(wasm[i]! - v) <= 1e-4 * Math.max(scale, Math.abs(v)), `weight gradient [${i}]: wasm ${wasm[i]} vs cpu ${v}`));
+});

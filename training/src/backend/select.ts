@@ -12,6 +12,9 @@ import { registerWasmLayoutKernels } from './wasm-layout-kernels.js';
 import { registerWasmActivationKernels } from './wasm-activation-kernels.js';
 import { registerWasmReductionKernels } from './wasm-reduction-kernels.js';
 import { registerWasmNormalizationKernels } from './wasm-normalization-kernels.js';
+import { registerWasmComparisonKernels } from './wasm-comparison-kernels.js';
+import { registerWasmMaxKernels } from './wasm-max-kernels.js';
+import { registerWasmArithmeticKernels } from './wasm-arithmetic-kernels.js';
 import { MAX_WASM_THREADS, prepareWasmThreads, releaseWasmThreadsOnExit } from './wasm-threads.js';
 
 export { MAX_WASM_THREADS };
@@ -101,6 +104,9 @@ export async function selectBackend(choice: BackendChoice, options: BackendOptio
   registerWasmActivationKernels();
   registerWasmReductionKernels();
   registerWasmNormalizationKernels();
+  registerWasmComparisonKernels();
+  registerWasmMaxKernels();
+  registerWasmArithmeticKernels();
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await tryNative();

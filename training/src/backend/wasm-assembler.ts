@@ -44,17 +44,29 @@ export const add = [0x6a];
 export const mul = [0x6c];
 export const shl = [0x74];
 export const geU = [0x4f];
+export const andBits = [0x71];
+export const f64FromU32 = [0xb8];
 export const simd = (op: number, ...rest: number[]): Bytes => [0xfd, ...unsigned(op), ...rest];
 // memarg: alignment 2^2 (floats), offset 0.
 export const load = simd(0x00, 2, 0);
 export const store = simd(0x0b, 2, 0);
+/** i8x16.shuffle picking float lanes of the pair (a: 0-3, b: 4-7). */
+export const shuffle = (lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
 /** Lane-wise float32 arithmetic, each lane rounded as the scalar float32 operation rounds. */
-export const f32x4 = { splat: simd(0x13), sqrt: simd(0xe3), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7) };
+export const f32x4 = {
+  splat: simd(0x13), sqrt: simd(0xe3), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7), max: simd(0xe9),
+  eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), demoteF64x2Zero: simd(0x5e),
+};
+/** Scalar float32 at a byte address (memarg: alignment 2^2, offset 0) and arithmetic. */
+export const f32 = { load: [0x2a, 2, 0], store: [0x38, 2, 0], add: [0x92], sub: [0x93], mul: [0x94], div: [0x95], max: [0x97], zero: [0x43, 0, 0, 0, 0], one: [0x43, 0x00, 0x00, 0x80, 0x3f] };
+export const f64x2 = { splat: simd(0x14), promoteLowF32x4: simd(0x5f), add: simd(0xf0), div: simd(0xf3) };
+export const i32x4 = { splat: simd(0x11) };
+export const v128 = { and: simd(0x4e), or: simd(0x50), bitselect: simd(0x52) };
 
-/** `for (i = 0; i < limit; i += step) body`, with `i` and `limit` locals. */
-export function loop(i: number, limit: number, step: number, body: Bytes): Bytes {
+/** `for (i = start; i < limit; i += step) body`, with `i` and `limit` locals. */
+export function loop(i: number, limit: number, step: number, body: Bytes, start = 0): Bytes {
   return [
-    ...constant(0), ...set(i),
+    ...constant(start), ...set(i),
     0x02, 0x40, 0x03, 0x40,
     ...get(i), ...get(limit), ...geU, 0x0d, 1,
     ...body,

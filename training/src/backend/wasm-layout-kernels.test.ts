@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
-import { simplifyTranspose, tileInto } from './wasm-layout-kernels.js';
+import { simplifyTranspose, swapMatMulOperands, tileInto } from './wasm-layout-kernels.js';
 
 async function onBoth<T>(f: () => T): Promise<{ cpu: T; wasm: T }> {
   await selectBackend('cpu');
@@ -72,18 +72,38 @@ test('tileInto handles empty outputs', () => {
   assert.equal(out.length, 0);
 });
 
-test('BatchMatMul with transposed operands on wasm equals the cpu backend', async () => {
-  for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    for (const batch of [[], [3]] as number[][]) {
-      const [m, k, n] = [5, 7, 4];
-      const aShape = [...batch, ...(transposeA ? [k, m] : [m, k])];
-      const bShape = [...batch, ...(transposeB ? [n, k] : [k, n])];
-      const { cpu, wasm } = await onBoth(() =>
-        tf.tidy(() => Array.from(tf.matMul(tf.randomNormal(aShape, 0, 1, 'float32', 1), tf.randomNormal(bShape, 0, 1, 'float32', 2), transposeA, transposeB).dataSync())),
-      );
-      for (let i = 0; i < cpu.length; i++) assert.ok(Math.abs(cpu[i]! - wasm[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu[i]!)), `matmul tA=${transposeA} tB=${transposeB} batch=${batch}`);
+test('BatchMatMul with transposed operands on wasm equals the cpu backend, on either side of the product', async () => {
+  // [m, k, n]: the first keeps the operands' sides; the others (a small left operand, odd and
+  // SIMD-transposable sizes, a single row) take the product transposed where an operand is.
+  const sizes: [number, number, number][] = [[5, 7, 4], [3, 9, 13], [8, 12, 20], [1, 6, 9]];
+  for (const [m, k, n] of sizes) {
+    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const batch of [[], [1], [3]] as number[][]) {
+        const aShape = [...batch, ...(transposeA ? [k, m] : [m, k])];
+        const bShape = [...batch, ...(transposeB ? [n, k] : [k, n])];
+        const { cpu, wasm } = await onBoth(() =>
+          tf.tidy(() => {
+            const out = tf.matMul(tf.randomNormal(aShape, 0, 1, 'float32', 1), tf.randomNormal(bShape, 0, 1, 'float32', 2), transposeA, transposeB);
+            return { shape: out.shape, values: Array.from(out.dataSync()) };
+          }),
+        );
+        const label = `matmul ${m}×${k}×${n} tA=${transposeA} tB=${transposeB} batch=${JSON.stringify(batch)}`;
+        assert.deepEqual(wasm.shape, cpu.shape, label);
+        for (let i = 0; i < cpu.values.length; i++) assert.ok(Math.abs(cpu.values[i]! - wasm.values[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu.values[i]!)), `${label} [${i}]`);
+      }
     }
   }
+});
+
+test('a transposed-operand product is swapped where packing the right operand costs more than the extra transposes', () => {
+  // A maxout critic's input gradient dy[100, 1000] · W[200, 1000]ᵀ packs 100 000 floats instead of 200 000.
+  assert.equal(swapMatMulOperands(100, 1000, 200, false, true), true);
+  // Its weight gradient x[100, 200]ᵀ · dy[100, 1000] packs x instead of dy.
+  assert.equal(swapMatMulOperands(200, 100, 1000, true, false), true);
+  // A square weight gradient x[200, 400]ᵀ · dy[200, 400] would only add a transpose of the result.
+  assert.equal(swapMatMulOperands(400, 200, 400, true, false), false);
+  // Plain products keep the weights on the right, where XNNPACK keeps them packed between calls.
+  assert.equal(swapMatMulOperands(1, 1000, 1000, false, false), false);
 });
 
 test('Identity on wasm shares the buffer and keeps it alive while either tensor lives', async () => {

@@ -8,13 +8,13 @@
 //   kernel copies whole rows) stay with the stock kernel.
 // - BatchMatMul with a transposed operand: every Dense gradient asks for one, and XNNPACK then falls
 //   off its fast path (≈0.6 GFLOP/s for transposeA vs ≈30 plain). The operand is transposed explicitly
-//   and the plain matmul does the work.
+//   and the plain matmul does the work, on whichever side of the product makes that cheaper.
 // - UnsortedSegmentSum: missing on wasm, and it is the gradient of Gather, so an Embedding layer
 //   (class-conditional models) could not train there.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { swapOuterInner } from './wasm-simd.js';
-import { overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
@@ -109,15 +109,47 @@ function transposeLastTwo(x: TensorInfo, backend: WasmBackend): TensorInfo {
   return runWasmKernel('Transpose', { x }, { perm }, backend);
 }
 
+/** Relative costs per float, measured here: packing an XNNPACK matmul's right operand (done afresh for every new tensor) vs a SIMD transpose. */
+const PACK_COST = 8;
+const TRANSPOSE_COST = 1;
+
+/**
+ * Whether op(A)·op(B) with a transposed operand is cheaper as (op(B)ᵀ·op(A)ᵀ)ᵀ. XNNPACK packs the right
+ * operand into its own layout first (~8 times a transpose's cost a float), so the product is best
+ * taken with the smaller operand on the right, counting the transposes each way needs.
+ */
+export function swapMatMulOperands(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): boolean {
+  if (!transposeA && !transposeB) return false;
+  const direct = (transposeA ? m * k : 0) * TRANSPOSE_COST + (transposeB ? k * n : 0) * TRANSPOSE_COST + k * n * PACK_COST;
+  const swapped = (transposeA ? 0 : m * k) * TRANSPOSE_COST + (transposeB ? 0 : k * n) * TRANSPOSE_COST + m * k * PACK_COST + n * m * TRANSPOSE_COST;
+  return swapped < direct;
+}
+
 function batchMatMul({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const wasm = backend as WasmBackend;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   let a = inputs.a as TensorInfo;
   let b = inputs.b as TensorInfo;
+  const plain = { ...attrs, transposeA: false, transposeB: false };
   const temporaries: TensorInfo[] = [];
-  if (transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
-  if (transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
-  const out = runStockKernel('BatchMatMul', { inputs: { a, b }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: wasm });
+  const [rankA, rankB] = [a.shape.length, b.shape.length];
+  const [m, k] = transposeA ? [a.shape[rankA - 1]!, a.shape[rankA - 2]!] : [a.shape[rankA - 2]!, a.shape[rankA - 1]!];
+  const n = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
+  const unbatched = tf.util.sizeFromShape(a.shape.slice(0, -2)) === 1 && tf.util.sizeFromShape(b.shape.slice(0, -2)) === 1;
+  let out: TensorInfo;
+  if (unbatched && swapMatMulOperands(m, k, n, transposeA, transposeB)) {
+    // Cᵀ = op(B)ᵀ · op(A)ᵀ, where a transposed operand is already laid out as its transpose's transpose.
+    if (!transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
+    if (!transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
+    const product = runStockKernel('BatchMatMul', { inputs: { a: b, b: a }, attrs: plain, backend: wasm });
+    temporaries.push(product);
+    const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+    out = reshaped(transposeLastTwo(product, wasm), outShape);
+  } else {
+    if (transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
+    if (transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
+    out = runStockKernel('BatchMatMul', { inputs: { a, b }, attrs: plain, backend: wasm });
+  }
   for (const t of temporaries) wasm.disposeData(t.dataId);
   return out;
 }

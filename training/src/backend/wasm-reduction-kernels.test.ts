@@ -31,6 +31,11 @@ test('Sum and Mean on wasm equal the cpu backend for leading, inner, negative an
     { shape: [4, 5, 3, 6], axis: [0, 1, 2, 3] },
     { shape: [4, 5, 3, 6], axis: -1 },
     { shape: [0, 3], axis: 0 },
+    // Multiples of 4 channels: the float64 SIMD pass (odd row counts, one row, a PacGAN batch).
+    { shape: [7, 8], axis: 0 },
+    { shape: [1, 12], axis: 0 },
+    { shape: [33, 5, 4], axis: [0, 1] },
+    { shape: [200, 400], axis: 0 },
   ];
   for (const { shape, axis } of cases) {
     for (const keepDims of [false, true]) {

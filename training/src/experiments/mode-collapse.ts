@@ -195,8 +195,8 @@ const paperTraining: ModeCollapseTraining = {
 
 /**
  * quick: tiny players for a few steps (CI checks the plumbing, not the numbers). full: PacGAN's
- * players, optimiser and batch, but 5 000 steps (1.25 % of the paper's 400 000: at ~2.3 steps/s a
- * paper-length run takes ~2 days here), 5 seeds. `gantry experiment mode-collapse --set
+ * players, optimiser and batch, but 5 000 steps (1.25 % of the paper's 400 000: at ~7 steps/s a
+ * paper-length run takes ~16 hours here), 5 seeds. `gantry experiment mode-collapse --set
  * training.steps=400000 --set seeds=10` is the paper's setting.
  */
 export const MODE_COLLAPSE_PARAMETERS: { quick: ModeCollapseParameters; full: ModeCollapseParameters } = {
@@ -215,7 +215,8 @@ export function modeCollapseExperiment(generate: GenerateSamples): Experiment<Mo
   return {
     name: 'mode-collapse',
     description: "PacGAN's Table 1: modes captured, high-quality samples and reverse KL on the ring of 8 and the grid of 25 Gaussians, GAN, PacGAN2–4, Unrolled (K = 5) and WGAN-GP, mean ± s.e. over seeds.",
-    // Measured on this machine: a PacGAN-size step takes ~0.44 s on wasm and ~5 s on the JavaScript cpu backend.
+    // Measured on this machine: a PacGAN-size step takes ~0.14 s on wasm (2 threads, idle machine;
+    // `npm run bench:train -- --model mode-collapse-pacgan2`) and ~5 s on the JavaScript cpu backend.
     backend: 'wasm',
     parameters: MODE_COLLAPSE_PARAMETERS,
 
