@@ -114,7 +114,11 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
   const bar = new ProgressBar({ total: Math.max(1, ids.length), label: `${experiment.name} (${jobs} jobs × ${threads} threads)` });
   const before = await finished();
   if (before > 0) bar.log(`resuming in ${options.outDir}: ${before} of ${ids.length} units already done`);
-  bar.update(before);
+  // The bar's rate counts from its first update, so it is first drawn when a unit lands.
+  let shown = before;
+  const show = (count: number): void => {
+    if (count !== shown) bar.update((shown = count));
+  };
   const gantry = fileURLToPath(new URL('../gantry.js', import.meta.url));
   const failures: string[] = [];
   const children = Array.from({ length: jobs }, (_, index) => {
@@ -135,7 +139,7 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
       });
     });
   });
-  const poll = setInterval(() => void finished().then((count) => bar.update(count), () => {}), 2000);
+  const poll = setInterval(() => void finished().then(show, () => {}), 2000);
   try {
     await Promise.all(children);
   } finally {
