@@ -2,17 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
+import { centralDifference } from './test-support.js';
 
 // Second-order gradients are checked against central finite differences of first-order ones, on
 // both the wasm backend (Gantry's kernels) and the cpu backend (tfjs' reference kernels).
-
-function centralDifference(f: (v: Float32Array) => number, at: Float32Array, index: number, h: number): number {
-  const plus = at.slice();
-  const minus = at.slice();
-  plus[index]! += h;
-  minus[index]! -= h;
-  return (f(plus) - f(minus)) / (2 * h);
-}
 
 function assertClose(analytic: number, numeric: number, label: string, tolerance = 2e-2): void {
   assert.ok(Math.abs(analytic - numeric) <= tolerance * Math.max(1, Math.abs(numeric)), `${label}: autodiff ${analytic} vs finite differences ${numeric}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
 import { SINGLE_THREAD_LIMIT } from './wasm-arithmetic-kernels.js';
+import { onBoth } from './test-support.js';
 
 /** The same float32 value, zeros by sign; any NaN equals any NaN. */
 function same(a: number, b: number): boolean {
@@ -14,13 +15,6 @@ const valuesFor = (size: number, seed: number): number[] => Array.from({ length:
 
 const binary: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div };
 const unary: Record<string, (x: tf.Tensor) => tf.Tensor> = { square: tf.square, relu: tf.relu };
-
-async function onBoth(f: () => number[][]): Promise<{ cpu: number[][]; wasm: number[][] }> {
-  await selectBackend('cpu');
-  const cpu = f();
-  await selectBackend('wasm');
-  return { cpu, wasm: f() };
-}
 
 test('Add, Sub, Multiply and RealDiv on wasm equal the cpu backend bit for bit over broadcasting shapes', async () => {
   const pairs: [number[], number[]][] = [

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
 import { simplifyTranspose, swapMatMulOperands, tileInto } from './wasm-layout-kernels.js';
-
-async function onBoth<T>(f: () => T): Promise<{ cpu: T; wasm: T }> {
-  await selectBackend('cpu');
-  const cpu = f();
-  await selectBackend('wasm');
-  const wasm = f();
-  return { cpu, wasm };
-}
+import { onBoth } from './test-support.js';
 
 test('Tile on wasm equals the cpu backend for every rank, repeat pattern and dtype', async () => {
   const cases: { shape: number[]; reps: number[] }[] = [

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
 import { piecesLayout } from './wasm-max-kernels.js';
-
-async function onBoth<T>(f: () => T): Promise<{ cpu: T; wasm: T }> {
-  await selectBackend('cpu');
-  const cpu = f();
-  await selectBackend('wasm');
-  const wasm = f();
-  return { cpu, wasm };
-}
+import { onBoth, centralDifference } from './test-support.js';
 
 /** Equal as float32 values (so 0 and -0 are), NaN equal to NaN. */
 function same(a: number, b: number): boolean {
@@ -75,14 +68,6 @@ test('max over int32 still runs on wasm (stock kernel)', async () => {
   assert.deepEqual(Array.from(y.dataSync()), [3, 5, 0, 9]);
   y.dispose();
 });
-
-function centralDifference(f: (v: Float32Array) => number, at: Float32Array, index: number, h: number): number {
-  const plus = at.slice();
-  const minus = at.slice();
-  plus[index]! += h;
-  minus[index]! -= h;
-  return (f(plus) - f(minus)) / (2 * h);
-}
 
 /** A maxout critic in raw ops: x [n, 2] → k pieces of `width` units → max → tanh → weighted sum. */
 function maxoutCritic(x: tf.Tensor, kernel: tf.Tensor, k: number, width: number, readout: tf.Tensor): tf.Tensor {
