@@ -3,7 +3,7 @@
 // chosen class, and the data sets a conditional run refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -79,4 +79,20 @@ test('a conditional run refuses an unlabelled folder and a one-class folder, nam
     return true;
   });
   await assert.rejects(train({ runDir: join(dir, 'run-one'), config: configFor('one-class'), backend: 'cpu' }), /"model.conditional" needs at least 2 classes, but dataset ".*" has 1 \("cats"\)/);
+
+  // A class whose only file cannot be read is left without images.
+  await mkdir(join(dir, 'two-class', 'cats'), { recursive: true });
+  await mkdir(join(dir, 'two-class', 'dogs'), { recursive: true });
+  for (let i = 0; i < 3; i++) await grey(40 * i).toFile(join(dir, 'two-class', 'cats', `${i}.png`));
+  await writeFile(join(dir, 'two-class', 'dogs', 'broken.png'), 'not a png');
+  const skipping = parseTrainConfig({ ...configFor('two-class'), data: { dataset: 'folder', path: join(dir, 'two-class'), imageSize: 8, channels: 1, skipUnreadable: true } });
+  await assert.rejects(train({ runDir: join(dir, 'run-two'), config: skipping, backend: 'cpu' }), /dataset ".*" has no images of class "dogs"/);
+
+  // Resuming after the class folders changed is refused: the labels would change meaning.
+  await rm(join(dir, 'two-class', 'dogs', 'broken.png'));
+  await grey(200).toFile(join(dir, 'two-class', 'dogs', 'ok.png'));
+  await train({ runDir: join(dir, 'run-classes'), config: configFor('two-class'), backend: 'cpu' });
+  await rename(join(dir, 'two-class', 'dogs'), join(dir, 'two-class', 'birds'));
+  const longer = parseTrainConfig({ ...configFor('two-class'), training: { steps: 2, batchSize: 2 } });
+  await assert.rejects(train({ runDir: join(dir, 'run-classes'), config: longer, backend: 'cpu', resume: true }), /trained on the classes \[cats, dogs\] but the data now has \[birds, cats\]/);
 });

@@ -58,6 +58,13 @@ export function conditionalClasses(config: TrainConfig, data: Dataset): number |
   if (classNames.length < 2) {
     throw new ConfigError(`"model.conditional" needs at least 2 classes, but dataset "${data.name}" has 1 ("${classNames[0]}"); add a sub-folder per class, or remove model.conditional`);
   }
+  // A class left without images (data.limit, unreadable files) would never be trained, yet could be asked for.
+  const counts = new Array<number>(classNames.length).fill(0);
+  for (const label of isPointDataset(data) ? [] : (data.labels ?? [])) counts[label]! += 1;
+  const empty = classNames.filter((_, k) => counts[k] === 0);
+  if (empty.length > 0) {
+    throw new ConfigError(`"model.conditional": dataset "${data.name}" has no images of class ${empty.map((name) => `"${name}"`).join(', ')} (after data.limit and unreadable files); every class needs images, so add some, raise data.limit, or remove the empty class`);
+  }
   return classNames.length;
 }
 

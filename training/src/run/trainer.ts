@@ -13,7 +13,7 @@ import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/
 import { labelTensor } from '../strategies/batches.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
 import { createStrategy } from '../strategies/index.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { updateEma } from './ema.js';
 import { buildPlayersFor, disposePlayers } from './players.js';
@@ -159,6 +159,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let priorWallSeconds = 0;
   if (resumeFrom !== undefined) {
     const state: CheckpointState<RngState> = await loadCheckpoint(resumeFrom, players, strategy);
+    // Labels are indices into the class list: a renamed, added or removed class folder would silently
+    // re-label what each embedding row learnt.
+    if (classNames !== undefined && state.classNames !== undefined && state.classNames.join('\u0000') !== classNames.join('\u0000')) {
+      throw new ConfigError(
+        `cannot resume ${runDir}: its checkpoint was trained on the classes [${state.classNames.join(', ')}] but the data now has [${classNames.join(', ')}]; ` +
+          'restore the class folders as they were, or start a new run',
+      );
+    }
     rng = Rng.fromState(state.rng);
     step = state.step;
     priorWallSeconds = state.wallSeconds;
