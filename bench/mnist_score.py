@@ -88,6 +88,8 @@ def main():
     samples = np.load(args.samples)
     if samples.dtype != np.float32 or samples.ndim != 4 or samples.shape[1:] != (28, 28, 1):
         sys.exit(f"{args.samples}: expected float32 samples of shape [n, 28, 28, 1] (gantry sample --out X.npy), got {samples.dtype} {samples.shape}")
+    if samples.min() < -1.01 or samples.max() > 1.01:
+        sys.exit(f"{args.samples}: values span [{samples.min():.3g}, {samples.max():.3g}], expected [-1, 1] (a uint8-pixel export samples 0..255: sample its float32 export or the run)")
     torch.manual_seed(0)
     model = trained_classifier(args.data, args.cache)
     test_images, test_labels = load_split(args.data, "t10k")

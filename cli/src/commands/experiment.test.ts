@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,40 @@ test('gantry experiment --shard runs every N-th unit and the last shard summaris
     for (const bad of ['2/2', '1', 'a/b']) await assert.rejects(experimentCommand(['divergences', '--shard', bad]), /--shard takes I\/N with 0 ≤ I < N/);
     await assert.rejects(experimentCommand(['divergences', '--shard', '0/2', '--fresh']), /--fresh with --shard would delete the other shards' units/);
     await assert.rejects(experimentCommand(['divergences', '--shard', '0/2', '--jobs', '2']), /--jobs and --shard exclude each other/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+/** Pids of live processes whose environment names `parent` as their --jobs parent (Linux /proc). */
+async function shardsOf(parent: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+    if (environ.split('\0').includes(`GANTRY_EXPERIMENT_PARENT=${parent}`)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+test('gantry experiment --jobs stops its shards when it is stopped', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
+  try {
+    // Full-size OT units take seconds each, so the shards are busy when the signal comes.
+    const parent = spawn(process.execPath, [gantry, 'experiment', 'divergences', '--out', out, '--set', 'samples=1500', '--jobs', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    parent.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const closed = new Promise<number | null>((resolve) => parent.on('close', resolve));
+    let shards: number[] = [];
+    for (let i = 0; i < 100 && shards.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      shards = await shardsOf(parent.pid!);
+    }
+    assert.equal(shards.length, 2, 'two shards started');
+    parent.kill('SIGTERM');
+    assert.notEqual(await closed, 0);
+    assert.match(stderr, /SIGTERM: stopping the 2 shards[\s\S]*stopped by SIGTERM; finished units are kept/);
+    assert.deepEqual(await shardsOf(parent.pid!), [], 'no shard outlives the command');
   } finally {
     await rm(out, { recursive: true, force: true });
   }

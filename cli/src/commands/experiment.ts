@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendChoices, EXPERIMENTS, selectBackend, type ExperimentEvent, type RegisteredExperiment, type RunExperimentOptions } from '@gantry/training';
+import { backendChoices, EXPERIMENTS, MAX_WASM_THREADS, selectBackend, type ExperimentEvent, type RegisteredExperiment, type RunExperimentOptions } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
@@ -56,6 +56,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   }
   const outDir = resolve(args.out ?? `experiments/${name}${quick ? '-quick' : ''}`);
   const jobs = integerOption('experiment', 'jobs', args.jobs, 1, 1, 256);
+  exitWithParent();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   if (shard !== undefined && jobs > 1) throw new UsageError('gantry experiment: --jobs and --shard exclude each other (--jobs N starts N shards itself)');
   if (shard !== undefined && args.fresh) throw new UsageError("gantry experiment: --fresh with --shard would delete the other shards' units; run --fresh once without --shard, or use --jobs");
@@ -91,6 +92,23 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   console.error(`wrote ${outcome.files.length} files to ${outDir}: ${outcome.files.map((f) => f.slice(outDir.length + 1)).join(', ')}`);
 }
 
+/** Set in the shards `--jobs` starts: the parent's pid. */
+const PARENT_ENV = 'GANTRY_EXPERIMENT_PARENT';
+
+/** In a shard started by --jobs, stops when that parent process is gone (killed without a chance to stop its shards). */
+function exitWithParent(): void {
+  const parent = Number(process.env[PARENT_ENV]);
+  if (!(Number.isInteger(parent) && parent > 0)) return;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      console.error(`gantry experiment: the --jobs process ${parent} is gone; this shard stops too`);
+      process.exit(1);
+    }
+  }, 2000).unref();
+}
+
 function parseShard(text: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(text);
   const index = Number(match?.[1]);
@@ -110,7 +128,7 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
     const files = new Set(await readdir(unitsDir));
     return ids.filter((id) => files.has(`${id}.json`)).length;
   };
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const threads = Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(os.availableParallelism() / jobs)));
   const bar = new ProgressBar({ total: Math.max(1, ids.length), label: `${experiment.name} (${jobs} jobs × ${threads} threads)` });
   const before = await finished();
   if (before > 0) bar.log(`resuming in ${options.outDir}: ${before} of ${ids.length} units already done`);
@@ -121,11 +139,13 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
   };
   const gantry = fileURLToPath(new URL('../gantry.js', import.meta.url));
   const failures: string[] = [];
+  const processes: ChildProcess[] = [];
   const children = Array.from({ length: jobs }, (_, index) => {
     const child = spawn(process.execPath, [gantry, 'experiment', experiment.name, ...forwarded, '--shard', `${index}/${jobs}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, GANTRY_WASM_THREADS: String(threads) },
+      env: { ...process.env, GANTRY_WASM_THREADS: String(threads), [PARENT_ENV]: String(process.pid) },
     });
+    processes.push(child);
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
     return new Promise<void>((resolveChild) => {
@@ -139,13 +159,25 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
       });
     });
   });
+  // Shards must not outlive the command: a rerun would start new ones on the same units.
+  let stoppedBy: NodeJS.Signals | null = null;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stoppedBy !== null) return;
+    stoppedBy = signal;
+    bar.log(`${signal}: stopping the ${jobs} shards (a unit in flight is lost, finished ones are kept)`);
+    for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, stop);
   const poll = setInterval(() => void finished().then(show, () => {}), 2000);
   try {
     await Promise.all(children);
   } finally {
     clearInterval(poll);
+    for (const signal of signals) process.off(signal, stop);
   }
   bar.update(await finished());
   bar.finish();
+  if (stoppedBy !== null) throw new Error(`stopped by ${stoppedBy}; finished units are kept in ${options.outDir} and the same command resumes from them`);
   if (failures.length > 0) throw new Error(`${failures.join('\n')}\nFinished units are kept in ${options.outDir}; the same command resumes from them.`);
 }

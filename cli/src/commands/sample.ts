@@ -20,7 +20,7 @@ interface Samples {
 function classOption(value: string | undefined, runDir: string, classNames: string[] | null): number | undefined {
   if (value === undefined) return undefined;
   if (classNames === null) throw new UsageError(`gantry sample: --class applies to class-conditional runs, but ${runDir} was trained without model.conditional`);
-  const index = Number(value);
+  const index = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(Number.isInteger(index) && index >= 0 && index < classNames.length)) {
     const listed = classNames.slice(0, 20).map((name, i) => `${i} ${name}`).join(', ') + (classNames.length > 20 ? ', …' : '');
     throw new UsageError(`gantry sample: --class must be an integer in [0, ${classNames.length - 1}] (the run's classes: ${listed}), got ${JSON.stringify(value)}`);
@@ -43,7 +43,7 @@ async function fromModel(modelDir: string, n: number, seed: number, classValue: 
     const name = basename(modelDir);
     const classInput = registry.get(name).card.classInput;
     if (classValue !== undefined && classInput === undefined) throw new UsageError(`gantry sample: --class applies to class-conditional models, but ${modelDir} has no class input`);
-    const classes = classInput === undefined ? undefined : classValue === undefined ? Array.from({ length: n }, (_, i) => i % classInput.classes) : Number(classValue);
+    const classes = classInput === undefined ? undefined : classValue === undefined ? Array.from({ length: n }, (_, i) => i % classInput.classes) : /^\d+$/.test(classValue) ? Number(classValue) : NaN;
     if (typeof classes === 'number' && !(Number.isInteger(classes) && classes >= 0 && classes < classInput!.classes)) {
       throw new UsageError(`gantry sample: --class must be an integer in [0, ${classInput!.classes - 1}] (${modelDir} has ${classInput!.classes} classes), got ${JSON.stringify(classValue)}`);
     }
