@@ -40,6 +40,14 @@ export function broadcastAxes(aShape: readonly number[], bShape: readonly number
   return { sizes, aStrides: strides(spansA), bStrides: strides(spansB) };
 }
 
+/** How many runs forEachBroadcastRun makes (the output size over the innermost merged axis). */
+export function broadcastRunCount(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): number {
+  const total = outShape.reduce((a, b) => a * b, 1);
+  if (total === 0) return 0;
+  const { sizes } = broadcastAxes(aShape, bShape, outShape);
+  return sizes.length === 0 ? 1 : total / sizes[sizes.length - 1]!;
+}
+
 /**
  * Calls run(i, j, o, n, sa, sb) for each run of n output elements from offset o, whose inputs start at
  * offsets i (a) and j (b) and step by sa and sb (each 1 or 0) along the run; together the runs cover the

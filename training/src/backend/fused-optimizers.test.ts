@@ -196,15 +196,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-test('a fused update kernel refuses inputs of the wrong size, naming the input', async () => {
+test('a fused update kernel refuses inputs of the wrong shape, naming the input', async () => {
   new FusedAdamOptimizer(1e-3).dispose();
   for (const backend of ['cpu', 'wasm'] as const) {
     await selectBackend(backend);
     tf.tidy(() => {
       const [value, m, v, gradient, scalar] = [tf.zeros([5]), tf.zeros([5]), tf.zeros([5]), tf.zeros([5]), tf.scalar(0.5)];
       const run = (inputs: Record<string, tf.Tensor>) => () => tf.engine().runKernel(ADAM_UPDATE, { value, m, v, gradient, oneMinusAccBeta1: scalar, oneMinusAccBeta2: scalar, ...inputs }, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-      assert.throws(run({ m: tf.zeros([4]) }), /input "m" has shape \[4\], but must be the size of "value" \[5\]/);
-      assert.throws(run({ v: tf.scalar(0) }), /input "v" has shape \[\], but must be the size of "value"/);
+      assert.throws(run({ m: tf.zeros([4]) }), /input "m" has shape \[4\], but must be the shape of "value" \[5\]/);
+      assert.throws(run({ v: tf.scalar(0) }), /input "v" has shape \[\], but must be the shape of "value"/);
+      assert.throws(run({ gradient: tf.zeros([1, 5]) }), /input "gradient" has shape \[1, 5\], but must be the shape of "value" \[5\]/);
       assert.throws(run({ oneMinusAccBeta2: tf.zeros([5]) }), /input "oneMinusAccBeta2" has shape \[5\], but must be a scalar/);
       assert.throws(run({ gradient: tf.zeros([5], 'int32') }), /input "gradient" must be float32, got int32/);
     });

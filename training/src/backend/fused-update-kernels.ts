@@ -44,11 +44,12 @@ function checkedInputs(kernel: FusedUpdateKernel, inputs: Record<string, TensorI
     if (info.dtype !== 'float32') throw new TypeError(`${kernel.name}: input "${name}" must be float32, got ${info.dtype}`);
     return info;
   });
-  const size = tf.util.sizeFromShape(infos[0]!.shape);
+  const shape = infos[0]!.shape;
   infos.forEach((info, i) => {
-    const expected = i < kernel.inputs.length ? size : 1;
-    if (tf.util.sizeFromShape(info.shape) !== expected) {
-      const what = i < kernel.inputs.length ? `the size of "${names[0]}" [${infos[0]!.shape.join(', ')}]` : 'a scalar';
+    const elementwise = i < kernel.inputs.length;
+    // Element-wise inputs must agree in shape, not only in size: a transposed gradient would otherwise be applied silently.
+    if (elementwise ? !tf.util.arraysEqual(info.shape, shape) : tf.util.sizeFromShape(info.shape) !== 1) {
+      const what = elementwise ? `the shape of "${names[0]}" [${shape.join(', ')}]` : 'a scalar';
       throw new RangeError(`${kernel.name}: input "${names[i]}" has shape [${info.shape.join(', ')}], but must be ${what}`);
     }
   });

@@ -9,7 +9,9 @@
 // While gradients are recorded, the two ops are re-routed here to their unfused form (the op, then the
 // bias add), whose stock per-input gradients tfjs evaluates only for the inputs on the path to the
 // weights being differentiated. Outside gradient recording (inference, export parity) and for
-// non-linear activations (where tfjs itself unfuses), the stock functions run unchanged.
+// non-linear activations (where tfjs itself unfuses), the stock functions run unchanged. The fused
+// wasm kernel adds the bias inside the convolution, so a recorded forward pass and an inference one can
+// differ in the last bits: compare them with a tolerance, never bitwise.
 import * as tf from '@tensorflow/tfjs-core';
 
 type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
-import { SINGLE_THREAD_LIMIT } from './wasm-arithmetic-kernels.js';
+import { SINGLE_THREAD_LIMIT } from './wasm-simd.js';
 import { onBoth } from './test-support.js';
 
 /** The same float32 value, zeros by sign; any NaN equals any NaN. */

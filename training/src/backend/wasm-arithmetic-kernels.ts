@@ -7,12 +7,15 @@
 // The loops are XNNPACK's own float32 operations, so the results are the same bits.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { forEachBroadcastRun } from './broadcast-runs.js';
-import { simdElementwise, type SimdBinaryOp, type SimdUnaryOp } from './wasm-simd.js';
+import { broadcastRunCount, forEachBroadcastRun } from './broadcast-runs.js';
+import { simdElementwise, SINGLE_THREAD_LIMIT, type SimdBinaryOp, type SimdUnaryOp } from './wasm-simd.js';
 import { overrideWasmKernel, runStockKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
-/** The largest output computed on the calling thread: an MLP's activations and weights (≤ 2.6·10⁵ values), not a convolutional network's activations. */
-export const SINGLE_THREAD_LIMIT = 262_144;
+/**
+ * Each run is a call from JavaScript into wasm: a broadcast with short inner runs (a bias of 3 channels
+ * over 32×32 pixels: 65 536 runs of 3) is left to XNNPACK's one pass.
+ */
+const MAX_RUNS = 4096;
 
 const binaryKernels: [string, SimdBinaryOp][] = [
   ['Add', 'add'],
@@ -31,7 +34,8 @@ function binaryKernel(name: string, op: SimdBinaryOp): (args: WasmKernelArgs) =>
     const wasm = args.backend as WasmBackend;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
-    const simd = a.dtype === 'float32' && b.dtype === 'float32' && size > 0 && size <= SINGLE_THREAD_LIMIT ? simdElementwise(wasm) : undefined;
+    const small = size > 0 && size <= SINGLE_THREAD_LIMIT && broadcastRunCount(a.shape, b.shape, outShape) <= MAX_RUNS;
+    const simd = a.dtype === 'float32' && b.dtype === 'float32' && small ? simdElementwise(wasm) : undefined;
     if (simd === undefined) return runStockKernel(name, args);
     const out = wasm.makeOutput(outShape, 'float32');
     forEachBroadcastRun(a.shape, b.shape, outShape, (i, j, o, n, sa, sb) => simd.binaryRun(op, a, i, sa, b, j, sb, out, o, n));

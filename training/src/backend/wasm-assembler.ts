@@ -108,7 +108,7 @@ interface EmscriptenMemory {
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
 }
 
-const instances = new WeakMap<WebAssembly.Memory, Map<readonly WasmFunction[], WebAssembly.Exports>>();
+const instances = new WeakMap<WebAssembly.Memory, Map<readonly WasmFunction[], WebAssembly.Exports | null>>();
 
 /**
  * The exports of a module of `functions` working on the backend's memory (one instance per memory and
@@ -123,10 +123,15 @@ export function heapInstance<T>(backend: WasmBackend, functions: readonly WasmFu
   let exports = byFunctions.get(functions);
   if (exports === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared, [...functions])), { env: { memory } }).exports;
+    try {
+      exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared, [...functions])), { env: { memory } }).exports;
+    } catch {
+      // A runtime without wasm SIMD, or a tfjs build whose memory imports differently: callers fall back to stock kernels.
+      exports = null;
+    }
     byFunctions.set(functions, exports);
   }
-  return exports as T;
+  return exports === null ? undefined : (exports as T);
 }
 
 /** Where the tensor's bytes start on the heap. */

@@ -29,6 +29,9 @@ export function floatHeap(backend: WasmBackend, info: TensorInfo): Float32Array 
   return view;
 }
 
+/** A typed view of a tensor's bytes on the wasm heap, for the dtypes the kernels read. */
+export type Heap = Float32Array | Int32Array | Uint8Array;
+
 export type WasmKernelArgs = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown };
 type KernelFunc = (args: WasmKernelArgs) => TensorInfo;
 

@@ -6,13 +6,12 @@
 // Same-shape comparisons stay with the stock kernels, which are plain loops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { overrideWasmKernel, runStockKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { overrideWasmKernel, runStockKernel, type Heap, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 import { forEachBroadcastRun } from './broadcast-runs.js';
 
 export const COMPARISON_KERNELS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'] as const;
 type Comparison = (typeof COMPARISON_KERNELS)[number];
 
-type Heap = Float32Array | Int32Array | Uint8Array;
 
 /** out[o .. o+n) = compare(a[i + k·sa], b[j + k·sb]) as 0/1, one loop per comparison so each stays monomorphic. */
 function compareRun(op: Comparison, a: Heap, b: Heap, out: Uint8Array, i: number, j: number, o: number, n: number, sa: number, sb: number): void {

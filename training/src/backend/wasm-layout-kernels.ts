@@ -14,9 +14,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { swapOuterInner } from './wasm-simd.js';
-import { overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type Heap, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
-type Heap = Float32Array | Int32Array | Uint8Array;
 
 /** Repeats `values` (of `shape`) `reps[d]` times along each axis into `out`, C order. */
 export function tileInto(values: Heap, shape: readonly number[], reps: readonly number[], out: Heap): void {

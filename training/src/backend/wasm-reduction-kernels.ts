@@ -1,7 +1,7 @@
 // Sum and Mean over leading axes on wasm: bias gradients and batch-norm statistics reduce an NHWC
 // activation over [0, 1, 2] to one value per channel. The stock kernels only reduce innermost axes, so
 // they first transpose the whole activation (the transpose costs ten times the sum). Here the data is
-// read as it lies. Up to SIMD_SUM_LIMIT values with a multiple of 4 channels (an MLP's activations),
+// read as it lies. Up to SINGLE_THREAD_LIMIT values with a multiple of 4 channels (an MLP's activations),
 // one single-threaded SIMD pass sums the rows in float64 (wasm-simd.ts): 1.5-4 times faster there than
 // the pooling below, and it never waits on the thread pool, which costs milliseconds a call on a busy
 // machine. Otherwise XNNPACK's average pooling (multi-threaded; faster on a convolutional network's
@@ -10,10 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { floatHeap, overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
-import { sumOverRows } from './wasm-simd.js';
+import { SINGLE_THREAD_LIMIT, sumOverRows } from './wasm-simd.js';
 
-/** Measured here: the SIMD pass wins up to ~2.5·10⁵ values (an MLP's), the pooling on 4·10⁵ and more. */
-const SIMD_SUM_LIMIT = 262_144;
 
 /** How many leading axes `axis` names, if it names exactly axes 0..k-1 with k below the rank; else 0. */
 function leadingAxes(axis: number | number[], shape: readonly number[]): number {
@@ -61,7 +59,7 @@ function reduceLeading(name: 'Sum' | 'Mean', args: WasmKernelArgs): TensorInfo {
   const channels = tf.util.sizeFromShape(kept);
   const divisor = name === 'Mean' ? rows : 1;
   if (rows === 0) floatHeap(wasm, out).fill(0);
-  else if (channels > 0 && !(rows * channels <= SIMD_SUM_LIMIT && sumOverRows(wasm, x, out, rows, channels, divisor))) sumRows(x, rows, channels, divisor, out, wasm);
+  else if (channels > 0 && !(rows * channels <= SINGLE_THREAD_LIMIT && sumOverRows(wasm, x, out, rows, channels, divisor))) sumRows(x, rows, channels, divisor, out, wasm);
   return out;
 }
 
