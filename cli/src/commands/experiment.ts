@@ -68,7 +68,8 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const onEvent = (event: ExperimentEvent): void => {
     if (event.type === 'start') {
       bar = new ProgressBar({ total: Math.max(1, event.total), label: name });
-      if (event.resumed > 0) bar.log(`resuming in ${outDir}: ${event.resumed} of ${event.total} units already done`);
+      // After --jobs every unit is done by the shards: this pass only summarises.
+      if (event.resumed > 0 && jobs === 1) bar.log(`resuming in ${outDir}: ${event.resumed} of ${event.total} units already done`);
       if (event.resumed === event.total) bar.update(event.total);
     } else if (event.type === 'unit') {
       bar?.update(event.done, { unit: event.id, took: `${event.seconds.toFixed(1)} s` });

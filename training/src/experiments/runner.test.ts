@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { linePlot } from '../plots/line-plot.js';
 import type { Experiment, ExperimentUnit } from './experiment.js';
-import { applyOverrides, ExperimentError, fromJson, runExperiment, runExperimentShard, toJson, type ExperimentEvent } from './runner.js';
+import { applyOverrides, ExperimentError, fromJson, prepareExperiment, runExperiment, runExperimentShard, toJson, type ExperimentEvent } from './runner.js';
 import { formatNumber, markdownTable } from './table.js';
 
 interface Counting {
@@ -122,6 +122,24 @@ test('shards share a folder: each runs its own units, the last one to finish sum
     assert.deepEqual(state.calls, ['unit-2', 'unit-1', 'unit-3']);
     await assert.rejects(runExperimentShard(experiment, { ...options, fresh: true }, { index: 0, count: 2 }), /would delete the other shards' units/);
     await assert.rejects(runExperimentShard(experiment, options, { index: 2, count: 2 }), /shard must be INDEX\/COUNT with integers 0 ≤ INDEX < COUNT, got 2\/2/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('processes starting together on one folder settle on one set of parameters', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'gantry-experiment-'));
+  try {
+    const experiment = countingExperiment({ calls: [] });
+    const starts = ['1,2', '1,2', '5,6', '1,2'].map((values) => prepareExperiment(experiment, { outDir: out, quick: false, overrides: { values }, log: () => {} }));
+    const outcomes = await Promise.allSettled(starts);
+    const stored = (fromJson(await readFile(join(out, 'parameters.json'), 'utf8')) as { parameters: { values: number[] } }).parameters.values.join(',');
+    outcomes.forEach((outcome, i) => {
+      const mine = i === 2 ? '5,6' : '1,2';
+      assert.equal(outcome.status, mine === stored ? 'fulfilled' : 'rejected', `start ${i} (${mine}) against stored ${stored}`);
+      if (outcome.status === 'rejected') assert.match(String(outcome.reason), /computed with other parameters/);
+    });
+    assert.deepEqual((await readdir(out)).sort(), ['parameters.json', 'units'], 'no staged files left behind');
   } finally {
     await rm(out, { recursive: true, force: true });
   }

@@ -10,7 +10,8 @@
 // every count-th unit (from `index`), and whichever finishes last writes the summary.
 // JSON has no ±Infinity or NaN; results write them as the strings "Infinity", "-Infinity" and "NaN"
 // and unit results are read back with those strings turned into numbers again.
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@gantry/inference-node/atomic';
 import { svgToPng } from '../plots/render.js';
@@ -64,30 +65,36 @@ interface StoredParameters {
   parameters: unknown;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
 async function prepareFolder(outDir: string, stored: StoredParameters, fresh: boolean): Promise<void> {
   const unitsDir = join(outDir, 'units');
   const parametersPath = join(outDir, 'parameters.json');
-  const previous = await readIfExists(parametersPath);
+  const wanted = toJson(stored);
+  await mkdir(outDir, { recursive: true });
   if (fresh) {
     await rm(unitsDir, { recursive: true, force: true });
-  } else if (previous !== undefined && previous !== toJson(stored)) {
-    const old = fromJson(previous) as Partial<StoredParameters>;
-    throw new ExperimentError(
-      `${outDir} holds results of ${old.experiment ?? 'another experiment'} (${old.mode ?? 'unknown'} mode) computed with other parameters than this ${stored.experiment} (${stored.mode}) run; ` +
-        'pass --fresh to discard them, or choose another --out folder',
-    );
+    await writeFileAtomic(parametersPath, wanted);
+  } else {
+    // Created only where absent, in one step (a hard link fails when the name exists), so shards that
+    // start together settle on one set of parameters and the others compare against it.
+    const staged = `${parametersPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(staged, wanted);
+    try {
+      await link(staged, parametersPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(staged, { force: true });
+    }
+    const previous = await readFile(parametersPath, 'utf8');
+    if (previous !== wanted) {
+      const old = fromJson(previous) as Partial<StoredParameters>;
+      throw new ExperimentError(
+        `${outDir} holds results of ${old.experiment ?? 'another experiment'} (${old.mode ?? 'unknown'} mode) computed with other parameters than this ${stored.experiment} (${stored.mode}) run; ` +
+          'pass --fresh to discard them (once, before any shards start), or choose another --out folder',
+      );
+    }
   }
   await mkdir(unitsDir, { recursive: true });
-  await writeFileAtomic(parametersPath, toJson(stored));
 }
 
 function describeKeys(value: object, prefix = ''): string[] {
