@@ -62,6 +62,8 @@ export interface ExportOptions {
   latent: Omit<LatentSpec, 'size'> & { size?: number };
   /** The range of the generator's raw output, e.g. [-1, 1] for tanh. */
   outputRange: [number, number];
+  /** A class-conditional generator's class names, one per class index (recorded in the card). */
+  classNames?: readonly string[];
   /** How Gantry trained it; left out for a model trained elsewhere. */
   training?: ModelCard['training'];
   metrics?: Record<string, number>;
@@ -239,6 +241,9 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
             metadata: { 'gantry.model': options.name, 'gantry.dataset': options.dataset },
           });
     const { latent, classInput } = generatorInputs(model, converted.inputs, options);
+    if (options.classNames !== undefined && options.classNames.length !== (classInput?.classes ?? 0)) {
+      throw new ExportError(`classNames: ${options.classNames.length} names given, but model "${model.name}" ${classInput === undefined ? 'has no class input' : `has ${classInput.classes} classes`}`);
+    }
     const latentSpec: LatentSpec = { size: latent.shape[0]!, distribution: options.latent.distribution };
     if (converted.outputShape.length !== 3) {
       throw new ExportError(`model "${model.name}" outputs shape [batch, ${converted.outputShape.join(', ')}]; a generator must output images [batch, height, width, channels]`);
@@ -267,7 +272,7 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
         description: options.description ?? '',
         dataset: options.dataset,
         latent: latentSpec,
-        ...(classInput !== undefined ? { classInput: { name: classInput.name, classes: classInput.classes! } } : {}),
+        ...(classInput !== undefined ? { classInput: { name: classInput.name, classes: classInput.classes!, ...(options.classNames ? { names: [...options.classNames] } : {}) } } : {}),
         output: { shape: converted.outputShape as [number, number, number], layout, range: options.outputRange, dtype: pixels },
         onnx: {
           file: ONNX_FILE,

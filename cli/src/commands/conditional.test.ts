@@ -49,7 +49,7 @@ test('gantry sample --class and gantry export on a class-conditional run', async
   const modelDir = join(work, 'models', 'cond');
   await exportCommand(['--run', runDir, '--out', modelDir]);
   const card = JSON.parse(await readFile(join(modelDir, 'card.json'), 'utf8')) as { classInput?: unknown; latent: unknown; parity: { maxAbsDiff: number } };
-  assert.deepEqual(card.classInput, { name: 'class', classes: 10 });
+  assert.deepEqual(card.classInput, { name: 'class', classes: 10, names: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] }, 'the run\'s class names travel into the card');
   assert.deepEqual(card.latent, { size: 4, distribution: 'normal' });
   assert.ok(card.parity.maxAbsDiff <= 1e-5, `parity ${card.parity.maxAbsDiff}`);
   // The exported EMA generator follows the class input: it agrees with tfjs on a batch of one class and on another.
@@ -65,6 +65,6 @@ test('gantry sample --class and gantry export on a class-conditional run', async
   const fromRun = await sampleCheckpoint(checkpoint, config, 2, 5, 3);
   const fromModel = decodeNpy(await readFile(modelThrees)).data;
   fromModel.forEach((v, i) => assert.ok(Math.abs(v - fromRun.values[i]!) <= 1e-4, `model vs run sample value ${i}: ${v} vs ${fromRun.values[i]}`));
-  await assert.rejects(sampleCommand(['--model', modelDir, '--class', '10', '--out', npyPath]), /--class must be an integer in \[0, 9\] \(.*cond has 10 classes\), got "10"/);
+  await assert.rejects(sampleCommand(['--model', modelDir, '--class', '10', '--out', npyPath]), /--class must be an integer in \[0, 9\] \(the model's classes: 0 0, 1 1, .*, 9 9\), got "10"/);
   generator.dispose();
 });

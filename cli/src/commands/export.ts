@@ -20,7 +20,7 @@ export const exportUsage = `gantry export (--run DIR [--step N] | --model PATH/m
   into the convolution before it. --triton DIR also writes DIR/NAME/config.pbtxt and DIR/NAME/1/model.onnx.`;
 
 /** The export options that come from a training run: the checkpoint's model and what trained it. */
-async function fromRun(runDir: string, stepOption: string | undefined): Promise<Pick<ExportOptions, 'model' | 'description' | 'dataset' | 'latent' | 'outputRange' | 'training'>> {
+async function fromRun(runDir: string, stepOption: string | undefined): Promise<Pick<ExportOptions, 'model' | 'description' | 'dataset' | 'latent' | 'outputRange' | 'training' | 'classNames'>> {
   let checkpoint: string | undefined;
   if (stepOption !== undefined) {
     const step = integerOption('export', 'step', stepOption, 0, 0, Number.MAX_SAFE_INTEGER);
@@ -40,6 +40,7 @@ async function fromRun(runDir: string, stepOption: string | undefined): Promise<
     latent: { size: config.model.latentSize, distribution: config.model.latentDistribution },
     outputRange: [-1, 1],
     training: { configSha256: configSha256(config), steps: state.step, wallSeconds: Number(state.wallSeconds.toFixed(1)), backend: state.backend },
+    ...(state.classNames !== undefined ? { classNames: state.classNames } : {}),
   };
 }
 

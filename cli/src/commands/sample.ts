@@ -16,14 +16,18 @@ interface Samples {
   range: [number, number];
 }
 
+/** "0 name, 1 name, …" for at most 20 classes. */
+function listClasses(names: readonly string[]): string {
+  return names.slice(0, 20).map((name, i) => `${i} ${name}`).join(', ') + (names.length > 20 ? ', …' : '');
+}
+
 /** --class as a class index of the run's classes, with the classes listed when it does not fit. */
 function classOption(value: string | undefined, runDir: string, classNames: string[] | null): number | undefined {
   if (value === undefined) return undefined;
   if (classNames === null) throw new UsageError(`gantry sample: --class applies to class-conditional runs, but ${runDir} was trained without model.conditional`);
   const index = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(Number.isInteger(index) && index >= 0 && index < classNames.length)) {
-    const listed = classNames.slice(0, 20).map((name, i) => `${i} ${name}`).join(', ') + (classNames.length > 20 ? ', …' : '');
-    throw new UsageError(`gantry sample: --class must be an integer in [0, ${classNames.length - 1}] (the run's classes: ${listed}), got ${JSON.stringify(value)}`);
+    throw new UsageError(`gantry sample: --class must be an integer in [0, ${classNames.length - 1}] (the run's classes: ${listClasses(classNames)}), got ${JSON.stringify(value)}`);
   }
   return index;
 }
@@ -45,7 +49,8 @@ async function fromModel(modelDir: string, n: number, seed: number, classValue: 
     if (classValue !== undefined && classInput === undefined) throw new UsageError(`gantry sample: --class applies to class-conditional models, but ${modelDir} has no class input`);
     const classes = classInput === undefined ? undefined : classValue === undefined ? Array.from({ length: n }, (_, i) => i % classInput.classes) : /^\d+$/.test(classValue) ? Number(classValue) : NaN;
     if (typeof classes === 'number' && !(Number.isInteger(classes) && classes >= 0 && classes < classInput!.classes)) {
-      throw new UsageError(`gantry sample: --class must be an integer in [0, ${classInput!.classes - 1}] (${modelDir} has ${classInput!.classes} classes), got ${JSON.stringify(classValue)}`);
+      const listed = classInput!.names === undefined ? `${modelDir} has ${classInput!.classes} classes` : `the model's classes: ${listClasses(classInput!.names)}`;
+      throw new UsageError(`gantry sample: --class must be an integer in [0, ${classInput!.classes - 1}] (${listed}), got ${JSON.stringify(classValue)}`);
     }
     const { samples, shape, range } = await registry.generate(name, { n, seed, ...(classes === undefined ? {} : { class: classes }) });
     return { values: samples, shape: [...shape], range };

@@ -32,6 +32,8 @@ export interface ClassInputSpec {
   /** The ONNX input's name. */
   name: string;
   classes: number;
+  /** What each class index means (e.g. the training data's class folders), when known. */
+  names?: string[];
 }
 
 /** How the ONNX file was produced: every export option, so the export can be repeated. */
@@ -137,7 +139,13 @@ function requireTuple(obj: Record<string, unknown>, key: string, where: string, 
 }
 
 function parseClassInput(json: Record<string, unknown>, where: string): ClassInputSpec {
-  return { name: requireString(json, 'name', `${where} classInput`), classes: requireNumber(json, 'classes', `${where} classInput`, { integer: true, min: 1 }) };
+  const spec: ClassInputSpec = { name: requireString(json, 'name', `${where} classInput`), classes: requireNumber(json, 'classes', `${where} classInput`, { integer: true, min: 1 }) };
+  if (json.names === undefined) return spec;
+  const names = json.names;
+  if (!(Array.isArray(names) && names.length === spec.classes && names.every((n) => typeof n === 'string' && n.length > 0))) {
+    throw fieldError(`${where} classInput`, 'names', names, `an array of ${spec.classes} non-empty strings, one per class`);
+  }
+  return { ...spec, names: [...(names as string[])] };
 }
 
 function requireChoice<T extends string>(obj: Record<string, unknown>, key: string, where: string, choices: readonly T[]): T {

@@ -174,6 +174,9 @@ test('invalid cards and missing ONNX files are refused with the file named', asy
   await writeFile(cardPath, JSON.stringify({ ...card, onnx: { ...(card.onnx as object), file: 'gone.onnx' } }));
   await assert.rejects(ModelRegistry.load(folder), (error: Error) => error instanceof ModelLoadError && error.file === join(folder, 'broken', 'gone.onnx'));
 
+  await writeFile(cardPath, JSON.stringify({ ...card, classInput: { name: 'class', classes: 2, names: ['cats'] } }));
+  await assert.rejects(ModelRegistry.load(folder), /classInput: field "names" is \["cats"\]; expected an array of 2 non-empty strings, one per class/);
+
   await writeFile(cardPath, JSON.stringify({ ...card, onnx: { ...(card.onnx as object), inputName: 'z' } }));
   await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), /model "broken":.*no input named "z"/);
 });

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,7 +212,9 @@ test('class-conditional models: class per request, validated; NCHW uint8 exports
   const folder = join(scratch, 'conditional');
   const options = { latentSize: 5, shape: [4, 4, 3] as [number, number, number], classes: 3, seed: 8 };
   await writeTinyModelFolder(folder, 'labels', options);
-  await writeTinyModelFolder(folder, 'labels-pixels', { ...options, layout: 'NCHW', pixels: 'uint8', classRank: 1 });
+  const pixelsCard = await writeTinyModelFolder(folder, 'labels-pixels', { ...options, layout: 'NCHW', pixels: 'uint8', classRank: 1 });
+  // This one's card also names its classes: the picker shows the names.
+  await writeFile(join(folder, 'labels-pixels', 'card.json'), JSON.stringify({ ...pixelsCard, classInput: { ...pixelsCard.classInput!, names: ['cat', 'dog', '<owl>'] } }));
   await writeTinyModelFolder(folder, 'plain', { latentSize: 5, shape: [4, 4, 3] });
   const conditional = await ModelRegistry.load(folder, { device: 'cpu' });
   const classServer = createServer(conditional, { maxN: 20, logError: (message) => errors.push(message) });
@@ -267,6 +269,7 @@ test('class-conditional models: class per request, validated; NCHW uint8 exports
   assert.ok(form, 'a class picker for the conditional model');
   assert.deepEqual([...form.matchAll(/<option value="([^"]*)">/g)].map((m) => m[1]), ['0,1,2,0,1,2,0,1,2,0,1,2,0,1,2,0', '0', '1', '2']);
   assert.equal(html.match(/<form class="classes"/g)?.length, 2, 'one picker per conditional model, none for the unconditional one');
+  assert.match(html, /<option value="0">0 cat<\/option><option value="1">1 dog<\/option><option value="2">2 &lt;owl&gt;<\/option>/, 'class names, escaped');
   const src = new RegExp('<img [^>]*src="(/v1/models/labels/grid\\.png\\?[^"]*)"').exec(html)![1]!.replaceAll('&amp;', '&');
   assert.match(src, /class=0,1,2,0,/);
   assert.equal((await fetch(`${url}${src}`)).status, 200);

@@ -247,7 +247,7 @@ function indexPage(registry: ModelRegistry): string {
         : `
   <form class="classes" action="${escapeHtml(`${path}/grid.png`)}" method="get">
     <input type="hidden" name="n" value="16"><input type="hidden" name="seed" value="7"><input type="hidden" name="scale" value="${scale}">
-    <label>class <select name="class"><option value="${everyClass}">every class in turn</option>${Array.from({ length: classes }, (_, k) => `<option value="${k}">${k}</option>`).join('')}</select></label>
+    <label>class <select name="class"><option value="${everyClass}">every class in turn</option>${Array.from({ length: classes }, (_, k) => `<option value="${k}">${escapeHtml(card.classInput?.names?.[k] === undefined ? String(k) : `${k} ${card.classInput.names[k]}`)}</option>`).join('')}</select></label>
     <button>show</button>
   </form>`;
     return `<section>
