@@ -5,8 +5,8 @@
 // stock Step kernel (a branch-free loop) times dy. Results are bitwise tfjs', except that a NaN input
 // gives a NaN gradient instead of alpha · dy.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { floatHeap, addWasmKernel, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 export const LEAKY_RELU_BACKPROP = 'GantryLeakyReluBackprop';
 
@@ -42,9 +42,7 @@ function backpropOp(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
 /** Registers the wasm kernels and a LeakyRelu gradient that uses them there (exact to every order). */
 export function registerWasmActivationKernels(): void {
   overrideWasmKernel('LeakyRelu', leakyRelu);
-  if (tf.getKernel(LEAKY_RELU_BACKPROP, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: LEAKY_RELU_BACKPROP, backendName: 'wasm', kernelFunc: leakyReluBackprop as KernelConfig['kernelFunc'] });
-  }
+  addWasmKernel(LEAKY_RELU_BACKPROP, leakyReluBackprop);
   tf.registerGradient({
     kernelName: 'LeakyRelu',
     inputsToSave: ['x'],

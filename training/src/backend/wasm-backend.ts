@@ -41,6 +41,11 @@ const stockKernels = new Map<string, KernelFunc>();
  * Replaces the wasm backend's kernel `name` by `kernelFunc`, which may hand cases it does not speed
  * up to the stock kernel through `runStockKernel` (idempotent; the stock kernel's setup is kept).
  */
+/** Registers a wasm kernel that stock tfjs lacks (a gradient kernel, or one of Gantry's own); idempotent. */
+export function addWasmKernel(name: string, kernelFunc: KernelFunc): void {
+  if (tf.getKernel(name, 'wasm') === undefined) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as KernelConfig['kernelFunc'] });
+}
+
 export function overrideWasmKernel(name: string, kernelFunc: KernelFunc): void {
   const current = tf.getKernel(name, 'wasm');
   if (current === undefined) throw new Error(`the wasm backend has no ${name} kernel to replace`);

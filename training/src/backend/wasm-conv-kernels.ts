@@ -9,8 +9,8 @@
 // needs no transposed operand. Conv2DBackpropInput is also the forward pass of every transposed
 // convolution, so generators benefit twice.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, overrideWasmKernel, reshaped, runWasmKernel, type WasmBackend } from './wasm-backend.js';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { floatHeap, addWasmKernel, overrideWasmKernel, reshaped, runWasmKernel, type WasmBackend } from './wasm-backend.js';
 
 type ConvPad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -366,8 +366,6 @@ function conv2dBackpropInput({ inputs, attrs, backend }: { inputs: NamedTensorIn
 
 /** Adds the convolution filter gradient the wasm backend lacks and replaces its input gradient (idempotent). */
 export function registerWasmConvKernels(): void {
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'] });
-  }
+  addWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilter);
   overrideWasmKernel('Conv2DBackpropInput', conv2dBackpropInput);
 }

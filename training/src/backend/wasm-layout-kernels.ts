@@ -12,9 +12,9 @@
 // - UnsortedSegmentSum: missing on wasm, and it is the gradient of Gather, so an Embedding layer
 //   (class-conditional models) could not train there.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { swapOuterInner } from './wasm-simd.js';
-import { overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type Heap, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { addWasmKernel, overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type Heap, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 
 /** Repeats `values` (of `shape`) `reps[d]` times along each axis into `out`, C order. */
@@ -200,9 +200,7 @@ function unsortedSegmentSum({ inputs, attrs, backend }: WasmKernelArgs): TensorI
 /** Replaces the wasm Tile kernel, adds UnsortedSegmentSum, and wraps Transpose, BatchMatMul, Identity and Cast (idempotent). */
 export function registerWasmLayoutKernels(): void {
   overrideWasmKernel('Tile', tile);
-  if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelConfig['kernelFunc'] });
-  }
+  addWasmKernel('UnsortedSegmentSum', unsortedSegmentSum);
   overrideWasmKernel('BatchMatMul', batchMatMul);
   overrideWasmKernel('Identity', identity);
   overrideWasmKernel('Cast', cast);

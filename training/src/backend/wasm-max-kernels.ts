@@ -5,9 +5,9 @@
 // are one SIMD pass each (wasm-simd.ts), bit for bit tfjs' results; layouts the SIMD loop does not
 // take (widths not a multiple of 4) go to the stock kernel and to a plain loop.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { maxOverPieces, maxOverPiecesBackprop } from './wasm-simd.js';
-import { floatHeap, overrideWasmKernel, runStockKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import { floatHeap, addWasmKernel, overrideWasmKernel, runStockKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 export const MAX_BACKPROP = 'GantryMaxBackprop';
 
@@ -81,9 +81,7 @@ function maxGradient(dy: tf.Tensor, x: tf.Tensor, y: tf.Tensor, axes: number[]):
 /** Registers the wasm kernels and a Max gradient that uses them there (exact to every order). */
 export function registerWasmMaxKernels(): void {
   overrideWasmKernel('Max', max);
-  if (tf.getKernel(MAX_BACKPROP, 'wasm') === undefined) {
-    tf.registerKernel({ kernelName: MAX_BACKPROP, backendName: 'wasm', kernelFunc: maxBackprop as KernelConfig['kernelFunc'] });
-  }
+  addWasmKernel(MAX_BACKPROP, maxBackprop);
   tf.registerGradient({
     kernelName: 'Max',
     inputsToSave: ['x'],
