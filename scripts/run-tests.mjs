@@ -1,13 +1,20 @@
 // Runs every compiled test file (`dist/**/*.test.js` in each workspace) with node's test runner.
 // Node 20's `--test` takes no globs, so the files are listed here. Extra arguments are passed
 // through as name filters: `npm test -- export` runs only files whose path contains "export".
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const workspaces = ['inference/latent', 'inference/node', 'export', 'training', 'cli', 'test'];
+const workspaces = ['core', 'files', 'inference/node', 'export', 'training', 'cli', 'test'];
+
+// A compiled test whose TypeScript source is gone (deleted or moved) is stale: tsc never removes it
+// from dist/, so only tests with a source beside them are run.
+function sourceExists(compiled) {
+  const source = compiled.replace(`${sep}dist${sep}`, `${sep}src${sep}`).replace(/\.js$/, '.ts');
+  return existsSync(source);
+}
 
 function collect(dir, out) {
   let entries;
@@ -15,7 +22,7 @@ function collect(dir, out) {
   for (const name of entries) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) collect(path, out);
-    else if (name.endsWith('.test.js')) out.push(path);
+    else if (name.endsWith('.test.js') && sourceExists(path)) out.push(path);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // The networks the benchmarks time, shared by train-step.ts and profile-step.ts.
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { generateToyDataset, modeCollapseConfig, MODE_COLLAPSE_PARAMETERS, type Dataset, type ImageDataset, type ModeCollapseMethod, type TrainConfigInput } from '@gantry/training';
 
 export interface BenchModel {

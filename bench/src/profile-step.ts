@@ -3,7 +3,7 @@
 // synchronously). `--shapes` splits each kernel by its input shapes.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
 import { benchModels } from './models.js';
 

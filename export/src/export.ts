@@ -8,20 +8,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { parseCard, sampleLatents, type LatentSpec, type ModelCard } from '@gantry/latent';
-import { stageFile, type StagedFile } from '@gantry/inference-node/atomic';
+import { parseCard, sampleLatents, type LatentSpec, type ModelCard } from '@gantry/core';
+import { stageFile, type StagedFile } from '@gantry/files/atomic';
+import { CARD_FILE, ONNX_FILE } from '@gantry/files/model-folder';
+import { decodeModel } from '@gantry/files/onnx';
 import { findPythonWithOnnx, ONNX_CHECKER_INSTALL_HINT, OnnxCheckerError, runOnnxChecker } from './checker.js';
 import { convertLayersModel, DEFAULT_OPSET, type ConvertedInput, type OutputLayout, type OutputPixels } from './convert/convert.js';
 import { ExportError } from './convert/layers.js';
 import { loadLayersModelFromFile, saveModelFiles } from './model-files.js';
 import type { WeightStorage } from './onnx/graph.js';
-import { decodeModel } from './onnx/proto.js';
 import { checkParity, ParityError, type ParityFeed } from './parity.js';
 import { convertWithTf2onnx } from './tf2onnx.js';
 import { checkTritonSettings, writeTritonModel } from './triton.js';
 
-export const ONNX_FILE = 'generator.onnx';
-export const CARD_FILE = 'card.json';
+export { CARD_FILE, ONNX_FILE };
 export const DEFAULT_PARITY_SAMPLES = 64;
 /** The parity limit for float32 weights; the shipped generator reaches about 2e-6. */
 export const DEFAULT_PARITY_TOLERANCE = 1e-5;

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createSession, type RawTensor } from '@gantry/inference-node';
-import { decodeModel, TensorDataType } from './onnx/proto.js';
+import { decodeModel, TensorDataType } from '@gantry/files/onnx';
 
 export class ParityError extends Error {
   override name = 'ParityError';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { exportGenerator } from './export.js';
-import { decodeModel } from './onnx/proto.js';
+import { decodeModel } from '@gantry/files/onnx';
 import { parseTritonConfig, randomiseWeights, referenceGenerator } from './test-support.js';
 import { tritonConfig } from './triton.js';
 

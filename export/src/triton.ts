@@ -4,7 +4,7 @@
 // Triton batches requests itself (dynamic_batching), so the model must have a dynamic batch axis and
 // the configuration lists dims without it.
 import { join } from 'node:path';
-import { writeFolderAtomic } from '@gantry/inference-node/atomic';
+import { writeFolderAtomic } from '@gantry/files/atomic';
 import { ExportError } from './convert/layers.js';
 
 export const DEFAULT_TRITON_MAX_BATCH = 64;

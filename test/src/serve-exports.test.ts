@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { exportGenerator, type ExportOptions } from '@gantry/export';
 import { randomiseWeights } from '@gantry/export/test-support';
-import { sampleLatents, type ModelCard } from '@gantry/latent';
+import { sampleLatents, type ModelCard } from '@gantry/core';
 import { buildConditionalGenerator, buildDcganGenerator } from '@gantry/training';
 import { startGantry } from './cli.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CONVERTERS, DEFAULT_PARITY_TOLERANCE, exportGenerator, FLOAT16_PARITY_TOLERANCE, OUTPUT_LAYOUTS, OUTPUT_PIXELS, SUPPORTED_OPSETS, WEIGHT_STORAGES, type ExportOptions } from '@gantry/export';
-import type { LatentDistribution } from '@gantry/latent';
+import type { LatentDistribution } from '@gantry/core';
 import { checkpointFolder, checkpointGeneratorModel, configSha256, latestCheckpoint, listCheckpointSteps, parseTrainConfig, selectBackend, type CheckpointState } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { ModelRegistry, encodeNpy } from '@gantry/inference-node';
+import { encodeNpy } from '@gantry/files/npy';
+import { ModelRegistry } from '@gantry/inference-node';
 import { checkpointClassNames, latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 

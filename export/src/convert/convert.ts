@@ -4,7 +4,7 @@
 // by its class's converter. Values are tracked per tfjs tensor.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder, type WeightStorage } from '../onnx/graph.js';
-import { TensorDataType } from '../onnx/proto.js';
+import { TensorDataType } from '@gantry/files/onnx';
 import { canFoldBatchNorm, ExportError, layerConverters, scalar, SUPPORTED_LAYER_CLASSES, toLayout, type GraphValue } from './layers.js';
 
 /** Axis order of an image output: tfjs' own (NHWC) or channels first. */

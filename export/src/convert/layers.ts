@@ -4,7 +4,7 @@
 // LayerNormalization) and at the graph output when the caller wants NHWC.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphBuilder } from '../onnx/graph.js';
-import { TensorDataType } from '../onnx/proto.js';
+import { TensorDataType } from '@gantry/files/onnx';
 
 /** A value flowing between converted layers. */
 export interface GraphValue {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { sampleLatents } from '@gantry/latent';
+import { sampleLatents } from '@gantry/core';
 import { checkParity, type ParityFeed } from '../parity.js';
 import { checkerComplaints, conditionalGenerator, randomiseWeights, referenceGenerator } from '../test-support.js';
 import { convertLayersModel, type ConvertOptions, type ConvertedInput } from './convert.js';

@@ -12,7 +12,7 @@ import {
   type NodeMessage,
   type TensorMessage,
   type ValueInfoMessage,
-} from './proto.js';
+} from '@gantry/files/onnx';
 
 /**
  * A node attribute. A bare number is an INT and must be an integer; FLOAT attributes are written

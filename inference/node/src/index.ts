@@ -1,8 +1,7 @@
 // Public API of @gantry/inference-node. Importing it does not load onnxruntime-node: the runtime is
 // loaded on the first createSession / ModelRegistry.load. Code that needs only images or .npy files
-// can also import '@gantry/inference-node/image'.
+// can also import '@gantry/files/image'.
 export * from './onnx-runtime.js';
 export * from './registry.js';
-export * from './image.js';
 export * from './server.js';
 export * from './samples.js';

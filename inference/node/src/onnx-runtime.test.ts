@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleLatents } from '@gantry/latent';
+import { sampleLatents } from '@gantry/core';
 import { CUDA_INSTALL_HINT, OnnxRuntimeError, ProviderUnavailableError, createSession, cudaProviderInstalled } from './onnx-runtime.js';
 import { buildTinyGeneratorOnnx, tinyModelReference, type TinyModelOptions } from './testing/tiny-model.js';
 

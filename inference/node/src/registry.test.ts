@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { interpolate, latentRow, sampleLatents } from '@gantry/latent';
+import { interpolate, latentRow, sampleLatents } from '@gantry/core';
 import { HashMismatchError, ModelLoadError, ModelRegistry, ModelsFolderError, UnknownModelError, sha256File } from './registry.js';
 import { tinyModelReference, writeTinyModelFolder, type TinyModelOptions } from './testing/tiny-model.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { OutputSpec } from '@gantry/latent';
+import type { OutputSpec } from '@gantry/core';
 import { canonicalSamples, onnxSampleDims } from './samples.js';
 
 const nhwc: OutputSpec = { shape: [2, 3, 2], layout: 'NHWC', range: [-1, 1] };

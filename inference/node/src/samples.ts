@@ -4,7 +4,7 @@
 // nothing is re-scaled and the PNG of a uint8 export is the float export's to within rounding.
 // Free of onnxruntime, like image.ts.
 
-import type { OutputSpec } from '@gantry/latent';
+import type { OutputSpec } from '@gantry/core';
 
 /** The element types a Gantry generator outputs. */
 export type RawSamples = Float32Array | Uint8Array;

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { sampleLatents, type ModelCard } from '@gantry/latent';
+import { sampleLatents, type ModelCard } from '@gantry/core';
 import { ModelRegistry } from './registry.js';
 import { createServer, listen, prefersJson } from './server.js';
 import { writeTinyModelFolder } from './testing/tiny-model.js';
@@ -233,7 +233,7 @@ test('class-conditional models: class per request, validated; NCHW uint8 exports
   const served = await decodePng(await response.arrayBuffer());
   // The same grid straight from the library, and from the query-string route.
   const direct = await conditional.generate('labels', { n: 4, seed: 2, class: [2, 0, 1, 2] });
-  const { samplesToGridPng } = await import('./image.js');
+  const { samplesToGridPng } = await import('@gantry/files/image');
   assert.deepEqual(served, await decodePng(await samplesToGridPng(direct.samples, 4, direct.shape, direct.range, { scale: 2 })));
   const viaGet = await fetch(`${url}/v1/models/labels/grid.png?n=4&seed=2&scale=2&class=2,0,1,2`);
   assert.deepEqual(await decodePng(await viaGet.arrayBuffer()), served);

@@ -16,8 +16,8 @@
 import { randomInt } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClassRequestError, resolveClasses, type ModelCard } from '@gantry/latent';
-import { sampleAt, samplesToGridPng, sampleToPng } from './image.js';
+import { ClassRequestError, resolveClasses, type ModelCard } from '@gantry/core';
+import { sampleAt, samplesToGridPng, sampleToPng } from '@gantry/files/image';
 import { UnknownModelError, type ModelRegistry } from './registry.js';
 
 export const DEFAULT_MAX_N = 64;

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { exportGenerator } from '@gantry/export';
 import { selectBackend } from '../backend/select.js';
 import type { ImageDataset } from '../data/image-dataset.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/select.js';
 import { gradientPenalty, perSampleUniform } from '../penalties/gradient-penalty.js';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { buildMlpDiscriminator, buildMlpGenerator } from './mlp.js';
 
 async function roundTrip(model: tfl.LayersModel, dir: string): Promise<tfl.LayersModel> {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { selectBackend } from './select.js';
 import { ADAM_UPDATE, FusedAdamOptimizer } from './fused-adam.js';
 import { CENTERED_RMSPROP_UPDATE, FusedRMSPropOptimizer, RMSPROP_UPDATE } from './fused-rmsprop.js';

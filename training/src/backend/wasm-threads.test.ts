@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 // process: five training steps of a small DCGAN, and of the mode-collapse experiment's MLP pair
 // (batch norm, maxout, packing; its quick size), then every weight of both players.
 const script = `
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { selectBackend, buildPlayers, alternatingStep, parseTrainConfig, modeCollapseConfig, MODE_COLLAPSE_PARAMETERS, generateToyDataset } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
 const backend = await selectBackend('wasm');
 function trainedWeights(config, sampleShape, data) {

@@ -1,4 +1,4 @@
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import type { TrainConfig } from '../run/config.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadImageFolder } from './image-folder.js';

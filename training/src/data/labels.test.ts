@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import type { ImageDataset } from './image-dataset.js';
 import { drawFakeLabels } from './labels.js';
 

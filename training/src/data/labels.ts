@@ -1,5 +1,5 @@
 // Labels for the fake half of a class-conditional batch.
-import type { Rng } from '@gantry/latent';
+import type { Rng } from '@gantry/core';
 import { DatasetError } from './idx.js';
 import type { ImageDataset } from './image-dataset.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { generateToyDataset, grid25, ring8, toyMixture } from './toy.js';
 import { loadDataset, sampleShape } from './datasets.js';
 import { parseTrainConfig } from '../run/config.js';

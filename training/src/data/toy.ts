@@ -7,7 +7,7 @@
 // - gaussian-1d: N(0, 1), the data of the 1-D case study (ANCHORS.md);
 // - swiss-roll: the 2-D Swiss roll of WGAN-GP's toy code (sklearn's make_swiss_roll with noise 0.25,
 //   coordinates x and z, divided by 7.5).
-import type { Rng } from '@gantry/latent';
+import type { Rng } from '@gantry/core';
 
 export const toyDatasetNames = ['grid-25', 'ring-8', 'gaussian-1d', 'swiss-roll'] as const;
 export type ToyDatasetName = (typeof toyDatasetNames)[number];

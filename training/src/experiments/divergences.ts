@@ -3,7 +3,7 @@
 // θ = 0. Only W varies continuously with θ, which is why it can give a generator a useful gradient.
 // Beside them, estimates from n samples of each: exact optimal transport for W1, and histogram KL
 // and JS (see metrics/divergences.ts for the smoothing policy).
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { histogram, jsDivergence, klDivergence, type HistogramAxis } from '../metrics/divergences.js';
 import { optimalTransportPoints } from '../metrics/wasserstein.js';
 import { linePlot } from '../plots/line-plot.js';

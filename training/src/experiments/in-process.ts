@@ -2,7 +2,7 @@
 // describes, stepped by the project's strategies exactly as the trainer steps them, so an experiment
 // can read the weights between steps (trajectories, gradient norms). Experiments that only need the
 // final model use the trainer itself (run/trainer.ts), which also checkpoints.
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { loadDataset, type Dataset } from '../data/datasets.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../run/config.js';
 import { buildPlayersFor, disposePlayers, type Players } from '../run/players.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { runExperiment } from './runner.js';
 import { aggregateModeCollapse, MIXTURES, modeCollapseExperiment, modeCollapseTable, type GenerateSamples, type ModeCollapseUnit } from './mode-collapse.js';
 

@@ -6,8 +6,8 @@
 // experiment never regenerates them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeNpy, encodeNpy } from '@gantry/inference-node/npy';
-import { writeFileAtomic } from '@gantry/inference-node/atomic';
+import { decodeNpy, encodeNpy } from '@gantry/files/npy';
+import { writeFileAtomic } from '@gantry/files/atomic';
 import { GRID_25, RING_8, type MixtureModes } from '../metrics/mixture-modes.js';
 import { modeCoverage } from '../metrics/mode-coverage.js';
 import { meanWithStandardError, type MeanWithError } from '../metrics/statistics.js';

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@gantry/inference-node/atomic';
+import { writeFileAtomic } from '@gantry/files/atomic';
 import { svgToPng } from '../plots/render.js';
 import type { Experiment, ExperimentSummary, ExperimentUnit } from './experiment.js';
 

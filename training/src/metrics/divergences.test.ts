@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { histogram, jsDivergence, klDivergence } from './divergences.js';
 
 const close = (actual: number, expected: number, tolerance: number, what: string): void => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { GRID_25, RING_8 } from './mixture-modes.js';
 import { modeCoverage } from './mode-coverage.js';
 import { meanWithStandardError } from './statistics.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { solveAssignment } from './assignment.js';
 import { optimalTransportPoints, wasserstein1d } from './wasserstein.js';
 

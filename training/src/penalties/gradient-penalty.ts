@@ -135,7 +135,7 @@ export function squaredInputGradientNorms(critic: Critic, x: tf.Tensor, caller: 
   });
 }
 
-/** Any source of uniform floats in [0, 1), such as Rng from @gantry/latent. */
+/** Any source of uniform floats in [0, 1), such as Rng from @gantry/core. */
 export interface UniformSource {
   nextFloat(): number;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { selectBackend } from '../backend/select.js';
 import { nonSaturating } from '../objectives/non-saturating.js';
 import { r1Penalty } from './r1.js';

@@ -5,7 +5,7 @@ import { linePlot } from './line-plot.js';
 import { scatterPlot } from './scatter-plot.js';
 import { svgToPixels, svgToPng } from './render.js';
 import { formatTick, niceTicks } from './ticks.js';
-import type { RawImage } from '@gantry/inference-node/image';
+import type { RawImage } from '@gantry/files/image';
 
 test('ticks fall on round numbers that cover the range', () => {
   assert.deepEqual(niceTicks(0, 1).values, [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1]);

@@ -2,7 +2,7 @@
 // through the same PNG encoder as sample grids. Text needs a system font (DejaVu here); without one
 // librsvg still renders the marks.
 import sharp from 'sharp';
-import { encodePng, type RawImage } from '@gantry/inference-node/image';
+import { encodePng, type RawImage } from '@gantry/files/image';
 
 /** Rasterises an SVG to opaque 8-bit RGB pixels (flattened on white). */
 export async function svgToPixels(svg: string): Promise<RawImage> {

@@ -1,7 +1,7 @@
 // Sample pictures for point data, the counterpart of the image grids: a scatter plot for 2-D
 // samples, a histogram for 1-D ones, drawn pixel by pixel (greyscale) and encoded as PNG. Minimal on
 // purpose: the run folder also gets the raw samples as .npy for real plotting.
-import { encodePng, samplesToGridPng } from '@gantry/inference-node/image';
+import { encodePng, samplesToGridPng } from '@gantry/files/image';
 
 const SIZE = 256;
 const BINS = 64;

@@ -4,7 +4,7 @@
 // the step itself.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { RngState } from '@gantry/latent';
+import type { RngState } from '@gantry/core';
 import type { NamedTensor, Strategy, StepLosses } from '../strategies/index.js';
 import type { Players } from './players.js';
 

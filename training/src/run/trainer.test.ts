@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeNpy } from '@gantry/inference-node/npy';
+import { decodeNpy } from '@gantry/files/npy';
 import { selectBackend } from '../backend/select.js';
 import { checkpointGeneratorModel } from './checkpoint.js';
 import { parseTrainConfig, type TrainConfigInput } from './config.js';

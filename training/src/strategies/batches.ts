@@ -1,7 +1,7 @@
 // Batches drawn from the run's Rng: real samples from the dataset (with their labels for
 // class-conditional training), latents and class labels for G.
 import * as tf from '@tensorflow/tfjs-core';
-import { sampleLatentsWithRng, type Rng } from '@gantry/latent';
+import { sampleLatentsWithRng, type Rng } from '@gantry/core';
 import { isPointDataset, sampleShape, sampleValues, type Dataset } from '../data/datasets.js';
 import type { ImageDataset } from '../data/image-dataset.js';
 import { drawFakeLabels } from '../data/labels.js';

@@ -8,7 +8,7 @@
 // D adds λ times the class cross-entropy to both players' losses. Unconditional runs take exactly the
 // ops and random draws they always took.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@gantry/latent';
+import type { Rng } from '@gantry/core';
 import { sampleShape, type Dataset } from '../data/datasets.js';
 import { auxiliaryClassifierLoss } from '../objectives/auxiliary-classifier.js';
 import { objectives, type Objective } from '../objectives/index.js';

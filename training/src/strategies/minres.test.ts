@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '@gantry/latent';
+import { Rng } from '@gantry/core';
 import { minres } from './minres.js';
 
 /** x with A x = b by Gaussian elimination with partial pivoting (float64), the independent reference. */

@@ -1,5 +1,5 @@
 // Test support: builds a tiny ONNX generator and a model folder without the exporter, so the runtime
-// can be tested on its own. Uses protobufjs (a test-only dependency, hoisted at the workspace root);
+// can be tested on its own. Encodes with the one ONNX schema, @gantry/files/onnx;
 // nothing in the package's public entry points imports this file.
 //
 // The graph is image = Reshape(Tanh(MatMul(latent, W)), [-1, h, w, c]) with a dynamic (or fixed)
@@ -11,60 +11,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import protobuf from 'protobufjs';
-import { Rng, type LatentDistribution, type ModelCard } from '@gantry/latent';
+import { Rng, type LatentDistribution, type ModelCard } from '@gantry/core';
+import { AttributeType, TensorDataType, encodeModel, irVersionForOpset, type NodeMessage, type TensorMessage, type ValueInfoMessage } from '@gantry/files/onnx';
 
-// The subset of the ONNX IR (onnx.proto3) that this graph needs, with the official field numbers.
-const ONNX_SUBSET_SCHEMA = `
-syntax = "proto3";
-package onnx;
-message OperatorSetIdProto { string domain = 1; int64 version = 2; }
-message TensorShapeProto {
-  message Dimension { oneof value { int64 dim_value = 1; string dim_param = 2; } }
-  repeated Dimension dim = 1;
-}
-message TypeProto {
-  message Tensor { int32 elem_type = 1; TensorShapeProto shape = 2; }
-  oneof value { Tensor tensor_type = 1; }
-}
-message ValueInfoProto { string name = 1; TypeProto type = 2; }
-message TensorProto {
-  repeated int64 dims = 1;
-  int32 data_type = 2;
-  repeated int64 int64_data = 7;
-  string name = 8;
-  bytes raw_data = 9;
-}
-message AttributeProto { string name = 1; int64 i = 3; repeated int64 ints = 8; int32 type = 20; }
-message NodeProto {
-  repeated string input = 1;
-  repeated string output = 2;
-  string name = 3;
-  string op_type = 4;
-  repeated AttributeProto attribute = 5;
-}
-message GraphProto {
-  repeated NodeProto node = 1;
-  string name = 2;
-  repeated TensorProto initializer = 5;
-  repeated ValueInfoProto input = 11;
-  repeated ValueInfoProto output = 12;
-}
-message ModelProto {
-  int64 ir_version = 1;
-  string producer_name = 2;
-  GraphProto graph = 7;
-  repeated OperatorSetIdProto opset_import = 8;
-}
-`;
-
-const ONNX_FLOAT = 1;
-const ONNX_UINT8 = 2;
-const ONNX_INT64 = 7;
-const ATTRIBUTE_INT = 2;
-const ATTRIBUTE_INTS = 7;
-/** IR version 8 pairs with opset 17, both well inside what onnxruntime 1.x loads. */
-const IR_VERSION = 8;
+const ONNX_FLOAT = TensorDataType.FLOAT;
+const ONNX_UINT8 = TensorDataType.UINT8;
+const ONNX_INT64 = TensorDataType.INT64;
 export const TINY_MODEL_OPSET = 17;
 
 export interface TinyModelOptions {
@@ -104,13 +56,6 @@ function resolve(options: TinyModelOptions): ResolvedOptions {
     layout: options.layout ?? 'NHWC',
     pixels: options.pixels ?? 'float32',
   };
-}
-
-let modelType: protobuf.Type | undefined;
-
-function onnxModelType(): protobuf.Type {
-  modelType ??= protobuf.parse(ONNX_SUBSET_SCHEMA, { keepCase: true }).root.lookupType('onnx.ModelProto');
-  return modelType;
 }
 
 /** The weight matrix W (latentSize × h·w·c, row-major) that {@link buildTinyGeneratorOnnx} embeds. */
@@ -161,7 +106,7 @@ export function tinyModelReference(latents: Float32Array, n: number, options: Ti
   return result;
 }
 
-function tensorValueInfo(name: string, dims: (number | string)[], elemType = ONNX_FLOAT): object {
+function tensorValueInfo(name: string, dims: (number | string)[], elemType: number = ONNX_FLOAT): ValueInfoMessage {
   return {
     name,
     type: {
@@ -173,9 +118,16 @@ function tensorValueInfo(name: string, dims: (number | string)[], elemType = ONN
   };
 }
 
-function floatTensor(name: string, dims: number[], values: Float32Array): object {
+function floatTensor(name: string, dims: number[], values: Float32Array): TensorMessage {
   // raw_data is little-endian by the ONNX spec; copy through a DataView to be explicit.
   return { name, dims, data_type: ONNX_FLOAT, raw_data: littleEndianFloat32(values) };
+}
+
+function int64Tensor(name: string, values: number[]): TensorMessage {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return { name, dims: [values.length], data_type: ONNX_INT64, raw_data: bytes };
 }
 
 /** Serialized ONNX ModelProto bytes of the tiny generator. */
@@ -186,48 +138,50 @@ export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Arr
   const weights = tinyModelWeights(resolved);
   const batchDim: number | string = batch ?? 'batch';
   const [h, w, c] = shape;
-  const nodes: object[] = [];
-  const initializers: object[] = [
+  const nodes: NodeMessage[] = [];
+  const initializers: TensorMessage[] = [
     floatTensor('W', [latentSize, outputs], weights),
-    { name: 'nhwc_shape', dims: [4], data_type: ONNX_INT64, int64_data: [-1, h, w, c] },
+    int64Tensor('nhwc_shape', [-1, h, w, c]),
   ];
   const inputs = [tensorValueInfo(inputName, [batchDim, latentSize])];
   let x = inputName;
   if (classes !== null) {
     inputs.push(tensorValueInfo(TINY_CLASS_INPUT, classRank === 2 ? [batchDim, 1] : [batchDim], ONNX_INT64));
-    initializers.push(floatTensor('E', [classes, latentSize], tinyModelEmbeddings(resolved)), { name: 'rows_shape', dims: [2], data_type: ONNX_INT64, int64_data: [-1, latentSize] });
+    initializers.push(floatTensor('E', [classes, latentSize], tinyModelEmbeddings(resolved)), int64Tensor('rows_shape', [-1, latentSize]));
     nodes.push(
-      { op_type: 'Gather', name: 'embedding', input: ['E', TINY_CLASS_INPUT], output: ['gathered'] },
-      { op_type: 'Reshape', name: 'embedding_rows', input: ['gathered', 'rows_shape'], output: ['code'] },
-      { op_type: 'Add', name: 'condition', input: [inputName, 'code'], output: ['conditioned'] },
+      { op_type: 'Gather', name: 'embedding', input: ['E', TINY_CLASS_INPUT], output: ['gathered'], attribute: [] },
+      { op_type: 'Reshape', name: 'embedding_rows', input: ['gathered', 'rows_shape'], output: ['code'], attribute: [] },
+      { op_type: 'Add', name: 'condition', input: [inputName, 'code'], output: ['conditioned'], attribute: [] },
     );
     x = 'conditioned';
   }
   nodes.push(
-    { op_type: 'MatMul', name: 'dense', input: [x, 'W'], output: ['pre'] },
-    { op_type: 'Tanh', name: 'activation', input: ['pre'], output: ['flat'] },
-    { op_type: 'Reshape', name: 'to_nhwc', input: ['flat', 'nhwc_shape'], output: ['nhwc'] },
+    { op_type: 'MatMul', name: 'dense', input: [x, 'W'], output: ['pre'], attribute: [] },
+    { op_type: 'Tanh', name: 'activation', input: ['pre'], output: ['flat'], attribute: [] },
+    { op_type: 'Reshape', name: 'to_nhwc', input: ['flat', 'nhwc_shape'], output: ['nhwc'], attribute: [] },
   );
   x = 'nhwc';
   if (layout === 'NCHW') {
-    nodes.push({ op_type: 'Transpose', name: 'to_nchw', input: [x], output: ['nchw'], attribute: [{ name: 'perm', type: ATTRIBUTE_INTS, ints: [0, 3, 1, 2] }] });
+    nodes.push({ op_type: 'Transpose', name: 'to_nchw', input: [x], output: ['nchw'], attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 3, 1, 2] }] });
     x = 'nchw';
   }
   if (pixels === 'uint8') {
-    const scalar = (name: string, value: number): object => floatTensor(name, [], Float32Array.of(value));
+    const scalar = (name: string, value: number): TensorMessage => floatTensor(name, [], Float32Array.of(value));
     initializers.push(scalar('half_range', 127.5), scalar('zero', 0), scalar('full', 255));
     nodes.push(
-      { op_type: 'Mul', name: 'scale', input: [x, 'half_range'], output: ['scaled'] },
-      { op_type: 'Add', name: 'shift', input: ['scaled', 'half_range'], output: ['shifted'] },
-      { op_type: 'Clip', name: 'clip', input: ['shifted', 'zero', 'full'], output: ['clipped'] },
-      { op_type: 'Round', name: 'round', input: ['clipped'], output: ['rounded'] },
-      { op_type: 'Cast', name: 'to_uint8', input: ['rounded'], output: ['pixels'], attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: ONNX_UINT8 }] },
+      { op_type: 'Mul', name: 'scale', input: [x, 'half_range'], output: ['scaled'], attribute: [] },
+      { op_type: 'Add', name: 'shift', input: ['scaled', 'half_range'], output: ['shifted'], attribute: [] },
+      { op_type: 'Clip', name: 'clip', input: ['shifted', 'zero', 'full'], output: ['clipped'], attribute: [] },
+      { op_type: 'Round', name: 'round', input: ['clipped'], output: ['rounded'], attribute: [] },
+      { op_type: 'Cast', name: 'to_uint8', input: ['rounded'], output: ['pixels'], attribute: [{ name: 'to', type: AttributeType.INT, i: ONNX_UINT8 }] },
     );
     x = 'pixels';
   }
-  nodes.push({ op_type: 'Identity', name: 'output', input: [x], output: [outputName] });
+  nodes.push({ op_type: 'Identity', name: 'output', input: [x], output: [outputName], attribute: [] });
   const model = {
-    ir_version: IR_VERSION,
+    ir_version: irVersionForOpset(TINY_MODEL_OPSET),
+    producer_version: '0',
+    metadata_props: [],
     producer_name: 'gantry-tiny-test-model',
     opset_import: [{ domain: '', version: TINY_MODEL_OPSET }],
     graph: {
@@ -238,8 +192,7 @@ export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Arr
       output: [tensorValueInfo(outputName, [batchDim, ...(layout === 'NCHW' ? [c, h, w] : [h, w, c])], pixels === 'uint8' ? ONNX_UINT8 : ONNX_FLOAT)],
     },
   };
-  const type = onnxModelType();
-  return type.encode(type.fromObject(model)).finish();
+  return encodeModel(model);
 }
 
 function littleEndianFloat32(values: Float32Array): Uint8Array {

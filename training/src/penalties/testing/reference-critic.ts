@@ -3,7 +3,7 @@
 // autodiff gradient in the critic's weights with central finite differences.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@gantry/latent';
+import type { Rng } from '@gantry/core';
 
 export function uniformValues(rng: Rng, length: number, low: number, high: number): number[] {
   return Array.from({ length }, () => low + (high - low) * rng.nextFloat());

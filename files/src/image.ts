@@ -5,7 +5,6 @@
 
 import sharp from 'sharp';
 
-export { decodeNpy, encodeNpy, writeNpy, NpyFormatError } from './npy.js';
 
 /** One sample's [height, width, channels]. */
 export type ImageShape = readonly [number, number, number];
