@@ -5,6 +5,9 @@ import { exportCommand, exportUsage } from './commands/export.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { sampleCommand, sampleUsage } from './commands/sample.js';
 import { experimentCommand, experimentUsage } from './commands/experiment.js';
+import { trainClassifierCommand, trainClassifierUsage } from './commands/train-classifier.js';
+import { evalCommand, evalUsage } from './commands/eval.js';
+import { reportCommand, reportUsage } from './commands/report.js';
 import { UsageError } from './args.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
@@ -13,6 +16,9 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   serve: { run: serveCommand, usage: serveUsage },
   sample: { run: sampleCommand, usage: sampleUsage },
   experiment: { run: experimentCommand, usage: experimentUsage },
+  eval: { run: evalCommand, usage: evalUsage },
+  report: { run: reportCommand, usage: reportUsage },
+  'train-classifier': { run: trainClassifierCommand, usage: trainClassifierUsage },
 };
 
 function help(): string {

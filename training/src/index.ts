@@ -45,3 +45,5 @@ export {
 export { auxiliaryClassifierLoss } from './objectives/auxiliary-classifier.js';
 export { buildMlpGenerator, buildMlpDiscriminator, type MlpGeneratorOptions, type MlpDiscriminatorOptions } from './architectures/mlp.js';
 export { buildLinearGenerator, buildLinearDiscriminator, ShiftLayer, type LinearPairOptions } from './architectures/linear.js';
+export * from './evaluation/index.js';
+export { buildReport } from './report/report.js';
