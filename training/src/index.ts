@@ -47,3 +47,4 @@ export { buildMlpGenerator, buildMlpDiscriminator, type MlpGeneratorOptions, typ
 export { buildLinearGenerator, buildLinearDiscriminator, ShiftLayer, type LinearPairOptions } from './architectures/linear.js';
 export * from './evaluation/index.js';
 export { buildReport } from './report/report.js';
+export { loadStackedMnist, stackDigits, STACKED_MNIST_MODES, STACKED_MNIST_DEFAULT_IMAGES } from './data/stacked-mnist.js';

@@ -6,6 +6,7 @@ import {
   cardMetrics,
   evaluateImages,
   evaluatePoints,
+  evaluateStacked,
   latestCheckpoint,
   checkpointClassNames,
   loadClassifier,
@@ -20,6 +21,7 @@ import {
   type ImageEvaluation,
   type ImageScores,
   type PointEvaluation,
+  type StackedEvaluation,
 } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
@@ -29,7 +31,8 @@ export const evalUsage = `gantry eval (--run DIR | --model DIR) [--samples 10000
   Fréchet distance on the classifier's penultimate features, Inception-style score, confident share (p ≥ 0.9),
   class histogram with max/min ratio, k-NN precision/recall, and for a class-conditional generator the share
   drawn in the requested class; beside each, the same figures for the test split against the training split.
-  Toy mixtures (grid-25, ring-8) get modes, high-quality share and reverse KL instead.
+  Toy mixtures (grid-25, ring-8) get modes, high-quality share and reverse KL instead; Stacked MNIST
+  gets PacGAN's modes (of 1 000) and KL to uniform, each channel labelled by the MNIST classifier.
   Writes FILE (default DIR/eval.json for a run, DIR/metrics.json for a model) and a model's card.json metrics.`;
 
 interface Generated {
@@ -99,6 +102,17 @@ export function pointTable(evaluation: PointEvaluation): string {
   );
 }
 
+export function stackedTable(evaluation: StackedEvaluation): string {
+  const rows = [evaluation.generator, evaluation.realVsReal];
+  return table(
+    ['measure', 'generator', 'real vs real'],
+    [
+      ['modes (of 1000)', ...rows.map((r) => String(r.modes))],
+      ['KL to uniform (nats)', ...rows.map((r) => r.klToUniform.toFixed(4))],
+    ],
+  );
+}
+
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
@@ -123,9 +137,20 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const generated = args.run !== undefined ? await fromRun(args.run, samples, seed) : await fromModel(args.model!, samples, seed);
   const out = args.out ?? (args.run !== undefined ? join(args.run, 'eval.json') : join(args.model!, 'metrics.json'));
   console.log(`evaluating ${samples} samples of ${generated.label} (${generated.dataset}; backend ${backend.detail})`);
-  let result: { kind: 'images'; evaluation: ImageEvaluation } | { kind: 'points'; evaluation: PointEvaluation };
+  let result:
+    | { kind: 'images'; evaluation: ImageEvaluation }
+    | { kind: 'points'; evaluation: PointEvaluation }
+    | { kind: 'stacked'; evaluation: StackedEvaluation };
   const modes = mixtureModes(generated.dataset);
-  if (modes !== undefined) {
+  if (generated.dataset === 'stacked-mnist') {
+    const classifierDir = join(args.classifiers ?? join('models', 'classifiers'), 'mnist');
+    const { classifier } = await loadClassifier(classifierDir);
+    const { test } = await loadLabelledSplits('mnist');
+    const evaluation = evaluateStacked(classifier, generated.values, samples, test, seed);
+    classifier.dispose();
+    console.log(stackedTable(evaluation));
+    result = { kind: 'stacked', evaluation };
+  } else if (modes !== undefined) {
     const evaluation = evaluatePoints(generated.values, modes, seed);
     console.log(pointTable(evaluation));
     result = { kind: 'points', evaluation };

@@ -5,6 +5,8 @@
 import { Rng } from '@gantry/core';
 import type { ImageDataset } from '../data/image-dataset.js';
 import { generateToyDataset } from '../data/toy.js';
+import { stackDigits } from '../data/stacked-mnist.js';
+import { stackedModeCoverage, stackedModesOf, type StackedModes } from './stacked-mnist.js';
 import { modeCoverage, type ModeCoverage } from '../metrics/mode-coverage.js';
 import { GRID_25, RING_8, type MixtureModes } from '../metrics/mixture-modes.js';
 import type { EvaluationClassifier, ClassifierOutputs } from './classifier.js';
@@ -141,4 +143,19 @@ export function evaluatePoints(samples: Float32Array, modes: MixtureModes, seed 
   const real = generateToyDataset(modes.name, count, Rng.fromSeed(seed)).points;
   const centres = modes.centres.map((c) => [...c]);
   return { dataset: modes.name, generator: modeCoverage(samples, centres, modes.sigma), realVsReal: modeCoverage(real, centres, modes.sigma) };
+}
+
+export interface StackedEvaluation {
+  generator: StackedModes;
+  /** As many stacked images of MNIST test digits, scored the same way. */
+  realVsReal: StackedModes;
+}
+
+/** PacGAN's Stacked MNIST modes and KL of `generated`, beside stacks of the MNIST test digits. */
+export function evaluateStacked(classifier: EvaluationClassifier, generated: Float32Array, count: number, testDigits: ImageDataset, seed = 0): StackedEvaluation {
+  const real = stackDigits(testDigits, count, Rng.fromSeed(seed));
+  return {
+    generator: stackedModeCoverage(stackedModesOf(classifier, generated, count)),
+    realVsReal: stackedModeCoverage(stackedModesOf(classifier, real.images, count)),
+  };
 }
