@@ -26,14 +26,15 @@ import {
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
-export const evalUsage = `gantry eval (--run DIR | --model DIR) [--samples 10000] [--seed 0] [--k 3] [--classifiers models/classifiers] [--out FILE]
+export const evalUsage = `gantry eval (--run DIR | --model DIR) [--samples 10000] [--seed 0] [--k 3] [--classifiers models/classifiers] [--out FILE] [--no-card]
   Scores a generator with its dataset's evaluation classifier (CLASSIFIERS/<dataset>, see train-classifier):
   Fréchet distance on the classifier's penultimate features, Inception-style score, confident share (p ≥ 0.9),
   class histogram with max/min ratio, k-NN precision/recall, and for a class-conditional generator the share
   drawn in the requested class; beside each, the same figures for the test split against the training split.
   Toy mixtures (grid-25, ring-8) get modes, high-quality share and reverse KL instead; Stacked MNIST
   gets PacGAN's modes (of 1 000) and KL to uniform, each channel labelled by the MNIST classifier.
-  Writes FILE (default DIR/eval.json for a run, DIR/metrics.json for a model) and a model's card.json metrics.`;
+  Writes FILE (default DIR/eval.json for a run, DIR/metrics.json for a model) and a model's card.json metrics
+  (--no-card leaves the card alone).`;
 
 interface Generated {
   values: Float32Array;
@@ -128,6 +129,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     k: { type: 'string' },
     classifiers: { type: 'string' },
     out: { type: 'string' },
+    'no-card': { type: 'boolean', default: false },
   });
   if ((args.run === undefined) === (args.model === undefined)) throw new UsageError('gantry eval: give exactly one of --run DIR or --model DIR');
   const samples = integerOption('eval', 'samples', args.samples, 10000, 10, 100000);
@@ -176,15 +178,23 @@ export async function evalCommand(argv: string[]): Promise<void> {
     console.log(imageTable(evaluation));
     result = { kind: 'images', evaluation };
   }
-  const report = { dataset: generated.dataset, source: generated.label, samples, seed, ...result, evaluatedAt: new Date().toISOString() };
+  const metrics = result.kind === 'images' ? { ...cardMetrics(result.evaluation), evaluationSeed: seed } : undefined;
+  const report = {
+    dataset: generated.dataset,
+    source: generated.label,
+    samples,
+    seed,
+    ...result,
+    // JSON has no Infinity: a missing class is recorded as a max/min ratio of -1.
+    ...(metrics === undefined ? {} : { cardMetrics: Object.fromEntries(Object.entries(metrics).map(([key, v]) => [key, Number.isFinite(v) ? v : -1])) }),
+    evaluatedAt: new Date().toISOString(),
+  };
   await writeFileAtomic(out, `${JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 'Infinity' : v), 2)}\n`);
   console.log(`wrote ${out}`);
-  if (args.model !== undefined && result.kind === 'images') {
+  if (args.model !== undefined && report.cardMetrics !== undefined && !args['no-card']) {
     const cardPath = join(args.model, 'card.json');
     const card = JSON.parse(await readFile(cardPath, 'utf8')) as { metrics?: Record<string, number> };
-    // JSON has no Infinity: a missing class is recorded as a ratio of -1 in the card.
-    const metrics = Object.fromEntries(Object.entries(cardMetrics(result.evaluation)).map(([key, v]) => [key, Number.isFinite(v) ? v : -1]));
-    card.metrics = { ...card.metrics, ...metrics };
+    card.metrics = { ...card.metrics, ...report.cardMetrics };
     await writeFileAtomic(cardPath, `${JSON.stringify(card, null, 2)}\n`);
     console.log(`recorded the metrics in ${cardPath}`);
   }
