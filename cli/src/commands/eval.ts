@@ -85,10 +85,13 @@ export function imageTable(evaluation: ImageEvaluation): string {
     ['class max/min ratio', (s) => fixed(s.coverage.maxMinRatio, 2)],
     [`precision (k = ${evaluation.k})`, (s) => percent(s.precision)],
     [`recall (k = ${evaluation.k})`, (s) => percent(s.recall)],
-    ['class histogram', (s) => s.coverage.histogram.join(' ')],
   ];
   if (evaluation.generator.classAccuracy !== undefined) rows.push(['requested class drawn', (s) => (s.classAccuracy === undefined ? '—' : percent(s.classAccuracy))]);
-  return table(['measure', 'generator', 'real vs real'], rows.map(([name, cell]) => [name, cell(evaluation.generator), cell(evaluation.realVsReal)]));
+  const histograms = [
+    `class histogram, generator:    ${evaluation.generator.coverage.histogram.join(' ')}`,
+    `class histogram, real vs real: ${evaluation.realVsReal.coverage.histogram.join(' ')}`,
+  ];
+  return [table(['measure', 'generator', 'real vs real'], rows.map(([name, cell]) => [name, cell(evaluation.generator), cell(evaluation.realVsReal)])), ...histograms].join('\n');
 }
 
 export function pointTable(evaluation: PointEvaluation): string {
