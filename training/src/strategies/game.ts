@@ -205,6 +205,11 @@ export interface DiscriminatorReport {
   gradientNorm: number;
 }
 
+/** The L2 norm of all the gradients together. */
+export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
+  return tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+}
+
 /**
  * optimizer.minimize, except that with `report` it also returns the loss and the global L2 norm of the
  * gradient (minimize is computeGradients then applyGradients; this splits them to see the gradients).
@@ -217,7 +222,7 @@ export function minimizeReporting(
 ): { loss: tf.Scalar | null; gradientNorm: tf.Scalar | null } {
   if (!report) return { loss: optimizer.minimize(f, false, variables), gradientNorm: null };
   const { value, grads } = optimizer.computeGradients(f, variables);
-  const gradientNorm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+  const gradientNorm = globalNorm(grads);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   return { loss: value, gradientNorm };
