@@ -1,4 +1,4 @@
-// `gantry report` on the shipped mnist-dcgan run opens in Chromium without a console error; the test
+// `gantry report` on the shipped mnist-conditional run opens in Chromium without a console error; the test
 // keeps a screenshot in test/artifacts/report.png for people to look at.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { repoRoot, runGantry } from './cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const shippedRun = join(repoRoot, 'models', 'mnist-dcgan', 'run');
+const shippedRun = join(repoRoot, 'models', 'mnist-conditional', 'run');
 const artifacts = join(repoRoot, 'test', 'artifacts');
 
 const hasChromium = await access(CHROMIUM).then(

@@ -5,7 +5,8 @@ import {
   inceptionScore,
   accuracy,
   loadLabelledSplits,
-  saveClassifier,
+  saveClassifierModel,
+  writeClassifierCard,
   selectBackend,
   trainClassifier,
   FEATURES_LAYER,
@@ -16,7 +17,7 @@ import { ProgressBar } from '../progress.js';
 
 export const trainClassifierUsage = `gantry train-classifier --dataset mnist|fashion-mnist --out DIR [--epochs 4] [--seed 1] [--backend auto|wasm|cpu]
   Trains the evaluation classifier gantry eval uses (a small CNN; its 128-unit penultimate layer is the
-  feature space of the Fréchet distance and precision/recall) and writes DIR/model.json, weights.bin and
+  feature space of the Fréchet distance and precision/recall) and writes DIR/model.json, weights.bin (float16) and
   card.json (split, accuracy, test-split score). Resumes from DIR/checkpoint/ after an interruption.`;
 
 export async function trainClassifierCommand(argv: string[]): Promise<void> {
@@ -40,11 +41,15 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
   console.log(`${dataset}: ${train.count} training and ${test.count} test images (${splitDescription})`);
   const batches = Math.floor(train.count / options.batchSize);
   const bar = new ProgressBar({ total: batches * options.epochs, label: 'train-classifier' });
-  const { classifier, wallSeconds } = await trainClassifier(train, test, options, out, (event) => {
+  const trained = await trainClassifier(train, test, options, out, (event) => {
     if (event.kind === 'batch') bar.update(event.epoch * batches + event.batch + 1, { epoch: String(event.epoch + 1), loss: event.loss.toFixed(4) });
     else bar.log(`epoch ${event.epoch}: test accuracy ${(100 * event.testAccuracy).toFixed(2)} % (${event.seconds.toFixed(0)} s)`);
   });
   bar.finish();
+  const { wallSeconds } = trained;
+  // The card describes the shipped (float16) weights, read back from disk.
+  const classifier = await saveClassifierModel(trained.classifier, out);
+  trained.classifier.dispose();
   const outputs = classifier.run(test.images, test.count);
   const card: ClassifierCard = {
     format: 'gantry-classifier-card/1',
@@ -60,6 +65,6 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     testImages: test.count,
     testScore: inceptionScore(outputs.probabilities, outputs.classes),
   };
-  await saveClassifier(classifier, card, out);
+  await writeClassifierCard(card, out);
   console.log(`test accuracy ${(100 * card.testAccuracy).toFixed(2)} %, test-split score ${card.testScore.toFixed(3)}; wrote ${join(out, 'model.json')} and card.json`);
 }

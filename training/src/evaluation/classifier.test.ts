@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@gantry/core';
 import type { ImageDataset } from '../data/image-dataset.js';
-import { loadClassifier, saveClassifier, shiftedBatch, trainClassifier, type ClassifierCard, type ClassifierTrainingEvent } from './classifier.js';
+import { float16Bits, loadClassifier, saveClassifierModel, writeClassifierCard, shiftedBatch, trainClassifier, type ClassifierCard, type ClassifierTrainingEvent } from './classifier.js';
 import { stratifiedSplit } from './classifier-data.js';
 
 await tf.setBackend('cpu');
@@ -56,12 +57,15 @@ test('a trained classifier separates two easy classes, resumes from its epoch ch
     const outputs = second.classifier.run(test.images, test.count);
     assert.equal(outputs.featureSize, 128);
     const card = { format: 'gantry-classifier-card/1' } as ClassifierCard;
-    await saveClassifier(second.classifier, card, join(dir, 'shipped'));
+    const written = await saveClassifierModel(second.classifier, join(dir, 'shipped'));
+    await writeClassifierCard(card, join(dir, 'shipped'));
     const loaded = await loadClassifier(join(dir, 'shipped'));
     const again = loaded.classifier.run(test.images, test.count);
-    assert.deepEqual(again.probabilities, outputs.probabilities);
-    second.classifier.dispose();
-    loaded.classifier.dispose();
+    assert.deepEqual(again.probabilities, written.run(test.images, test.count).probabilities, 'the folder holds what was written');
+    // float16 weights: 3 significant digits, so the probabilities move by far less than 1e-2.
+    const drift = again.probabilities.reduce((m, p, i) => Math.max(m, Math.abs(p - outputs.probabilities[i]!)), 0);
+    assert.ok(drift < 1e-2, `float16 storage moved a probability by ${drift}`);
+    [second.classifier, written, loaded.classifier].forEach((c) => c.dispose());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -77,4 +81,14 @@ test('the stratified split holds out the same number per class, disjoint from tr
   assert.equal(new Set([...split.train, ...split.test]).size, 300);
   assert.deepEqual(stratifiedSplit(data, 20, 13), split);
   assert.notDeepEqual(stratifiedSplit(data, 20, 14).test, split.test);
+});
+
+test('float16Bits rounds like numpy.float16, subnormals, overflow and ties to even included', () => {
+  const rng = Rng.fromSeed(11);
+  const values = [0, -0, 1, -1, 65504, 65520, 1e6, -1e6, 6e-8, 3e-8, 2.98e-8, 1e-10, 0.1, 1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, Infinity, -Infinity];
+  for (let i = 0; i < 300; i++) values.push((rng.nextFloat() - 0.5) * 10 ** (rng.nextInt(12) - 6));
+  const f32 = Array.from(Float32Array.from(values));
+  const script = 'import json,sys,numpy as np; v=np.array(json.load(sys.stdin),dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))';
+  const expected = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(f32.map((v) => (Number.isFinite(v) ? v : String(v)))) }).toString()) as number[];
+  f32.forEach((v, i) => assert.equal(float16Bits(v), expected[i], `${v}`));
 });

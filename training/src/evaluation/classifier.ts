@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GantryError, Rng, type RngState } from '@gantry/core';
 import { writeFolderAtomic } from '@gantry/files/atomic';
-import { loadLayersModelFromFile, serializeLayersModel } from '@gantry/export/model-files';
+import { loadLayersModelFromFile, serializeLayersModel, type ModelFiles } from '@gantry/export/model-files';
 import type { ImageDataset } from '../data/image-dataset.js';
 import { predictedClasses } from './scores.js';
 
@@ -236,12 +236,71 @@ export async function trainClassifier(
   return { classifier: new EvaluationClassifier(model), wallSeconds };
 }
 
-/** Writes the shipped classifier: model.json, weights.bin and card.json. */
-export async function saveClassifier(classifier: EvaluationClassifier, card: ClassifierCard, out: string): Promise<void> {
+const f32 = new Float32Array(1);
+const f32Bits = new Uint32Array(f32.buffer);
+
+/** The IEEE binary16 bits nearest to `value` (ties to even), as numpy's float16 rounds. */
+export function float16Bits(value: number): number {
+  f32[0] = value;
+  const x = f32Bits[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const biased = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (biased === 0xff) return sign | 0x7c00 | (mantissa === 0 ? 0 : 0x200);
+  const exponent = biased - 127 + 15;
+  if (exponent >= 0x1f) return sign | 0x7c00;
+  if (exponent <= 0) {
+    if (exponent < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - exponent;
+    let half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  // A carry out of the mantissa moves into the exponent, as rounding up should (to Inf at the top).
+  let half = sign | (exponent << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  return half;
+}
+
+interface WeightsManifestJson {
+  weightsManifest: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype: string; quantization?: object }> }>;
+}
+
+/**
+ * The model's files with float32 weights stored as float16 (tfjs' `quantization: {dtype: 'float16'}`,
+ * which loadLayersModel decodes back to float32): half the bytes, 3 significant digits per weight.
+ */
+export function float16ModelFiles(files: ModelFiles): ModelFiles {
+  const json = JSON.parse(files['model.json']) as WeightsManifestJson;
+  const source = new Float32Array(files['weights.bin'].buffer.slice(files['weights.bin'].byteOffset, files['weights.bin'].byteOffset + files['weights.bin'].byteLength));
+  const out = new Uint16Array(source.length);
+  for (let i = 0; i < source.length; i++) out[i] = float16Bits(source[i]!);
+  for (const group of json.weightsManifest) {
+    for (const spec of group.weights) {
+      if (spec.dtype !== 'float32') throw new GantryError('classifier-weights', `weight ${spec.name} is ${spec.dtype}; float16 storage takes float32 weights only`);
+      spec.quantization = { dtype: 'float16', original_dtype: 'float32' };
+    }
+  }
+  return { 'model.json': JSON.stringify(json), 'weights.bin': new Uint8Array(out.buffer) };
+}
+
+/**
+ * Writes a classifier's model.json and weights.bin (float16, see float16ModelFiles) and returns the model
+ * as written, read back: the figures on its card must be the shipped weights'.
+ */
+export async function saveClassifierModel(classifier: EvaluationClassifier, out: string): Promise<EvaluationClassifier> {
   await mkdir(out, { recursive: true });
-  const files = await serializeLayersModel(classifier.model);
+  const files = float16ModelFiles(await serializeLayersModel(classifier.model));
   await writeFile(join(out, 'model.json'), files['model.json']);
   await writeFile(join(out, 'weights.bin'), files['weights.bin']);
+  return new EvaluationClassifier(await loadLayersModelFromFile(join(out, 'model.json')));
+}
+
+export async function writeClassifierCard(card: ClassifierCard, out: string): Promise<void> {
   await writeFile(join(out, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
 }
 
