@@ -85,7 +85,8 @@ test('the stratified split holds out the same number per class, disjoint from tr
 
 test('float16Bits rounds like numpy.float16, subnormals, overflow and ties to even included', () => {
   const rng = Rng.fromSeed(11);
-  const values = [0, -0, 1, -1, 65504, 65520, 1e6, -1e6, 6e-8, 3e-8, 2.98e-8, 1e-10, 0.1, 1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, Infinity, -Infinity];
+  assert.equal(float16Bits(-0), 0x8000, "negative zero keeps its sign");
+  const values = [0, 1, -1, 65504, 65520, 1e6, -1e6, 6e-8, 3e-8, 2.98e-8, 1e-10, 0.1, 1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, Infinity, -Infinity];
   for (let i = 0; i < 300; i++) values.push((rng.nextFloat() - 0.5) * 10 ** (rng.nextInt(12) - 6));
   const f32 = Array.from(Float32Array.from(values));
   const script = 'import json,sys,numpy as np; v=np.array(json.load(sys.stdin),dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))';
