@@ -12,13 +12,14 @@ interface LogLine {
 }
 
 /** The series the page plots, each a chart of numeric log fields against the step. */
-const CHARTS: Array<{ title: string; fields: Array<[field: string, label: string]>; note: string }> = [
+const CHARTS: Array<{ title: string; fields: Array<[field: string, label: string]>; note: string; log?: boolean }> = [
   { title: 'Losses', fields: [['discriminator', 'D loss'], ['generator', 'G loss']], note: 'per logged step' },
   { title: 'Discriminator outputs', fields: [['realScore', 'D(x)'], ['fakeScore', 'D(G(z))']], note: 'mean over the batch' },
   {
     title: 'Gradient norms',
     fields: [['discriminatorGradientNorm', '‖∇D‖'], ['generatorGradientNorm', '‖∇G‖']],
-    note: 'global L2 norm of each player’s last update',
+    note: 'global L2 norm of each player’s last update (log scale)',
+    log: true,
   },
   { title: 'Penalty', fields: [['penalty', 'penalty']], note: 'gradient penalty or R1 term' },
   { title: 'Throughput', fields: [['imagesPerSecond', 'images/s']], note: 'images per second' },
@@ -76,6 +77,8 @@ function parseLog(text: string): LogLine[] {
 interface Series {
   title: string;
   note: string;
+  /** A logarithmic y axis (values ≤ 0 are left out). */
+  log?: boolean;
   steps: number[];
   lines: Array<{ label: string; values: Array<number | null> }>;
 }
@@ -88,7 +91,8 @@ function seriesFromLog(log: LogLine[]): Series[] {
       .map(([field, label]) => ({ label, values: log.map((l) => (typeof l[field] === 'number' ? (l[field] as number) : null)) }));
     if (lines.length === 0) continue;
     if (chart.title === 'Penalty' && lines.every((line) => line.values.every((v) => v === null || v === 0))) continue;
-    charts.push({ title: chart.title, note: chart.note, steps: log.map((l) => l.step), lines });
+    const shown = chart.log === true ? lines.map((line) => ({ ...line, values: line.values.map((v) => (v !== null && v > 0 ? v : null)) })) : lines;
+    charts.push({ title: chart.title, note: chart.note, steps: log.map((l) => l.step), lines: shown, ...(chart.log === true ? { log: true } : {}) });
   }
   const withMetrics = log.filter((l) => typeof l.metrics === 'object' && l.metrics !== null);
   const metricNames = [...new Set(withMetrics.flatMap((l) => Object.keys(l.metrics as object)))];
@@ -156,7 +160,8 @@ h2 { font-size: 16px; margin: 0 0 2px; }
 .fact span { color: var(--muted); font-size: 12px; }
 .grid-view { display: flex; gap: 18px; align-items: flex-start; flex-wrap: wrap; }
 .grid-view img { image-rendering: pixelated; width: 336px; max-width: 100%; border-radius: 6px; border: 1px solid var(--line); }
-input[type=range] { width: 100%; accent-color: var(--accent); }
+input[type=range] { width: 100%; accent-color: var(--accent); margin: 8px 0; }
+#frame-step { font-size: 20px; font-weight: 600; margin: 4px 0; }
 pre { background: #0f1522; color: #d6e0f5; padding: 14px; border-radius: 8px; overflow: auto; font-size: 12.5px; max-height: 420px; }
 table { border-collapse: collapse; font-size: 13.5px; }
 td, th { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; }
@@ -175,7 +180,7 @@ for (const [index, chart] of data.charts.entries()) {
     width: host.clientWidth, height: 240,
     series: [{ label: 'step' }, ...chart.lines.map((line, i) => ({ label: line.label, stroke: colours[i % colours.length], width: 1.5, spanGaps: true }))],
     axes: [{ label: 'step' }, {}],
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, ...(chart.log ? { y: { distr: 3 } } : {}) },
     legend: { live: true },
   };
   const plot = new uPlot(opts, [chart.steps, ...chart.lines.map((line) => line.values)], host);
