@@ -140,7 +140,8 @@ export class GantryServer {
   private readonly workTimeoutMs: number;
   private readonly log: (line: string) => void;
   private readonly logError: (message: string) => void;
-  private readonly sockets = new Set<Socket>();
+  /** Open connections and how many requests each has in flight. */
+  private readonly sockets = new Map<Socket, number>();
 
   constructor(
     readonly registry: ModelRegistry,
@@ -163,7 +164,7 @@ export class GantryServer {
     this.http = createHttpServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
     this.http.maxConnections = integer(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'maxConnections', 1);
     this.http.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
+      this.sockets.set(socket, 0);
       socket.once('close', () => this.sockets.delete(socket));
     });
     // Malformed HTTP (bad request lines, oversized headers): a plain 400 and no log noise.
@@ -189,8 +190,15 @@ export class GantryServer {
   async drain(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeIdleConnections();
+    // Connections without a request in flight (keep-alive ones, and ones opened ahead by a client's
+    // pool that never sent a request) are closed as soon as they are found; the others after their response.
+    const sweepIdle = (): void => {
+      for (const [socket, active] of this.sockets) if (active === 0) socket.destroy();
+    };
+    sweepIdle();
+    const sweep = setInterval(sweepIdle, 25);
     await closed;
+    clearInterval(sweep);
     this.metrics.close();
   }
 
@@ -199,7 +207,10 @@ export class GantryServer {
     const record: RequestRecord = { route: undefined };
     const controller = new AbortController();
     let aborted = false;
+    const socket = req.socket;
+    this.sockets.set(socket, (this.sockets.get(socket) ?? 0) + 1);
     res.on('close', () => {
+      if (this.sockets.has(socket)) this.sockets.set(socket, this.sockets.get(socket)! - 1);
       if (!res.writableFinished) {
         aborted = true;
         controller.abort();
@@ -224,7 +235,6 @@ export class GantryServer {
           outcome: aborted ? 'aborted' : status >= 500 ? 'error' : status >= 400 ? 'client-error' : 'ok',
         }),
       );
-      if (this.draining) this.http.closeIdleConnections();
     });
     for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
     this.route(req, res, record, controller.signal).catch((error: unknown) => this.fail(req, res, error, aborted || controller.signal.aborted));
