@@ -148,6 +148,7 @@ export class ModelRegistry {
         skipped.push({ name, reason: messageOf(error), error });
       }
     }
+    skipped.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     if (skipped.length > 0 && (options.strict === true || entries.length === 0)) {
       await Promise.allSettled(entries.map((entry) => entry.generator.close()));
       if (skipped.length === 1) throw skipped[0]!.error;

@@ -161,7 +161,13 @@ export class GantryServer {
     this.site = options.site === undefined ? undefined : new StaticSite(options.site);
     this.metrics = new ServerMetrics(registry);
 
-    this.http = createHttpServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
+    this.http = createHttpServer({
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      keepAliveTimeout: 5_000,
+      // Node checks the timeouts on this interval (30 s by default, which would let slow bodies linger).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeout / 4))),
+    }, (req, res) => this.handle(req, res));
     this.http.maxConnections = integer(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'maxConnections', 1);
     this.http.on('connection', (socket: Socket) => {
       this.sockets.set(socket, 0);
