@@ -3,9 +3,10 @@
 // Headers carry model names percent-encoded (RFC 8187 in Content-Disposition): a header value must be
 // Latin-1, and model names may be any Unicode.
 
+import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { encodeNpy } from '@gantry/files/npy';
-import { encodePng, samplesToGridPixels, sampleToPng, sampleAt } from '@gantry/files/image';
+import { encodePng, samplesToGridPixels, sampleAt, type RawImage } from '@gantry/files/image';
 import type { Plan, Samples } from '../generator.js';
 import { HttpError } from './errors.js';
 
@@ -97,12 +98,28 @@ function float32Bytes(values: Float32Array): Buffer {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
+/** Raw bytes below which PNGs are encoded on this thread by pngjs. */
+const SMALL_PNG_BYTES = 1 << 18;
+
+/**
+ * A PNG of raw pixels. Small pictures (the common one-digit answer) are encoded by pngjs on this
+ * thread, several times cheaper than a sharp pipeline; larger ones go to sharp, off the event loop.
+ */
+async function pngOf(image: RawImage): Promise<Buffer> {
+  if (image.data.length > SMALL_PNG_BYTES) return encodePng(image);
+  const colorType = image.channels === 1 ? 0 : 2;
+  return PNG.sync.write(
+    { width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) } as PNG,
+    { colorType, inputColorType: colorType, inputHasAlpha: false, bitDepth: 8, filterType: 4 },
+  );
+}
+
 async function gridPicture(result: Samples, format: 'png' | 'jpeg' | 'webp', options: PictureOptions): Promise<Buffer> {
   const image = samplesToGridPixels(result.samples, result.rows, result.shape, result.range, {
     scale: options.scale,
     ...(options.columns !== undefined ? { columns: options.columns } : {}),
   });
-  if (format === 'png') return encodePng(image);
+  if (format === 'png') return pngOf(image);
   const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
   return format === 'jpeg' ? pipeline.jpeg({ quality: 90 }).toBuffer() : pipeline.webp({ lossless: true }).toBuffer();
 }
@@ -138,7 +155,10 @@ export async function encodeSamples(
       return { body: float32Bytes(result.samples), contentType: MEDIA_TYPES.f32, headers };
     case 'json': {
       const images = await Promise.all(
-        Array.from({ length: result.rows }, async (_, i) => (await sampleToPng(sampleAt(result.samples, result.shape, i), result.shape, result.range, { scale: options.scale })).toString('base64')),
+        Array.from({ length: result.rows }, async (_, i) => {
+          const image = samplesToGridPixels(sampleAt(result.samples, result.shape, i), 1, result.shape, result.range, { padding: 0, scale: options.scale });
+          return (await pngOf(image)).toString('base64');
+        }),
       );
       const body = {
         model,
