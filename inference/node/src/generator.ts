@@ -20,6 +20,7 @@ import {
 import { Batcher, type BatcherOptions } from './batcher.js';
 import type { GeneratorSession } from './onnx-runtime.js';
 import { OnnxRuntimeError } from './onnx-runtime.js';
+import type { ChunkRunner } from './worker-session.js';
 import { canonicalSamples, onnxSampleDims, outputDtype, PIXEL_RANGE } from './samples.js';
 
 export interface GeneratorOptions extends BatcherOptions {
@@ -98,8 +99,11 @@ export class Generator {
   constructor(
     readonly name: string,
     readonly card: ModelCard,
+    /** The session the model was checked with: names, provider, output description. */
     private readonly session: GeneratorSession,
     options: GeneratorOptions = {},
+    /** What computes the batches: the session itself, or the same model on a worker thread. */
+    private readonly runner: ChunkRunner = session,
   ) {
     this.shape = [...card.output.shape];
     this.range = outputDtype(card.output) === 'uint8' ? [...PIXEL_RANGE] : [...card.output.range];
@@ -200,7 +204,7 @@ export class Generator {
 
   private async runBatch(latents: Float32Array, rows: number, classes: Int32Array | undefined, chunkSize: number): Promise<Float32Array> {
     const { card, session } = this;
-    const { data, sampleDims } = await session.runInChunks(latents, rows, {
+    const { data, sampleDims } = await this.runner.runInChunks(latents, rows, {
       chunkSize,
       fixedBatch: card.onnx.batch,
       ...(classes !== undefined ? { classes } : {}),
@@ -215,6 +219,6 @@ export class Generator {
   /** Waits for queued work, then releases the onnxruntime session. */
   async close(): Promise<void> {
     await this.batcher.idle();
-    await this.session.release();
+    await this.runner.release();
   }
 }

@@ -12,6 +12,7 @@ import type { BatcherOptions } from './batcher.js';
 import { Generator } from './generator.js';
 import { ProviderUnavailableError, createSession, type DeviceRequest, type ExecutionProvider, type GeneratorSession, type ProviderAttempt } from './onnx-runtime.js';
 import { onnxSampleDims, outputDtype } from './samples.js';
+import { WorkerSession, type ChunkRunner } from './worker-session.js';
 
 // The model-folder format and its errors live in @gantry/files; re-exported for the library's users.
 export { CARD_FILE, HashMismatchError, ModelLoadError, ModelsFolderError, sha256File } from '@gantry/files/model-folder';
@@ -19,6 +20,11 @@ export { CARD_FILE, HashMismatchError, ModelLoadError, ModelsFolderError, sha256
 export const DEFAULT_CHUNK_SIZE = 64;
 
 export interface RegistryOptions extends BatcherOptions {
+  /**
+   * Compute on a worker thread per model (default true): onnxruntime-node runs synchronously on its
+   * thread, so this keeps the caller's event loop (an HTTP server's) free while a batch runs.
+   */
+  worker?: boolean;
   /** Any model folder that fails its checks stops the load (default: it is skipped and reported). */
   strict?: boolean;
   /** Execution provider request passed to every session (default 'auto'). */
@@ -290,13 +296,14 @@ async function loadModel(modelsFolder: string, name: string, options: RegistryOp
   if (rangeFault !== null) throw new ModelLoadError(`model "${name}": ${cardPath}: ${rangeFault}`, cardPath);
   const cardBytes = await readFile(cardPath);
 
-  const session = await createSession(onnxPath, {
+  const sessionOptions = {
     ...(options.device !== undefined ? { device: options.device } : {}),
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
     inputName: card.onnx.inputName,
     outputName: card.onnx.outputName,
     ...(card.classInput !== undefined ? { classInputName: card.classInput.name } : {}),
-  }).catch((error: unknown) => {
+  };
+  const session = await createSession(onnxPath, sessionOptions).catch((error: unknown) => {
     // Keep the provider error's type: callers offer a different device for it.
     if (error instanceof ProviderUnavailableError) throw error;
     throw new ModelLoadError(`model "${name}": ${messageOf(error)}`, onnxPath, { cause: error });
@@ -306,14 +313,23 @@ async function loadModel(modelsFolder: string, name: string, options: RegistryOp
     await session.release();
     throw new ModelLoadError(`model "${name}": ${onnxPath} ${mismatch}; re-export the model or fix ${cardPath}`, onnxPath);
   }
-  const generator = new Generator(name, card, session, options);
+  let runner: ChunkRunner = session;
+  if (options.worker !== false) {
+    // Checked here; computed there. The worker asks for the provider this thread got.
+    try {
+      runner = await WorkerSession.open(onnxPath, { ...sessionOptions, device: session.provider });
+    } finally {
+      await session.release();
+    }
+  }
+  const generator = new Generator(name, card, session, options, runner);
   // One real run: shapes the runtime could not describe statically, and a latent size the graph
   // rejects, fail here instead of on every request.
   try {
     const trial = await generator.fromLatents(new Float32Array(card.latent.size), 1, card.classInput === undefined ? undefined : 0);
     if (!trial.samples.every(Number.isFinite)) throw new Error('the output of a zero latent holds NaN or infinite values');
   } catch (error) {
-    await session.release();
+    await runner.release();
     throw new ModelLoadError(`model "${name}": a trial run of ${onnxPath} failed: ${messageOf(error)}; re-export the model or fix ${cardPath}`, onnxPath, { cause: error });
   }
   return { name, folder, onnxPath, card, provider: session.provider, skippedProviders: session.skipped, generator, cardBytes };
