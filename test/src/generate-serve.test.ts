@@ -61,18 +61,45 @@ test(`gantry generate --n ${N}, killed with SIGKILL midway and rerun, equals an 
 test('gantry generate --format npy writes shards the same as PNG files would be', async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'gantry-generate-npy-'));
   t.after(() => rm(work, { recursive: true, force: true }));
-  const result = await runGantry(['generate', '--model', MODEL, '--n', '250', '--format', 'npy', '--shard-size', '100', '--batch', '50', '--out', work]);
+  const result = await runGantry([
+    'generate',
+    '--model',
+    MODEL,
+    '--n',
+    '250',
+    '--format',
+    'npy',
+    '--shard-size',
+    '100',
+    '--batch',
+    '50',
+    '--out',
+    work,
+  ]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(await outputFiles(work), ['latents.npy', 'manifest.json', 'shard-00000.npy', 'shard-00001.npy', 'shard-00002.npy']);
+  assert.deepEqual(await outputFiles(work), [
+    'latents.npy',
+    'manifest.json',
+    'shard-00000.npy',
+    'shard-00001.npy',
+    'shard-00002.npy',
+  ]);
   const last = decodeNpy(await readFile(join(work, 'shard-00002.npy')));
   assert.deepEqual(last.shape, [50, 28, 28, 1]);
 });
 
 test('gantry serve finishes an in-flight request on SIGTERM, then exits', async () => {
-  const { child, match } = await startGantry(['serve', '--models', 'models', '--port', '0', '--device', 'cpu'], /serving \d+ model\(s\) at (http:\/\/\S+)/);
+  const { child, match } = await startGantry(
+    ['serve', '--models', 'models', '--port', '0', '--device', 'cpu'],
+    /serving \d+ model\(s\) at (http:\/\/\S+)/,
+  );
   const url = match[1]!;
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const inFlight = fetch(`${url}/v1/models/mnist-dcgan/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 256, seed: 1, scale: 4 }) });
+  const inFlight = fetch(`${url}/v1/models/mnist-dcgan/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ n: 256, seed: 1, scale: 4 }),
+  });
   await new Promise((resolve) => setTimeout(resolve, 50));
   child.kill('SIGTERM');
   const response = await inFlight;

@@ -52,7 +52,8 @@ interface Manifest extends Job {
 
 function sameJob(a: Job, b: Job): string | null {
   for (const key of ['model', 'onnxSha256', 'n', 'seed', 'imageFormat', 'batch', 'shardSize', 'class'] as const) {
-    if (a[key] !== b[key]) return `${key} is ${JSON.stringify(b[key])} in the folder's ${MANIFEST} but ${JSON.stringify(a[key])} now`;
+    if (a[key] !== b[key])
+      return `${key} is ${JSON.stringify(b[key])} in the folder's ${MANIFEST} but ${JSON.stringify(a[key])} now`;
   }
   return null;
 }
@@ -65,7 +66,12 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Block b's latents and classes: images [b·batch, min(n, (b+1)·batch)). */
-function blockPlan(generator: Generator, manifest: Manifest, start: number, end: number): { latents: Float32Array; classes: number[] | undefined } {
+function blockPlan(
+  generator: Generator,
+  manifest: Manifest,
+  start: number,
+  end: number,
+): { latents: Float32Array; classes: number[] | undefined } {
   return {
     latents: seedLatents(generator.card.latent, manifest.seeds.slice(start, end)),
     classes: manifest.classes === null ? undefined : manifest.classes.slice(start, end),
@@ -92,9 +98,12 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const seed = integerOption('generate', 'seed', args.seed, 0, 0, 2 ** 32 - 1);
   const imageFormat = choiceOption('generate', 'format', args.format, ['png', 'npy'] as const, 'png');
   const batch = integerOption('generate', 'batch', args.batch, 64, 1, 4096);
-  const shardSize = imageFormat === 'npy' ? integerOption('generate', 'shard-size', args['shard-size'], 1000, 1, 1_000_000) : null;
+  const shardSize =
+    imageFormat === 'npy' ? integerOption('generate', 'shard-size', args['shard-size'], 1000, 1, 1_000_000) : null;
   if (shardSize !== null && shardSize % batch !== 0 && batch % shardSize !== 0) {
-    throw new UsageError(`gantry generate: --shard-size (${shardSize}) must be a multiple or a divisor of --batch (${batch}), so shards and batches line up`);
+    throw new UsageError(
+      `gantry generate: --shard-size (${shardSize}) must be a multiple or a divisor of --batch (${batch}), so shards and batches line up`,
+    );
   }
   const device = choiceOption<DeviceRequest>('generate', 'device', args.device, DEVICE_REQUESTS, 'cpu');
   const threads = args.threads === undefined ? undefined : integerOption('generate', 'threads', args.threads, 1, 1, 256);
@@ -124,7 +133,12 @@ export async function generateCommand(argv: string[]): Promise<void> {
     const manifest: Manifest = {
       ...job,
       seeds: Array.from({ length: n }, (_, i) => (seed + i) % 2 ** 32),
-      classes: classRequest === undefined ? null : typeof classRequest === 'number' ? new Array<number>(n).fill(classRequest) : classRequest,
+      classes:
+        classRequest === undefined
+          ? null
+          : typeof classRequest === 'number'
+            ? new Array<number>(n).fill(classRequest)
+            : classRequest,
       latents: LATENTS,
       files,
       shape: [...generator.shape],
@@ -132,17 +146,25 @@ export async function generateCommand(argv: string[]): Promise<void> {
     };
 
     const manifestPath = join(out, MANIFEST);
-    const previous = await readFile(manifestPath, 'utf8').then((text) => JSON.parse(text) as Job, () => null);
+    const previous = await readFile(manifestPath, 'utf8').then(
+      (text) => JSON.parse(text) as Job,
+      () => null,
+    );
     if (previous !== null) {
       const difference = sameJob(job, previous);
-      if (difference !== null) throw new UsageError(`gantry generate: ${out} holds another job (${difference}); use a new --out folder or rerun with the same options`);
+      if (difference !== null)
+        throw new UsageError(
+          `gantry generate: ${out} holds another job (${difference}); use a new --out folder or rerun with the same options`,
+        );
     } else {
       await writeFileAtomic(join(out, LATENTS), encodeNpy(seedLatents(card.latent, manifest.seeds), [n, card.latent.size]));
       await writeFileAtomic(manifestPath, `${JSON.stringify(manifest)}\n`);
     }
     // Temporary files of a killed run: never complete, so removed.
-    for (const name of await readdir(out)) if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(out, name), { force: true });
-    if (!(await exists(join(out, LATENTS)))) await writeFileAtomic(join(out, LATENTS), encodeNpy(seedLatents(card.latent, manifest.seeds), [n, card.latent.size]));
+    for (const name of await readdir(out))
+      if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(out, name), { force: true });
+    if (!(await exists(join(out, LATENTS))))
+      await writeFileAtomic(join(out, LATENTS), encodeNpy(seedLatents(card.latent, manifest.seeds), [n, card.latent.size]));
 
     const present = new Set(await readdir(out));
     const perFile = shardSize ?? 1;
@@ -164,7 +186,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
         await Promise.all(
           files.slice(start, end).map(async (file, i) => {
             if (present.has(file)) return;
-            await writeFileAtomic(join(out, file), await sampleToPng(sampleAt(result.samples, result.shape, i), result.shape, result.range));
+            await writeFileAtomic(
+              join(out, file),
+              await sampleToPng(sampleAt(result.samples, result.shape, i), result.shape, result.range),
+            );
           }),
         );
         done += missing.length;
@@ -179,7 +204,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
           for (let from = shardStart; from < shardEnd; from += batch) {
             const to = Math.min(shardEnd, from + batch);
             const { latents, classes } = blockPlan(generator, manifest, from, to);
-            samples.set((await generator.fromLatents(latents, to - from, classes)).samples, (from - shardStart) * generator.sampleSize);
+            samples.set(
+              (await generator.fromLatents(latents, to - from, classes)).samples,
+              (from - shardStart) * generator.sampleSize,
+            );
           }
           await writeFileAtomic(join(out, file), encodeNpy(samples, [shardEnd - shardStart, ...generator.shape]));
           done += shardEnd - shardStart;
@@ -190,7 +218,9 @@ export async function generateCommand(argv: string[]): Promise<void> {
       bar.update(done, { 'images/s': seconds > 0 ? (produced / seconds).toFixed(0) : '-' });
     }
     bar.finish();
-    console.error(`wrote ${n} images (${generator.shape.join('×')}) to ${out} as ${imageFormat === 'png' ? 'PNG files' : `${shards} .npy shard(s)`}, with ${MANIFEST} and ${LATENTS}`);
+    console.error(
+      `wrote ${n} images (${generator.shape.join('×')}) to ${out} as ${imageFormat === 'png' ? 'PNG files' : `${shards} .npy shard(s)`}, with ${MANIFEST} and ${LATENTS}`,
+    );
   } finally {
     await model.close();
   }

@@ -62,12 +62,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
     maxQueueRows: integerOption('serve', 'queue', args.queue, 4096, 1, 1 << 20),
     ...(threads !== undefined ? { intraOpThreads: threads } : {}),
   });
-  for (const skipped of registry.skipped) console.error(`warning: model folder ${skipped.name} is not served: ${skipped.reason.split('\n')[0]}`);
+  for (const skipped of registry.skipped)
+    console.error(`warning: model folder ${skipped.name} is not served: ${skipped.reason.split('\n')[0]}`);
   for (const model of registry.names().map((name) => registry.get(name))) {
     // The full reasons (with install commands) are long; one clause each is enough at start-up.
     const skipped = model.skippedProviders.map((p) => `${p.provider}: ${p.reason.split(/[;(]/)[0]!.trim()}`).join('; ');
     const classes = model.card.classInput === undefined ? '' : ` and a class 0…${model.card.classInput.classes - 1}`;
-    console.error(`model ${model.name}: ${model.card.output.shape.join('×')} from a ${model.card.latent.size}-d latent${classes}, on ${model.provider}${skipped ? ` (skipped ${skipped}; see the README to serve on a GPU)` : ''}`);
+    console.error(
+      `model ${model.name}: ${model.card.output.shape.join('×')} from a ${model.card.latent.size}-d latent${classes}, on ${model.provider}${skipped ? ` (skipped ${skipped}; see the README to serve on a GPU)` : ''}`,
+    );
   }
   const site = args.site ?? defaultSite();
   const server = createServer(registry, {
@@ -82,7 +85,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   console.log(`serving ${registry.names().length} model(s) at ${url}`);
   const first = registry.get(registry.names()[0]!);
   const body = `{"n":16${first.card.classInput === undefined ? '' : ',"class":0'}}`;
-  console.error(`try: curl ${url}/v1/models/${encodeURIComponent(first.name)}/generate -H 'Content-Type: application/json' -d '${body}' -o grid.png`);
+  console.error(
+    `try: curl ${url}/v1/models/${encodeURIComponent(first.name)}/generate -H 'Content-Type: application/json' -d '${body}' -o grid.png`,
+  );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

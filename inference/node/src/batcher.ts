@@ -81,7 +81,8 @@ export class Batcher {
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.maxQueueRows = options.maxQueueRows ?? DEFAULT_MAX_QUEUE_ROWS;
     const positive = (value: number, name: string, min: number): void => {
-      if (!(Number.isInteger(value) && value >= min)) throw new GantryError('batcher-option', `${name} must be an integer ≥ ${min}, got ${String(value)}`);
+      if (!(Number.isInteger(value) && value >= min))
+        throw new GantryError('batcher-option', `${name} must be an integer ≥ ${min}, got ${String(value)}`);
     };
     positive(this.maxBatchRows, 'maxBatchRows', 1);
     positive(this.maxWaitMs, 'maxWaitMs', 0);
@@ -109,7 +110,10 @@ export class Batcher {
     // A request larger than the whole queue could never be accepted; it may run when the queue is empty.
     if (this.queuedRows > 0 && this.queuedRows + rows > this.maxQueueRows) {
       const seconds = this.rowsPerSecond > 0 ? Math.ceil(this.queuedRows / this.rowsPerSecond) : 1;
-      throw new QueueFullError(`the model's queue is full (${this.queuedRows} rows waiting, at most ${this.maxQueueRows}); retry later`, Math.max(1, Math.min(60, seconds)));
+      throw new QueueFullError(
+        `the model's queue is full (${this.queuedRows} rows waiting, at most ${this.maxQueueRows}); retry later`,
+        Math.max(1, Math.min(60, seconds)),
+      );
     }
     return new Promise<Float32Array>((resolve, reject) => {
       const job: Job = { latents, rows, classes, signal, onAbort: undefined, resolve, reject };
@@ -166,9 +170,22 @@ export class Batcher {
     const rows = jobs.reduce((sum, job) => sum + job.rows, 0);
     const started = performance.now();
     try {
-      const latents = jobs.length === 1 ? jobs[0]!.latents : concatenate(jobs.map((job) => job.latents), Float32Array);
+      const latents =
+        jobs.length === 1
+          ? jobs[0]!.latents
+          : concatenate(
+              jobs.map((job) => job.latents),
+              Float32Array,
+            );
       const withClasses = jobs[0]!.classes !== undefined;
-      const classes = !withClasses ? undefined : jobs.length === 1 ? jobs[0]!.classes : concatenate(jobs.map((job) => job.classes!), Int32Array);
+      const classes = !withClasses
+        ? undefined
+        : jobs.length === 1
+          ? jobs[0]!.classes
+          : concatenate(
+              jobs.map((job) => job.classes!),
+              Int32Array,
+            );
       const samples = await this.runner(latents, rows, classes);
       let row = 0;
       for (const job of jobs) {
@@ -177,7 +194,8 @@ export class Batcher {
         row += job.rows;
       }
       const seconds = (performance.now() - started) / 1000;
-      if (seconds > 0) this.rowsPerSecond = this.rowsPerSecond === 0 ? rows / seconds : 0.8 * this.rowsPerSecond + 0.2 * (rows / seconds);
+      if (seconds > 0)
+        this.rowsPerSecond = this.rowsPerSecond === 0 ? rows / seconds : 0.8 * this.rowsPerSecond + 0.2 * (rows / seconds);
       for (const observer of this.observers) observer(rows, jobs.length);
     } catch (error) {
       for (const job of jobs) job.reject(error);

@@ -34,7 +34,8 @@ after(async () => {
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < actual.length; i++)
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
 }
 
 const seed = fc.integer({ min: 0, max: 2 ** 32 - 1 });
@@ -51,15 +52,21 @@ test('generate: samples are the model applied to the latents the request names, 
 
 test('property: interpolation end frames are the key points’ images (seeds or latents, lerp or slerp, open or looped)', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(seed, { minLength: 2, maxLength: 4 }), fc.integer({ min: 2, max: 6 }), fc.constantFrom('lerp' as const, 'slerp' as const), fc.boolean(), async (seeds, steps, method, loop) => {
-      const keys = await plain.generate({ seeds });
-      const walk = await plain.interpolate({ seeds, steps, method, loop });
-      assert.equal(walk.keyFrames.length, seeds.length);
-      walk.keyFrames.forEach((frame, k) => {
-        assert.deepEqual(walk.latents.subarray(frame * 6, (frame + 1) * 6), keys.latents.subarray(k * 6, (k + 1) * 6));
-        assertClose(walk.samples.subarray(frame * 12, (frame + 1) * 12), keys.samples.subarray(k * 12, (k + 1) * 12));
-      });
-    }),
+    fc.asyncProperty(
+      fc.array(seed, { minLength: 2, maxLength: 4 }),
+      fc.integer({ min: 2, max: 6 }),
+      fc.constantFrom('lerp' as const, 'slerp' as const),
+      fc.boolean(),
+      async (seeds, steps, method, loop) => {
+        const keys = await plain.generate({ seeds });
+        const walk = await plain.interpolate({ seeds, steps, method, loop });
+        assert.equal(walk.keyFrames.length, seeds.length);
+        walk.keyFrames.forEach((frame, k) => {
+          assert.deepEqual(walk.latents.subarray(frame * 6, (frame + 1) * 6), keys.latents.subarray(k * 6, (k + 1) * 6));
+          assertClose(walk.samples.subarray(frame * 12, (frame + 1) * 12), keys.samples.subarray(k * 12, (k + 1) * 12));
+        });
+      },
+    ),
     { numRuns: 25 },
   );
 });
@@ -71,16 +78,24 @@ test('interpolation classes: one class per key point, switching at each segment�
   const looped = await labels.interpolate({ seeds: [1, 2], steps: 3, loop: true, classes: [1, 3] });
   assert.deepEqual(Array.from(looped.classes!), [1, 3, 3, 1]);
   const keys = await labels.generate({ seeds: [1, 2, 3], class: [0, 2, 3] });
-  walk.keyFrames.forEach((frame, k) => assertClose(walk.samples.subarray(frame * 9, (frame + 1) * 9), keys.samples.subarray(k * 9, (k + 1) * 9)));
-  assert.throws(() => labels.planInterpolate({ seeds: [1, 2], steps: 3, classes: [1] }), /classes has 1 entries but 2 samples are asked for/);
+  walk.keyFrames.forEach((frame, k) =>
+    assertClose(walk.samples.subarray(frame * 9, (frame + 1) * 9), keys.samples.subarray(k * 9, (k + 1) * 9)),
+  );
+  assert.throws(
+    () => labels.planInterpolate({ seeds: [1, 2], steps: 3, classes: [1] }),
+    /classes has 1 entries but 2 samples are asked for/,
+  );
   assert.throws(() => plain.planInterpolate({ seeds: [1, 2], steps: 3, classes: [1, 2] }), /classes was given/);
 });
 
 test('property: slerp between unit-norm latents keeps unit norm', () => {
-  const unit = fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: 6, maxLength: 6 }).filter((v) => Math.hypot(...v) > 1e-3).map((v) => {
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  });
+  const unit = fc
+    .array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: 6, maxLength: 6 })
+    .filter((v) => Math.hypot(...v) > 1e-3)
+    .map((v) => {
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    });
   fc.assert(
     fc.property(unit, unit, fc.integer({ min: 2, max: 40 }), (a, b, steps) => {
       const plan = planInterpolation({ size: 6, distribution: 'normal' }, { latents: [a, b], steps, method: 'slerp' });
@@ -111,7 +126,13 @@ test('property: arithmetic with one term of coefficient 1 equals generate for th
 });
 
 test('arithmetic: term means then Σ coef·mean, the images of those latents', async () => {
-  const result = await plain.arithmetic({ terms: [{ coef: 1, seeds: [1, 2] }, { coef: -1, seeds: [3] }, { coef: 1, seeds: [4] }] });
+  const result = await plain.arithmetic({
+    terms: [
+      { coef: 1, seeds: [1, 2] },
+      { coef: -1, seeds: [3] },
+      { coef: 1, seeds: [4] },
+    ],
+  });
   const [l1, l2, l3, l4] = [1, 2, 3, 4].map((s) => seedLatents({ size: 6, distribution: 'normal' }, [s]));
   const mean = Float32Array.from(l1!, (v, i) => (v + l2![i]!) / 2);
   const expected = Float32Array.from(mean, (v, i) => v - l3![i]! + l4![i]!);
@@ -133,8 +154,16 @@ test('dynamic batching: concurrent requests share one run, each gets its own row
   try {
     const seedsList = [[1], [2, 3], [4], [5, 6, 7]];
     const results = await Promise.all(seedsList.map((seeds) => plain.generate({ seeds })));
-    results.forEach((result, i) => assertClose(result.samples, tinyModelReference(seedLatents({ size: 6, distribution: 'normal' }, seedsList[i]!), seedsList[i]!.length, plainOptions)));
-    assert.equal(batches.reduce((sum, [rows]) => sum + rows, 0), 7);
+    results.forEach((result, i) =>
+      assertClose(
+        result.samples,
+        tinyModelReference(seedLatents({ size: 6, distribution: 'normal' }, seedsList[i]!), seedsList[i]!.length, plainOptions),
+      ),
+    );
+    assert.equal(
+      batches.reduce((sum, [rows]) => sum + rows, 0),
+      7,
+    );
     assert.ok(batches.length < 4, `4 concurrent requests took ${batches.length} runs`);
   } finally {
     stop();
@@ -155,7 +184,10 @@ test('Batcher: a full queue refuses with a retry hint; an aborted request leaves
   const controller = new AbortController();
   const queued = batcher.submit(Float32Array.of(2, 3), 2, undefined, controller.signal);
   const other = batcher.submit(Float32Array.of(4), 1, undefined);
-  assert.throws(() => batcher.submit(Float32Array.of(5), 1, undefined), (error: unknown) => error instanceof QueueFullError && error.retryAfterSeconds >= 1);
+  assert.throws(
+    () => batcher.submit(Float32Array.of(5), 1, undefined),
+    (error: unknown) => error instanceof QueueFullError && error.retryAfterSeconds >= 1,
+  );
   controller.abort();
   await assert.rejects(queued, WorkAbortedError);
   assert.equal(batcher.depth, 1);

@@ -146,9 +146,14 @@ export class Generator {
     const keyCount = plan.keyFrames.length;
     let classes: Int32Array | null;
     if (request.classes !== undefined) {
-      if (request.class !== undefined) throw new GantryError('class-request', 'class and classes cannot both be given: class holds one class for every frame, classes gives one per key point');
+      if (request.class !== undefined)
+        throw new GantryError(
+          'class-request',
+          'class and classes cannot both be given: class holds one class for every frame, classes gives one per key point',
+        );
       const perKey = this.classes(request.classes, keyCount, 'classes');
-      if (perKey === null) throw new GantryError('class-request', `classes was given but model "${this.name}" is unconditional: leave it out`);
+      if (perKey === null)
+        throw new GantryError('class-request', `classes was given but model "${this.name}" is unconditional: leave it out`);
       classes = new Int32Array(plan.frames);
       for (let frame = 0; frame < plan.frames; frame++) {
         const segment = plan.segment[frame]!;
@@ -197,12 +202,20 @@ export class Generator {
   /** Runs caller-made latents (rows × latent size) with one class for all or one per row. */
   fromLatents(latents: Float32Array, rows: number, classRequest?: ClassRequest, options?: RunOptions): Promise<Plan & Samples> {
     if (!(latents instanceof Float32Array) || latents.length !== rows * this.card.latent.size) {
-      throw new GantryError('latent-request', `latents must be a Float32Array of rows × latent size = ${rows} × ${this.card.latent.size} values`);
+      throw new GantryError(
+        'latent-request',
+        `latents must be a Float32Array of rows × latent size = ${rows} × ${this.card.latent.size} values`,
+      );
     }
     return this.run({ latents, rows, classes: this.classes(classRequest, rows) }, options);
   }
 
-  private async runBatch(latents: Float32Array, rows: number, classes: Int32Array | undefined, chunkSize: number): Promise<Float32Array> {
+  private async runBatch(
+    latents: Float32Array,
+    rows: number,
+    classes: Int32Array | undefined,
+    chunkSize: number,
+  ): Promise<Float32Array> {
     const { card, session } = this;
     const { data, sampleDims } = await this.runner.runInChunks(latents, rows, {
       chunkSize,
@@ -211,7 +224,9 @@ export class Generator {
     });
     const expected = onnxSampleDims(card.output);
     if (sampleDims.length !== 3 || sampleDims.some((d, i) => d !== expected[i])) {
-      throw new OnnxRuntimeError(`${session.path}: output "${session.outputName}" has samples of shape [${sampleDims.join(', ')}] but card.json promises [${expected.join(', ')}] (${card.output.layout})`);
+      throw new OnnxRuntimeError(
+        `${session.path}: output "${session.outputName}" has samples of shape [${sampleDims.join(', ')}] but card.json promises [${expected.join(', ')}] (${card.output.layout})`,
+      );
     }
     return canonicalSamples(data, rows, card.output).samples;
   }

@@ -19,7 +19,8 @@ try {
     const { id, latents, rows, chunkSize, fixedBatch, classes } = message;
     session.runInChunks(latents, rows, { chunkSize, fixedBatch, ...(classes !== undefined ? { classes } : {}) }).then(
       ({ data, sampleDims }) => port.postMessage({ id, data, sampleDims } satisfies WorkerReply, [data.buffer as ArrayBuffer]),
-      (error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply),
+      (error: unknown) =>
+        port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply),
     );
   });
   port.postMessage({ ready: true });

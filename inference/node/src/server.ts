@@ -84,14 +84,16 @@ function hostOf(header: string): string {
 function machineHosts(): Set<string> {
   const hosts = new Set(['localhost', '127.0.0.1', '[::1]', hostname().toLowerCase()]);
   for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) hosts.add(address.family === 'IPv6' ? `[${address.address.toLowerCase()}]` : address.address);
+    for (const address of addresses ?? [])
+      hosts.add(address.family === 'IPv6' ? `[${address.address.toLowerCase()}]` : address.address);
   }
   return hosts;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  const tooLarge = (): HttpError => new HttpError(413, `request body is larger than the ${limit}-byte limit`, { limit }, { connection: 'close' });
+  const tooLarge = (): HttpError =>
+    new HttpError(413, `request body is larger than the ${limit}-byte limit`, { limit }, { connection: 'close' });
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -106,11 +108,16 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8').trim();
   if (text === '') return {};
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new HttpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels; no request needs that`, { code: 'invalid-json' });
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new HttpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels; no request needs that`, {
+      code: 'invalid-json',
+    });
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`, { code: 'invalid-json' });
+    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`, {
+      code: 'invalid-json',
+    });
   }
 }
 
@@ -148,10 +155,14 @@ export class GantryServer {
     private readonly options: ServerOptions = {},
   ) {
     const integer = (value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-      if (!(Number.isInteger(value) && value >= min && value <= max)) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+      if (!(Number.isInteger(value) && value >= min && value <= max))
+        throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
       return value;
     };
-    this.limits = { maxRows: integer(options.maxN ?? DEFAULT_MAX_N, 'maxN', 1, 65536), maxWork: integer(options.maxWork ?? DEFAULT_MAX_WORK, 'maxWork', 1) };
+    this.limits = {
+      maxRows: integer(options.maxN ?? DEFAULT_MAX_N, 'maxN', 1, 65536),
+      maxWork: integer(options.maxWork ?? DEFAULT_MAX_WORK, 'maxWork', 1),
+    };
     this.maxBodyBytes = integer(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes', 64);
     this.workTimeoutMs = integer(options.workTimeoutMs ?? DEFAULT_WORK_TIMEOUT_MS, 'workTimeoutMs', 1);
     const requestTimeout = integer(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs', 1);
@@ -161,13 +172,16 @@ export class GantryServer {
     this.site = options.site === undefined ? undefined : new StaticSite(options.site);
     this.metrics = new ServerMetrics(registry);
 
-    this.http = createHttpServer({
-      requestTimeout,
-      headersTimeout: Math.min(requestTimeout, 60_000),
-      keepAliveTimeout: 5_000,
-      // Node checks the timeouts on this interval (30 s by default, which would let slow bodies linger).
-      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeout / 4))),
-    }, (req, res) => this.handle(req, res));
+    this.http = createHttpServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(requestTimeout, 60_000),
+        keepAliveTimeout: 5_000,
+        // Node checks the timeouts on this interval (30 s by default, which would let slow bodies linger).
+        connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeout / 4))),
+      },
+      (req, res) => this.handle(req, res),
+    );
     this.http.maxConnections = integer(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'maxConnections', 1);
     this.http.on('connection', (socket: Socket) => {
       this.sockets.set(socket, 0);
@@ -176,7 +190,12 @@ export class GantryServer {
     // Malformed HTTP (bad request lines, oversized headers): a plain 400 and no log noise.
     this.http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       if (socket.writable && error.code !== 'ECONNRESET') {
-        const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        const status =
+          error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : error.code === 'HPE_HEADER_OVERFLOW'
+              ? '431 Request Header Fields Too Large'
+              : '400 Bad Request';
         if (status.startsWith('408')) this.metrics.rejections.inc({ reason: 'timeout' });
         socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       } else socket.destroy();
@@ -243,7 +262,9 @@ export class GantryServer {
       );
     });
     for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
-    this.route(req, res, record, controller.signal).catch((error: unknown) => this.fail(req, res, error, aborted || controller.signal.aborted));
+    this.route(req, res, record, controller.signal).catch((error: unknown) =>
+      this.fail(req, res, error, aborted || controller.signal.aborted),
+    );
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown, aborted: boolean): void {
@@ -252,7 +273,9 @@ export class GantryServer {
       return;
     }
     if (res.headersSent) {
-      this.logError(`gantry server: ${req.method} ${(req.url ?? '').slice(0, 200)} failed mid-response: ${(error as Error).stack ?? String(error)}`);
+      this.logError(
+        `gantry server: ${req.method} ${(req.url ?? '').slice(0, 200)} failed mid-response: ${(error as Error).stack ?? String(error)}`,
+      );
       res.destroy();
       return;
     }
@@ -265,7 +288,9 @@ export class GantryServer {
       res.destroy();
       return;
     } else {
-      this.logError(`gantry server: ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${(error as Error).stack ?? String(error)}`);
+      this.logError(
+        `gantry server: ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${(error as Error).stack ?? String(error)}`,
+      );
       http = new HttpError(500, 'internal error; the server log has the details', { code: 'internal' });
     }
     // Unread request bodies are drained so keep-alive stays usable, unless the error closes the connection.
@@ -275,12 +300,22 @@ export class GantryServer {
 
   private sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
     const text = `${JSON.stringify(body)}\n`;
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      ...headers,
+    });
     res.end(text);
   }
 
   private sendEncoded(req: IncomingMessage, res: ServerResponse, encoded: Encoded): void {
-    res.writeHead(200, { 'content-type': encoded.contentType, 'content-length': encoded.body.length, 'cache-control': 'no-store', ...encoded.headers });
+    res.writeHead(200, {
+      'content-type': encoded.contentType,
+      'content-length': encoded.body.length,
+      'cache-control': 'no-store',
+      ...encoded.headers,
+    });
     res.end(req.method === 'HEAD' ? undefined : encoded.body);
   }
 
@@ -291,9 +326,18 @@ export class GantryServer {
     if (allowed === undefined || origin === undefined || (allowed !== '*' && origin !== allowed)) return false;
     res.setHeader('access-control-allow-origin', allowed === '*' ? '*' : origin);
     res.setHeader('vary', 'Origin');
-    res.setHeader('access-control-expose-headers', 'x-gantry-model, x-gantry-seed, x-gantry-n, x-gantry-shape, x-gantry-class, retry-after');
+    res.setHeader(
+      'access-control-expose-headers',
+      'x-gantry-model, x-gantry-seed, x-gantry-n, x-gantry-shape, x-gantry-class, retry-after',
+    );
     if (req.method !== 'OPTIONS') return false;
-    res.writeHead(204, { 'access-control-allow-methods': 'GET, HEAD, POST', 'access-control-allow-headers': 'content-type, accept', 'access-control-max-age': '600' }).end();
+    res
+      .writeHead(204, {
+        'access-control-allow-methods': 'GET, HEAD, POST',
+        'access-control-allow-headers': 'content-type, accept',
+        'access-control-max-age': '600',
+      })
+      .end();
     return true;
   }
 
@@ -304,7 +348,11 @@ export class GantryServer {
       const host = req.headers.host;
       if (host === undefined || !this.hosts.has(hostOf(host))) {
         this.metrics.rejections.inc({ reason: 'host' });
-        throw new HttpError(400, `Host ${JSON.stringify((host ?? '').slice(0, 100))} is not one this server answers to; start it with --allowed-host NAME to add one`, { code: 'host' });
+        throw new HttpError(
+          400,
+          `Host ${JSON.stringify((host ?? '').slice(0, 100))} is not one this server answers to; start it with --allowed-host NAME to add one`,
+          { code: 'host' },
+        );
       }
     }
     if (this.cors(req, res)) return;
@@ -320,7 +368,13 @@ export class GantryServer {
     if (route === undefined) throw new HttpError(404, 'no such route; see /openapi.json', { code: 'not-found' });
     const method = req.method ?? 'GET';
     const allowed = ALLOWED_METHODS[route.kind];
-    if (!allowed.includes(method)) throw new HttpError(405, `method ${method.slice(0, 20)} is not allowed here; allowed: ${allowed.join(', ')}`, { allowed }, { allow: allowed.join(', ') });
+    if (!allowed.includes(method))
+      throw new HttpError(
+        405,
+        `method ${method.slice(0, 20)} is not allowed here; allowed: ${allowed.join(', ')}`,
+        { allowed },
+        { allow: allowed.join(', ') },
+      );
     const { registry } = this;
     switch (route.kind) {
       case 'index':
@@ -360,8 +414,19 @@ export class GantryServer {
           const bytes = registry.cardBytes(route.name);
           sendStoredBytes(req, res, bytes, 'application/json; charset=utf-8', etagOf(bytes));
         } else if (route.file === generator.card.onnx.file) {
-          await sendFile(req, res, join(registry.get(route.name).folder, generator.card.onnx.file), 'application/octet-stream', `"${generator.card.onnx.sha256}"`);
-        } else throw new HttpError(404, `model ${JSON.stringify(route.name)} has no file ${JSON.stringify(route.file.slice(0, 100))}; it serves card.json and ${generator.card.onnx.file}`, { code: 'not-found' });
+          await sendFile(
+            req,
+            res,
+            join(registry.get(route.name).folder, generator.card.onnx.file),
+            'application/octet-stream',
+            `"${generator.card.onnx.sha256}"`,
+          );
+        } else
+          throw new HttpError(
+            404,
+            `model ${JSON.stringify(route.name)} has no file ${JSON.stringify(route.file.slice(0, 100))}; it serves card.json and ${generator.card.onnx.file}`,
+            { code: 'not-found' },
+          );
         return;
       }
       case 'grid':
@@ -372,7 +437,11 @@ export class GantryServer {
         else {
           // Only JSON: a form or text/plain POST from any web page cannot reach the API (no CORS preflight for those).
           if (!isJsonContentType(req.headers['content-type'])) {
-            throw new HttpError(415, `Content-Type must be application/json, got ${JSON.stringify((req.headers['content-type'] ?? '(none)').slice(0, 100))}`, { code: 'unsupported-media-type' });
+            throw new HttpError(
+              415,
+              `Content-Type must be application/json, got ${JSON.stringify((req.headers['content-type'] ?? '(none)').slice(0, 100))}`,
+              { code: 'unsupported-media-type' },
+            );
           }
           body = parseJson(await readBody(req, this.maxBodyBytes));
         }
@@ -391,7 +460,12 @@ export class GantryServer {
         } catch (error) {
           if (error instanceof WorkAbortedError && timeout.aborted && !signal.aborted) {
             this.metrics.rejections.inc({ reason: 'timeout' });
-            throw new HttpError(503, `the request waited longer than ${this.workTimeoutMs} ms for the model; retry later`, { code: 'timeout' }, { 'retry-after': '5' });
+            throw new HttpError(
+              503,
+              `the request waited longer than ${this.workTimeoutMs} ms for the model; retry later`,
+              { code: 'timeout' },
+              { 'retry-after': '5' },
+            );
           }
           throw error;
         }

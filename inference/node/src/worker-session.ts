@@ -12,7 +12,11 @@ export interface ChunkOptions {
 
 /** What runs a model's batches: a GeneratorSession on this thread, or a WorkerSession. */
 export interface ChunkRunner {
-  runInChunks(latents: Float32Array, n: number, options: ChunkOptions): Promise<{ data: Float32Array | Uint8Array; sampleDims: number[] }>;
+  runInChunks(
+    latents: Float32Array,
+    n: number,
+    options: ChunkOptions,
+  ): Promise<{ data: Float32Array | Uint8Array; sampleDims: number[] }>;
   release(): Promise<void>;
 }
 
@@ -73,12 +77,23 @@ export class WorkerSession implements ChunkRunner {
     return new WorkerSession(worker, onnxPath);
   }
 
-  runInChunks(latents: Float32Array, n: number, options: ChunkOptions): Promise<{ data: Float32Array | Uint8Array; sampleDims: number[] }> {
+  runInChunks(
+    latents: Float32Array,
+    n: number,
+    options: ChunkOptions,
+  ): Promise<{ data: Float32Array | Uint8Array; sampleDims: number[] }> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const request: WorkerRequest = { id, latents, rows: n, chunkSize: options.chunkSize, fixedBatch: options.fixedBatch, classes: options.classes };
+      const request: WorkerRequest = {
+        id,
+        latents,
+        rows: n,
+        chunkSize: options.chunkSize,
+        fixedBatch: options.fixedBatch,
+        classes: options.classes,
+      };
       this.worker.postMessage(request);
     });
   }

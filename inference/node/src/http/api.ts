@@ -49,7 +49,10 @@ function plan<P>(make: () => P): P {
     if (error instanceof HttpError) throw error;
     if (error instanceof GantryError || error instanceof RangeError || error instanceof TypeError) {
       const parameter = (error as { parameter?: unknown }).parameter;
-      throw new HttpError(400, error.message, { code: error instanceof GantryError ? error.code : 'invalid-request', ...(typeof parameter === 'string' ? { parameter } : {}) });
+      throw new HttpError(400, error.message, {
+        code: error instanceof GantryError ? error.code : 'invalid-request',
+        ...(typeof parameter === 'string' ? { parameter } : {}),
+      });
     }
     throw error;
   }
@@ -59,19 +62,31 @@ function checkWork(context: ActionContext, generator: Generator, rows: number, s
   const { maxRows, maxWork } = context.limits;
   if (rows > maxRows) {
     context.reject('work_limit');
-    throw new HttpError(400, `the request makes ${rows} images; this server allows at most ${maxRows} per request`, { code: 'work-limit', limit: maxRows });
+    throw new HttpError(400, `the request makes ${rows} images; this server allows at most ${maxRows} per request`, {
+      code: 'work-limit',
+      limit: maxRows,
+    });
   }
   const work = rows * generator.sampleSize * scale * scale;
   if (work > maxWork) {
     context.reject('work_limit');
-    throw new HttpError(400, `the request makes ${rows} images of ${generator.shape.join('×')} at scale ${scale} (${work} values); this server allows at most ${maxWork} (images × pixels × channels × scale²)`, {
-      code: 'work-limit',
-      limit: maxWork,
-    });
+    throw new HttpError(
+      400,
+      `the request makes ${rows} images of ${generator.shape.join('×')} at scale ${scale} (${work} values); this server allows at most ${maxWork} (images × pixels × channels × scale²)`,
+      {
+        code: 'work-limit',
+        limit: maxWork,
+      },
+    );
   }
 }
 
-async function runPlan<P extends Plan>(context: ActionContext, generator: Generator, planned: P, scale: number): Promise<P & Samples> {
+async function runPlan<P extends Plan>(
+  context: ActionContext,
+  generator: Generator,
+  planned: P,
+  scale: number,
+): Promise<P & Samples> {
   checkWork(context, generator, planned.rows, scale);
   return generator.run(planned, { signal: context.signal });
 }
@@ -85,17 +100,39 @@ export async function modelAction(context: ActionContext, name: string, action: 
       const format = negotiate(context.accept, context.formatQuery, IMAGE_FORMATS);
       const named = request.seeds !== undefined || request.latents !== undefined;
       // {n, seed} with either left out: 16 images, or a random seed that the response reports.
-      const filled = named ? request : { ...request, n: request.n ?? Math.min(DEFAULT_N, context.limits.maxRows), seed: request.seed ?? randomInt(0, 2 ** 32) };
+      const filled = named
+        ? request
+        : {
+            ...request,
+            n: request.n ?? Math.min(DEFAULT_N, context.limits.maxRows),
+            seed: request.seed ?? randomInt(0, 2 ** 32),
+          };
       if (!named && filled.n! > context.limits.maxRows) checkWork(context, generator, filled.n!, 1);
       const scale = request.scale ?? 1;
-      const result = await runPlan(context, generator, plan(() => generator.planGenerate(filled)), scale);
-      return encodeSamples(name, result, format, { scale, ...(request.columns !== undefined ? { columns: request.columns } : {}) }, result.seed === null ? {} : { seed: result.seed });
+      const result = await runPlan(
+        context,
+        generator,
+        plan(() => generator.planGenerate(filled)),
+        scale,
+      );
+      return encodeSamples(
+        name,
+        result,
+        format,
+        { scale, ...(request.columns !== undefined ? { columns: request.columns } : {}) },
+        result.seed === null ? {} : { seed: result.seed },
+      );
     }
     case 'interpolate': {
       const request = parseBody(interpolateBody, body);
       const format = negotiate(context.accept, context.formatQuery, IMAGE_FORMATS);
       const scale = request.scale ?? 1;
-      const result = await runPlan(context, generator, plan(() => generator.planInterpolate(request)), scale);
+      const result = await runPlan(
+        context,
+        generator,
+        plan(() => generator.planInterpolate(request)),
+        scale,
+      );
       const columns = request.columns ?? Math.min(result.rows, request.steps > 16 ? request.steps - 1 : 16);
       return encodeSamples(name, result, format, { scale, columns }, { keyFrames: result.keyFrames });
     }
@@ -103,7 +140,12 @@ export async function modelAction(context: ActionContext, name: string, action: 
       const request = parseBody(arithmeticBody, body);
       const format = negotiate(context.accept, context.formatQuery, IMAGE_FORMATS);
       const scale = request.scale ?? 1;
-      const result = await runPlan(context, generator, plan(() => generator.planArithmetic(request)), scale);
+      const result = await runPlan(
+        context,
+        generator,
+        plan(() => generator.planArithmetic(request)),
+        scale,
+      );
       // One row, as in the DCGAN paper's figure: each term's mean image, then the result.
       return encodeSamples(name, result, format, { scale, columns: result.rows }, { coefs: request.terms.map((t) => t.coef) });
     }

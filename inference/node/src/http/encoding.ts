@@ -29,10 +29,17 @@ export const LATENT_FORMATS: readonly OutputFormat[] = ['json', 'npy', 'f32'];
  * (RFC 9110 §12.5.1: the most specific range decides each type's quality); ties and wildcards go to
  * the first offered format, the default. 406 when the client accepts none.
  */
-export function negotiate(accept: string | undefined, formatQuery: string | null, offered: readonly OutputFormat[]): OutputFormat {
+export function negotiate(
+  accept: string | undefined,
+  formatQuery: string | null,
+  offered: readonly OutputFormat[],
+): OutputFormat {
   if (formatQuery !== null) {
     const format = formatQuery as OutputFormat;
-    if (!offered.includes(format)) throw new HttpError(400, `format must be one of ${offered.join(', ')}, got ${JSON.stringify(formatQuery)}`, { parameter: 'format' });
+    if (!offered.includes(format))
+      throw new HttpError(400, `format must be one of ${offered.join(', ')}, got ${JSON.stringify(formatQuery)}`, {
+        parameter: 'format',
+      });
     return format;
   }
   if (accept === undefined || accept.trim() === '') return offered[0]!;
@@ -61,7 +68,11 @@ export function negotiate(accept: string | undefined, formatQuery: string | null
     }
   }
   if (best === undefined) {
-    throw new HttpError(406, `none of ${offered.map((f) => MEDIA_TYPES[f]).join(', ')} is acceptable (Accept: ${accept.slice(0, 200)})`, { offered: offered.map((f) => MEDIA_TYPES[f]) });
+    throw new HttpError(
+      406,
+      `none of ${offered.map((f) => MEDIA_TYPES[f]).join(', ')} is acceptable (Accept: ${accept.slice(0, 200)})`,
+      { offered: offered.map((f) => MEDIA_TYPES[f]) },
+    );
   }
   return best;
 }
@@ -109,7 +120,11 @@ async function pngOf(image: RawImage): Promise<Buffer> {
   if (image.data.length > SMALL_PNG_BYTES) return encodePng(image);
   const colorType = image.channels === 1 ? 0 : 2;
   return PNG.sync.write(
-    { width: image.width, height: image.height, data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength) } as PNG,
+    {
+      width: image.width,
+      height: image.height,
+      data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+    } as PNG,
     { colorType, inputColorType: colorType, inputHasAlpha: false, bitDepth: 8, filterType: 4 },
   );
 }
@@ -140,23 +155,40 @@ export async function encodeSamples(
     'x-gantry-n': String(result.rows),
     'x-gantry-shape': [result.rows, ...result.shape].join(','),
     ...(typeof extra.seed === 'number' ? { 'x-gantry-seed': String(extra.seed) } : {}),
-    ...(result.classes !== null ? { 'x-gantry-class': result.classes.every((c) => c === result.classes![0]) ? String(result.classes[0]) : result.classes.join(',') } : {}),
+    ...(result.classes !== null
+      ? {
+          'x-gantry-class': result.classes.every((c) => c === result.classes![0])
+            ? String(result.classes[0])
+            : result.classes.join(','),
+        }
+      : {}),
   };
   switch (format) {
     case 'png':
     case 'jpeg':
     case 'webp': {
       const body = await gridPicture(result, format, options);
-      return { body, contentType: MEDIA_TYPES[format], headers: { ...headers, 'content-disposition': contentDisposition(`${model}.${format === 'jpeg' ? 'jpg' : format}`) } };
+      return {
+        body,
+        contentType: MEDIA_TYPES[format],
+        headers: { ...headers, 'content-disposition': contentDisposition(`${model}.${format === 'jpeg' ? 'jpg' : format}`) },
+      };
     }
     case 'npy':
-      return { body: Buffer.from(encodeNpy(result.samples, [result.rows, ...result.shape])), contentType: MEDIA_TYPES.npy, headers };
+      return {
+        body: Buffer.from(encodeNpy(result.samples, [result.rows, ...result.shape])),
+        contentType: MEDIA_TYPES.npy,
+        headers,
+      };
     case 'f32':
       return { body: float32Bytes(result.samples), contentType: MEDIA_TYPES.f32, headers };
     case 'json': {
       const images = await Promise.all(
         Array.from({ length: result.rows }, async (_, i) => {
-          const image = samplesToGridPixels(sampleAt(result.samples, result.shape, i), 1, result.shape, result.range, { padding: 0, scale: options.scale });
+          const image = samplesToGridPixels(sampleAt(result.samples, result.shape, i), 1, result.shape, result.range, {
+            padding: 0,
+            scale: options.scale,
+          });
           return (await pngOf(image)).toString('base64');
         }),
       );
@@ -179,7 +211,12 @@ export async function encodeSamples(
 export function encodeLatents(model: string, plan: Plan, format: OutputFormat, extra: Record<string, unknown> = {}): Encoded {
   const size = plan.latents.length / plan.rows;
   const headers = { 'x-gantry-model': headerText(model), 'x-gantry-shape': `${plan.rows},${size}` };
-  if (format === 'npy') return { body: Buffer.from(encodeNpy(plan.latents, [plan.rows, size])), contentType: MEDIA_TYPES.npy, headers };
+  if (format === 'npy')
+    return { body: Buffer.from(encodeNpy(plan.latents, [plan.rows, size])), contentType: MEDIA_TYPES.npy, headers };
   if (format === 'f32') return { body: float32Bytes(plan.latents), contentType: MEDIA_TYPES.f32, headers };
-  return { body: Buffer.from(`${JSON.stringify({ model, ...extra, latents: rowsOf(plan.latents, plan.rows) })}\n`), contentType: 'application/json; charset=utf-8', headers };
+  return {
+    body: Buffer.from(`${JSON.stringify({ model, ...extra, latents: rowsOf(plan.latents, plan.rows) })}\n`),
+    contentType: 'application/json; charset=utf-8',
+    headers,
+  };
 }

@@ -16,7 +16,12 @@ export class ServerMetrics {
 
   constructor(models: ModelRegistry) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'gantry_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers });
+    this.requests = new Counter({
+      name: 'gantry_http_requests_total',
+      help: 'HTTP requests by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'gantry_http_request_duration_seconds',
       help: 'time from request to the end of the response',
@@ -24,9 +29,26 @@ export class ServerMetrics {
       buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30],
       registers,
     });
-    this.batchRows = new Histogram({ name: 'gantry_batch_rows', help: 'latent rows per onnxruntime run', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers });
-    this.batchRequests = new Histogram({ name: 'gantry_batch_requests', help: 'requests merged into one onnxruntime run', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64], registers });
-    this.rejections = new Counter({ name: 'gantry_rejections_total', help: 'requests refused before running: queue_full, work_limit, draining, host, timeout', labelNames: ['reason'], registers });
+    this.batchRows = new Histogram({
+      name: 'gantry_batch_rows',
+      help: 'latent rows per onnxruntime run',
+      labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.batchRequests = new Histogram({
+      name: 'gantry_batch_requests',
+      help: 'requests merged into one onnxruntime run',
+      labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'gantry_rejections_total',
+      help: 'requests refused before running: queue_full, work_limit, draining, host, timeout',
+      labelNames: ['reason'],
+      registers,
+    });
     new Gauge({
       name: 'gantry_queue_rows',
       help: 'latent rows waiting for a run, per model',

@@ -80,4 +80,3 @@ for (const form of document.querySelectorAll('form.classes')) {
 </html>
 `;
 }
-

@@ -53,7 +53,8 @@ export function matchRoute(pathname: string, hasSite: boolean): Route | undefine
     const name = parts[2]!;
     if (parts.length === 3) return { kind: 'model', name };
     if (parts.length === 4 && parts[3] === 'grid.png') return { kind: 'grid', name };
-    if (parts.length === 4 && (MODEL_ACTIONS as readonly string[]).includes(parts[3]!)) return { kind: 'action', name, action: parts[3] as ModelAction };
+    if (parts.length === 4 && (MODEL_ACTIONS as readonly string[]).includes(parts[3]!))
+      return { kind: 'action', name, action: parts[3] as ModelAction };
     return undefined;
   }
   if (raw[1] === 'models') {

@@ -15,10 +15,18 @@ export const MAX_JSON_DEPTH = 16;
 
 const seed = z.int().min(0).max(UINT32_MAX).describe('a seed, 0 … 2^32 − 1; a seed names one latent');
 const seeds = z.array(seed).min(1).max(MAX_LATENT_ROWS).describe('one latent per seed');
-const latents = z.array(z.array(z.number()).min(1)).min(1).max(MAX_LATENT_ROWS).describe("explicit latent vectors, each of the model's latent size");
-const truncation = z.number().describe('truncation threshold in standard deviations (normal latents): larger components are redrawn from the same seed');
+const latents = z
+  .array(z.array(z.number()).min(1))
+  .min(1)
+  .max(MAX_LATENT_ROWS)
+  .describe("explicit latent vectors, each of the model's latent size");
+const truncation = z
+  .number()
+  .describe('truncation threshold in standard deviations (normal latents): larger components are redrawn from the same seed');
 const classIndex = z.int().min(0).describe('a class index (class-conditional models)');
-const classRequest = z.union([classIndex, z.array(classIndex).min(1).max(MAX_LATENT_ROWS)]).describe('one class for every sample, or one per sample');
+const classRequest = z
+  .union([classIndex, z.array(classIndex).min(1).max(MAX_LATENT_ROWS)])
+  .describe('one class for every sample, or one per sample');
 const scale = z.int().min(1).max(MAX_SCALE).describe('integer upscaling of each image (nearest neighbour)');
 const columns = z.int().min(1).max(MAX_COLUMNS).describe('images per grid row');
 
@@ -45,7 +53,12 @@ export const interpolateBody = z
     loop: z.boolean().optional().describe('return from the last key point to the first'),
     truncation: truncation.optional(),
     class: classIndex.optional().describe('conditional models: one class for every frame'),
-    classes: z.array(classIndex).min(2).max(MAX_LATENT_ROWS).optional().describe('conditional models: one class per key point; each frame takes the class of the nearer key point'),
+    classes: z
+      .array(classIndex)
+      .min(2)
+      .max(MAX_LATENT_ROWS)
+      .optional()
+      .describe('conditional models: one class per key point; each frame takes the class of the nearer key point'),
     ...picture,
   })
   .describe('Frames through key points k0 → k1 → … (→ k0 with loop).');
@@ -83,7 +96,9 @@ export type LatentsBody = z.infer<typeof latentsBody>;
 export function parseBody<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 5).map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+  const issues = result.error.issues
+    .slice(0, 5)
+    .map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
   const first = issues[0]!;
   throw new HttpError(400, `${first.path}: ${first.message}`, { code: 'invalid-request', issues });
 }
@@ -96,7 +111,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
@@ -105,13 +121,26 @@ export function jsonDepth(text: string): number {
   return deepest;
 }
 
-export const IMAGE_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/json', 'application/x-npy', 'application/octet-stream'] as const;
+export const IMAGE_MEDIA_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  'application/json',
+  'application/x-npy',
+  'application/octet-stream',
+] as const;
 export const LATENT_MEDIA_TYPES = ['application/json', 'application/x-npy', 'application/octet-stream'] as const;
 
 /** The OpenAPI 3.1 description of the API, built from the same schemas that validate requests. */
 export function openApiDocument(): Record<string, unknown> {
   const schema = (s: z.ZodType): unknown => z.toJSONSchema(s, { io: 'input' });
-  const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'the model name (percent-encoded)' };
+  const name = {
+    name: 'name',
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+    description: 'the model name (percent-encoded)',
+  };
   const format = {
     name: 'format',
     in: 'query',
@@ -144,16 +173,34 @@ export function openApiDocument(): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'Gantry model server', version: '1' },
     paths: {
-      '/healthz': { get: { summary: 'liveness and the served models', responses: { '200': { description: '{"status":"ok","models":[...]}' } } } },
+      '/healthz': {
+        get: {
+          summary: 'liveness and the served models',
+          responses: { '200': { description: '{"status":"ok","models":[...]}' } },
+        },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
       '/v1/models': { get: { summary: 'every served model card', responses: { '200': { description: '{"models":[cards]}' } } } },
-      '/v1/models/{name}': { get: { summary: 'one model card', parameters: [name], responses: { '200': { description: 'the card' }, '404': errors['404'] } } },
+      '/v1/models/{name}': {
+        get: {
+          summary: 'one model card',
+          parameters: [name],
+          responses: { '200': { description: 'the card' }, '404': errors['404'] },
+        },
+      },
       '/v1/models/{name}/generate': post('images from seeds or latents', generateBody, IMAGE_MEDIA_TYPES),
       '/v1/models/{name}/interpolate': post('a walk through latent space between key points', interpolateBody, IMAGE_MEDIA_TYPES),
       '/v1/models/{name}/arithmetic': post('latent vector arithmetic (A − B + C)', arithmeticBody, IMAGE_MEDIA_TYPES),
       '/v1/models/{name}/latents': post('the latents of seeds', latentsBody, LATENT_MEDIA_TYPES),
-      '/models/index.json': { get: { summary: 'names of the served models (for the browser runtime)', responses: { '200': { description: '{"models":[names]}' } } } },
-      '/models/{name}/card.json': { get: { summary: 'the card file', parameters: [name], responses: { '200': { description: 'card.json' } } } },
+      '/models/index.json': {
+        get: {
+          summary: 'names of the served models (for the browser runtime)',
+          responses: { '200': { description: '{"models":[names]}' } },
+        },
+      },
+      '/models/{name}/card.json': {
+        get: { summary: 'the card file', parameters: [name], responses: { '200': { description: 'card.json' } } },
+      },
     },
   };
 }

@@ -48,7 +48,13 @@ function notModified(req: IncomingMessage, etag: string): boolean {
 }
 
 /** Sends bytes held in memory with an ETag (304 when the client has them). */
-export function sendStoredBytes(req: IncomingMessage, res: ServerResponse, bytes: Uint8Array, contentType: string, etag: string): void {
+export function sendStoredBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: Uint8Array,
+  contentType: string,
+  etag: string,
+): void {
   const headers = { ...FILE_HEADERS, etag, 'cache-control': 'no-cache' };
   if (notModified(req, etag)) {
     res.writeHead(304, headers).end();
@@ -59,7 +65,13 @@ export function sendStoredBytes(req: IncomingMessage, res: ServerResponse, bytes
 }
 
 /** Streams a file from disk with the given ETag. */
-export async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, contentType: string, etag: string): Promise<void> {
+export async function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  contentType: string,
+  etag: string,
+): Promise<void> {
   const info = await stat(path);
   const headers = { ...FILE_HEADERS, etag, 'cache-control': 'no-cache' };
   if (notModified(req, etag)) {
