@@ -25,7 +25,9 @@ const truncation = z
   .describe('truncation threshold in standard deviations (normal latents): larger components are redrawn from the same seed');
 const classIndex = z.int().min(0).describe('a class index (class-conditional models)');
 const classRequest = z
-  .union([classIndex, z.array(classIndex).min(1).max(MAX_LATENT_ROWS)])
+  .union([classIndex, z.array(classIndex).min(1).max(MAX_LATENT_ROWS)], {
+    error: 'must be a class index (an integer ≥ 0) for every sample, or an array of them, one per sample',
+  })
   .describe('one class for every sample, or one per sample');
 const scale = z.int().min(1).max(MAX_SCALE).describe('integer upscaling of each image (nearest neighbour)');
 const columns = z.int().min(1).max(MAX_COLUMNS).describe('images per grid row');
@@ -100,7 +102,12 @@ export function parseBody<T>(schema: z.ZodType<T>, value: unknown): T {
     .slice(0, 5)
     .map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
   const first = issues[0]!;
-  throw new HttpError(400, `${first.path}: ${first.message}`, { code: 'invalid-request', issues });
+  const parameter = result.error.issues[0]!.path[0];
+  throw new HttpError(400, `${first.path}: ${first.message}`, {
+    code: 'invalid-request',
+    ...(parameter !== undefined ? { parameter: String(parameter) } : {}),
+    issues,
+  });
 }
 
 /** Depth of the deepest array or object in JSON text (strings skipped), without parsing it. */
