@@ -494,3 +494,27 @@ test('/healthz answers at once while the model is busy; drain finishes in-flight
     await slow.close();
   }
 });
+
+test('connections beyond the cap are closed at once', async () => {
+  const capped = await start(registry, { maxConnections: 2 });
+  const { port } = new URL(capped.url);
+  const open = (): Promise<{ socket: ReturnType<typeof connect>; closed: Promise<void> }> =>
+    new Promise((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => resolve({ socket, closed }));
+      const closed = new Promise<void>((done) => socket.on('close', () => done()));
+      socket.on('error', () => {});
+    });
+  const first = await open();
+  const second = await open();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const third = await open();
+  await third.closed; // the server drops it without a request
+  const answer = await new Promise<string>((resolve) => {
+    first.socket.once('data', (chunk) => resolve(chunk.toString('latin1')));
+    first.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  });
+  assert.match(answer, /^HTTP\/1\.1 200/, 'the connections within the cap are served');
+  first.socket.destroy();
+  second.socket.destroy();
+  await capped.server.drain();
+});
