@@ -91,12 +91,32 @@ async function runPlan<P extends Plan>(
   return generator.run(planned, { signal: context.signal });
 }
 
+/** Latents a request names (seeds and explicit latents, in every term): checked before any is computed. */
+function checkNamed(
+  context: ActionContext,
+  sources: readonly { seeds?: readonly number[]; latents?: readonly unknown[] }[],
+): void {
+  const named = sources.reduce((sum, source) => sum + (source.seeds?.length ?? 0) + (source.latents?.length ?? 0), 0);
+  if (named > context.limits.maxRows) {
+    context.reject('work_limit');
+    throw new HttpError(
+      400,
+      `the request names ${named} latents; this server allows at most ${context.limits.maxRows} per request`,
+      {
+        code: 'work-limit',
+        limit: context.limits.maxRows,
+      },
+    );
+  }
+}
+
 /** Handles POST /v1/models/:name/:action (and GET grid.png as a generate) with a parsed JSON body. */
 export async function modelAction(context: ActionContext, name: string, action: ModelAction, body: unknown): Promise<Encoded> {
   const generator = requireGenerator(context.registry, name);
   switch (action) {
     case 'generate': {
       const request = parseBody(generateBody, body);
+      checkNamed(context, [request]);
       const format = negotiate(context.accept, context.formatQuery, IMAGE_FORMATS);
       const named = request.seeds !== undefined || request.latents !== undefined;
       // {n, seed} with either left out: 16 images, or a random seed that the response reports.
@@ -125,6 +145,7 @@ export async function modelAction(context: ActionContext, name: string, action: 
     }
     case 'interpolate': {
       const request = parseBody(interpolateBody, body);
+      checkNamed(context, [request]);
       const format = negotiate(context.accept, context.formatQuery, IMAGE_FORMATS);
       const scale = request.scale ?? 1;
       const result = await runPlan(
@@ -138,6 +159,7 @@ export async function modelAction(context: ActionContext, name: string, action: 
     }
     case 'arithmetic': {
       const request = parseBody(arithmeticBody, body);
+      checkNamed(context, request.terms);
       const format = negotiate(context.accept, context.formatQuery, IMAGE_FORMATS);
       const scale = request.scale ?? 1;
       const result = await runPlan(
@@ -151,6 +173,7 @@ export async function modelAction(context: ActionContext, name: string, action: 
     }
     case 'latents': {
       const request = parseBody(latentsBody, body);
+      checkNamed(context, [request]);
       const format = negotiate(context.accept, context.formatQuery, LATENT_FORMATS);
       const planned = plan(() => generator.latents(request));
       if (planned.rows > context.limits.maxRows) checkWork(context, generator, planned.rows, 1);
