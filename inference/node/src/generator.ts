@@ -20,7 +20,7 @@ import {
 import { Batcher, type BatcherOptions } from './batcher.js';
 import type { GeneratorSession } from './onnx-runtime.js';
 import { OnnxRuntimeError } from './onnx-runtime.js';
-import type { ChunkRunner } from './worker-session.js';
+import type { ChunkRunner } from './session-thread.js';
 import { canonicalSamples, onnxSampleDims, outputDtype, PIXEL_RANGE } from './samples.js';
 
 export interface GeneratorOptions extends BatcherOptions {

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSession, type CreateSessionOptions } from './onnx-runtime.js';
-import type { WorkerReply, WorkerRequest } from './worker-session.js';
+import type { WorkerReply, WorkerRequest } from './session-thread.js';
 
 const { onnxPath, options } = workerData as { onnxPath: string; options: CreateSessionOptions };
 const port = parentPort!;

@@ -7,12 +7,26 @@ import { randomInt } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GantryError, MAX_LATENT_ROWS, type ClassRequest, type ModelCard } from '@gantry/core';
-import { CARD_FILE, MODEL_FOLDER_LAYOUT, ModelLoadError, ModelsFolderError, findModelFolders, readModelFolder } from '@gantry/files/model-folder';
+import {
+  CARD_FILE,
+  MODEL_FOLDER_LAYOUT,
+  ModelLoadError,
+  ModelsFolderError,
+  findModelFolders,
+  readModelFolder,
+} from '@gantry/files/model-folder';
 import type { BatcherOptions } from './batcher.js';
 import { Generator } from './generator.js';
-import { ProviderUnavailableError, createSession, type DeviceRequest, type ExecutionProvider, type GeneratorSession, type ProviderAttempt } from './onnx-runtime.js';
+import {
+  ProviderUnavailableError,
+  createSession,
+  type DeviceRequest,
+  type ExecutionProvider,
+  type GeneratorSession,
+  type ProviderAttempt,
+} from './onnx-runtime.js';
 import { onnxSampleDims, outputDtype } from './samples.js';
-import { WorkerSession, type ChunkRunner } from './worker-session.js';
+import { WorkerSession, type ChunkRunner } from './session-thread.js';
 
 // The model-folder format and its errors live in @gantry/files; re-exported for the library's users.
 export { CARD_FILE, HashMismatchError, ModelLoadError, ModelsFolderError, sha256File } from '@gantry/files/model-folder';
@@ -88,7 +102,10 @@ export class UnknownModelError extends GantryError {
     readonly requested: string,
     readonly known: readonly string[],
   ) {
-    super('unknown-model', `unknown model ${JSON.stringify(requested)}; known models: ${known.length ? known.join(', ') : '(none)'}`);
+    super(
+      'unknown-model',
+      `unknown model ${JSON.stringify(requested)}; known models: ${known.length ? known.join(', ') : '(none)'}`,
+    );
   }
 }
 
@@ -130,13 +147,19 @@ export class ModelRegistry {
   static async load(modelsDir: string, options: RegistryOptions = {}): Promise<ModelRegistry> {
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!(Number.isInteger(chunkSize) && chunkSize >= 1 && chunkSize <= MAX_LATENT_ROWS)) {
-      throw new GantryError('registry-option', `chunkSize must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(chunkSize)}`);
+      throw new GantryError(
+        'registry-option',
+        `chunkSize must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(chunkSize)}`,
+      );
     }
     const folder = resolve(modelsDir);
     const found = await findModelFolders(folder, true);
     const missing = (options.only ?? []).filter((name) => !found.includes(name));
     if (missing.length > 0) {
-      throw new ModelsFolderError(`no model "${missing.join('", "')}" in ${folder} (models there: ${found.join(', ') || 'none'}); ${MODEL_FOLDER_LAYOUT}`, folder);
+      throw new ModelsFolderError(
+        `no model "${missing.join('", "')}" in ${folder} (models there: ${found.join(', ') || 'none'}); ${MODEL_FOLDER_LAYOUT}`,
+        folder,
+      );
     }
     const modelFolders = options.only === undefined ? found : found.filter((name) => options.only!.includes(name));
     const skipped: SkippedModel[] = options.only === undefined ? await halfCopiedFolders(folder, found) : [];
@@ -158,7 +181,10 @@ export class ModelRegistry {
     if (skipped.length > 0 && (options.strict === true || entries.length === 0)) {
       await Promise.allSettled(entries.map((entry) => entry.generator.close()));
       if (skipped.length === 1) throw skipped[0]!.error;
-      throw new GantryError('models-invalid', `${skipped.length} model folders in ${folder} failed their checks:\n${skipped.map((s) => `  ${s.name}: ${s.reason}`).join('\n')}`);
+      throw new GantryError(
+        'models-invalid',
+        `${skipped.length} model folders in ${folder} failed their checks:\n${skipped.map((s) => `  ${s.name}: ${s.reason}`).join('\n')}`,
+      );
     }
     return new ModelRegistry(entries, folder, skipped);
   }
@@ -206,8 +232,21 @@ export class ModelRegistry {
   async generate(name: string, options: GenerateOptions): Promise<GenerationResult> {
     const generator = this.generator(name);
     const seed = options.seed ?? randomInt(0, 2 ** 32);
-    const result = await generator.generate({ n: options.n, seed, ...(options.class !== undefined ? { class: options.class } : {}) });
-    return { model: name, n: result.rows, seed, shape: result.shape, range: result.range, latents: result.latents, classes: result.classes, samples: result.samples };
+    const result = await generator.generate({
+      n: options.n,
+      seed,
+      ...(options.class !== undefined ? { class: options.class } : {}),
+    });
+    return {
+      model: name,
+      n: result.rows,
+      seed,
+      shape: result.shape,
+      range: result.range,
+      latents: result.latents,
+      classes: result.classes,
+      samples: result.samples,
+    };
   }
 
   /**
@@ -215,16 +254,34 @@ export class ModelRegistry {
    * or a latent sum; a class-conditional model needs `options.class`, one class for every row (the
    * class held fixed while the latent moves) or one per row.
    */
-  async generateFromLatents(name: string, latents: Float32Array, n: number, options: ClassOptions = {}): Promise<GenerationResult> {
+  async generateFromLatents(
+    name: string,
+    latents: Float32Array,
+    n: number,
+    options: ClassOptions = {},
+  ): Promise<GenerationResult> {
     const generator = this.generator(name);
     const latentSize = generator.card.latent.size;
-    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) throw new GantryError('latent-request', `n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS))
+      throw new GantryError('latent-request', `n must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
     if (!(latents instanceof Float32Array) || latents.length !== n * latentSize) {
       const got = latents instanceof Float32Array ? String(latents.length) : typeof latents;
-      throw new GantryError('latent-request', `latents.length must be n × latent size = ${n} × ${latentSize} = ${n * latentSize} for model "${name}", got ${got}`);
+      throw new GantryError(
+        'latent-request',
+        `latents.length must be n × latent size = ${n} × ${latentSize} = ${n * latentSize} for model "${name}", got ${got}`,
+      );
     }
     const result = await generator.fromLatents(latents, n, options.class);
-    return { model: name, n, seed: null, shape: result.shape, range: result.range, latents, classes: result.classes, samples: result.samples };
+    return {
+      model: name,
+      n,
+      seed: null,
+      shape: result.shape,
+      range: result.range,
+      latents,
+      classes: result.classes,
+      samples: result.samples,
+    };
   }
 
   /** Finishes queued work and releases every session; the registry must not be used afterwards. */
@@ -259,7 +316,10 @@ function interfaceMismatch(session: GeneratorSession, card: ModelCard): string |
   const known = [card.onnx.inputName, ...(card.classInput !== undefined ? [card.classInput.name] : [])];
   const extra = session.inputNames.filter((input) => !known.includes(input));
   if (extra.length > 0) {
-    const described = card.classInput === undefined ? `a latent input "${card.onnx.inputName}" only (no classInput)` : `inputs "${known.join('" and "')}"`;
+    const described =
+      card.classInput === undefined
+        ? `a latent input "${card.onnx.inputName}" only (no classInput)`
+        : `inputs "${known.join('" and "')}"`;
     return `has input(s) "${extra.join('", "')}" that the card does not describe (it describes ${described})`;
   }
   const input = session.inputInfo;
@@ -273,7 +333,8 @@ function interfaceMismatch(session: GeneratorSession, card: ModelCard): string |
   const info = session.outputInfo;
   if (info === null) return null;
   const dtype = outputDtype(card.output);
-  if (info.type !== dtype) return `has output "${session.outputName}" of type ${info.type} but the card says output.dtype ${dtype}`;
+  if (info.type !== dtype)
+    return `has output "${session.outputName}" of type ${info.type} but the card says output.dtype ${dtype}`;
   const expected = onnxSampleDims(card.output);
   const dims = info.dims.slice(1);
   if (dims.length !== 3 || dims.some((d, i) => d !== null && d !== expected[i])) {
@@ -286,11 +347,16 @@ function interfaceMismatch(session: GeneratorSession, card: ModelCard): string |
 /** What the card promises that the ONNX file cannot show without a run: a valid range and finite output. */
 function cardRangeFault(card: ModelCard): string | null {
   const [lo, hi] = card.output.range;
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) return `output.range is ${JSON.stringify(card.output.range)}; expected [lo, hi] with lo < hi`;
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
+    return `output.range is ${JSON.stringify(card.output.range)}; expected [lo, hi] with lo < hi`;
   return null;
 }
 
-async function loadModel(modelsFolder: string, name: string, options: RegistryOptions & { chunkSize: number }): Promise<ModelEntry> {
+async function loadModel(
+  modelsFolder: string,
+  name: string,
+  options: RegistryOptions & { chunkSize: number },
+): Promise<ModelEntry> {
   const { folder, onnxPath, card, cardPath } = await readModelFolder(modelsFolder, name);
   const rangeFault = cardRangeFault(card);
   if (rangeFault !== null) throw new ModelLoadError(`model "${name}": ${cardPath}: ${rangeFault}`, cardPath);
@@ -326,17 +392,28 @@ async function loadModel(modelsFolder: string, name: string, options: RegistryOp
   // One real run: shapes the runtime could not describe statically, and a latent size the graph
   // rejects, fail here instead of on every request.
   try {
-    const trial = await generator.fromLatents(new Float32Array(card.latent.size), 1, card.classInput === undefined ? undefined : 0);
+    const trial = await generator.fromLatents(
+      new Float32Array(card.latent.size),
+      1,
+      card.classInput === undefined ? undefined : 0,
+    );
     if (!trial.samples.every(Number.isFinite)) throw new Error('the output of a zero latent holds NaN or infinite values');
   } catch (error) {
     await runner.release();
-    throw new ModelLoadError(`model "${name}": a trial run of ${onnxPath} failed: ${messageOf(error)}; re-export the model or fix ${cardPath}`, onnxPath, { cause: error });
+    throw new ModelLoadError(
+      `model "${name}": a trial run of ${onnxPath} failed: ${messageOf(error)}; re-export the model or fix ${cardPath}`,
+      onnxPath,
+      { cause: error },
+    );
   }
   return { name, folder, onnxPath, card, provider: session.provider, skippedProviders: session.skipped, generator, cardBytes };
 }
 
 /** One model folder, for commands that use a single model: its Generator and how to release it. */
-export async function openModelFolder(modelDir: string, options: Omit<RegistryOptions, 'only' | 'strict'> = {}): Promise<{ generator: Generator; close(): Promise<void> }> {
+export async function openModelFolder(
+  modelDir: string,
+  options: Omit<RegistryOptions, 'only' | 'strict'> = {},
+): Promise<{ generator: Generator; close(): Promise<void> }> {
   const folder = resolve(modelDir);
   const registry = await ModelRegistry.load(dirname(folder), { ...options, only: [basename(folder)], strict: true });
   return { generator: registry.generator(basename(folder)), close: () => registry.close() };
