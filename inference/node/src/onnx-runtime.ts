@@ -37,6 +37,11 @@ export interface CreateSessionOptions {
   classInputName?: string;
   /** Intra-op thread count for the CPU provider; onnxruntime picks one per core when omitted. */
   intraOpThreads?: number;
+  /**
+   * Whether idle intra-op threads spin waiting for work (onnxruntime's default, true). A server sharing
+   * its cores with HTTP work does better without: spinning burns the CPU the requests need.
+   */
+  allowSpinning?: boolean;
 }
 
 /** A provider that was tried and skipped before the session's provider was found. */
@@ -168,6 +173,7 @@ export class GeneratorSession {
           executionProviders: [provider],
           graphOptimizationLevel: 'all',
           ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+          ...(options.allowSpinning === false ? { extra: { 'session.intra_op.allow_spinning': '0' } } : {}),
         } as const;
         const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
         let names: { inputName: string; outputName: string; classInput: ClassInputFeed | null };

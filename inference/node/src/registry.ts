@@ -368,6 +368,8 @@ async function loadModel(
     inputName: card.onnx.inputName,
     outputName: card.onnx.outputName,
     ...(card.classInput !== undefined ? { classInputName: card.classInput.name } : {}),
+    // The batches' threads share the cores with the callers' work (HTTP, encoding): no busy-waiting.
+    allowSpinning: false,
   };
   const session = await createSession(onnxPath, sessionOptions).catch((error: unknown) => {
     // Keep the provider error's type: callers offer a different device for it.
