@@ -107,3 +107,24 @@ test('gantry serve finishes an in-flight request on SIGTERM, then exits', async 
   assert.ok((await response.arrayBuffer()).byteLength > 1000);
   assert.equal(await exited, 0);
 });
+
+test('gantry serve answers /healthz while a large batch is computed and encoded', async (t) => {
+  const { child, match } = await startGantry(['serve', '--models', 'models', '--port', '0', '--device', 'cpu'], /serving \d+ model\(s\) at (http:\/\/\S+)/);
+  t.after(() => child.kill('SIGKILL'));
+  const url = match[1]!;
+  const order: string[] = [];
+  const big = fetch(`${url}/v1/models/mnist-dcgan/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ n: 256, seed: 2, scale: 8 }),
+  }).then(async (response) => {
+    await response.arrayBuffer();
+    order.push('generate');
+  });
+  await new Promise((resolve) => setTimeout(resolve, 15));
+  const health = await fetch(`${url}/healthz`);
+  order.push('health');
+  assert.equal(health.status, 200);
+  await big;
+  assert.deepEqual(order, ['health', 'generate']);
+});
