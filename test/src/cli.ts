@@ -1,9 +1,13 @@
 // Helpers for end-to-end tests: run the built `gantry` CLI as a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const gantryBin = fileURLToPath(new URL('../../cli/dist/gantry.js', import.meta.url));
+const require = createRequire(import.meta.url);
+/** The `gantry` binary of the @gantry/cli package this package depends on. */
+export const gantryBin = join(dirname(require.resolve('@gantry/cli/package.json')), 'dist', 'gantry.js');
 
 export interface CliResult {
   code: number | null;
