@@ -14,7 +14,7 @@ import { CARD_FILE, ONNX_FILE } from '@gantry/files/model-folder';
 import { decodeModel } from '@gantry/files/onnx';
 import { findPythonWithOnnx, ONNX_CHECKER_INSTALL_HINT, OnnxCheckerError, runOnnxChecker } from './checker.js';
 import { convertLayersModel, DEFAULT_OPSET, type ConvertedInput, type OutputLayout, type OutputPixels } from './convert/convert.js';
-import { ExportError } from './convert/layers.js';
+import { ExportError } from './errors.js';
 import { loadLayersModelFromFile, saveModelFiles } from './model-files.js';
 import type { WeightStorage } from './onnx/graph.js';
 import { checkParity, ParityError, type ParityFeed } from './parity.js';

@@ -12,7 +12,7 @@ import { decodeModel, TensorDataType, AttributeType } from '@gantry/files/onnx';
 import { checkParity } from '../parity.js';
 import { conditionalGenerator, randomiseWeights, referenceGenerator } from '../test-support.js';
 import { convertLayersModel } from './convert.js';
-import { permute } from './layers.js';
+import { permute } from './permute.js';
 
 const LATENT = 6;
 

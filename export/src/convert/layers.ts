@@ -1,313 +1,28 @@
-// One converter per tfjs-layers class. tfjs computes in NHWC; ONNX's Conv and ConvTranspose want NCHW.
-// 4-D values therefore live in the graph as NCHW from the moment they appear, and a Transpose back to
-// the tfjs order is inserted only where a layer depends on the element order (Reshape, Flatten,
-// LayerNormalization) and at the graph output when the caller wants NHWC.
+// One converter per tfjs-layers class, and the table of them by class name. Values arrive and leave in
+// the layouts layout.ts describes; layer-config.ts reads configs and weights.
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { GraphBuilder } from '../onnx/graph.js';
 import { TensorDataType } from '@gantry/files/onnx';
-
-/** A value flowing between converted layers. */
-export interface GraphValue {
-  /** The ONNX value name. */
-  name: string;
-  /** The tfjs shape without the batch axis (NHWC for images), whatever the layout in the graph. */
-  shape: number[];
-  /**
-   * 'tfjs': the axes are in tfjs order; 'NCHW': a 4-D value whose channel axis has been moved to
-   * position 1 for ONNX's convolutions.
-   */
-  layout: 'tfjs' | 'NCHW';
-  /** 'int64' for class indices (what Embedding reads); float32 when absent. */
-  dtype?: 'int64';
-}
-
-export class ExportError extends Error {
-  override name = 'ExportError';
-}
-
-/** What a converter is told beyond its layer and inputs. */
-export interface ConverterContext {
-  /** The ONNX opset being written (some layers map to different ops before opset 17). */
-  opset: number;
-  /**
-   * A BatchNormalization layer applied to this call's output (and to nothing else), to be folded into
-   * this layer's weights: the converter emits the normalised output and the BatchNormalization call
-   * emits nothing. Only offered to layers that {@link canFoldBatchNorm} accepts.
-   */
-  foldedBatchNorm?: tfl.layers.Layer;
-}
-
-/** Turns one tfjs layer applied to `inputs` into ONNX nodes; returns the layer's output value. */
-export type LayerConverter = (graph: GraphBuilder, layer: tfl.layers.Layer, inputs: readonly GraphValue[], context: ConverterContext) => GraphValue;
-
-type LayerConfig = Record<string, unknown>;
-
-interface Weight {
-  shape: number[];
-  values: Float32Array;
-}
-
-const NHWC_TO_NCHW = [0, 3, 1, 2];
-const NCHW_TO_NHWC = [0, 2, 3, 1];
-/** Where a tfjs axis of a 4-D NHWC value (1 = height, 2 = width, 3 = channels) sits in NCHW. */
-const NCHW_AXIS_OF_NHWC = [0, 2, 3, 1];
-
-function describe(layer: tfl.layers.Layer): string {
-  return `layer "${layer.name}" (${layer.getClassName()})`;
-}
-
-function configOf(layer: tfl.layers.Layer): LayerConfig {
-  return layer.getConfig() as LayerConfig;
-}
-
-function singleInput(layer: tfl.layers.Layer, inputs: readonly GraphValue[]): GraphValue {
-  if (inputs.length !== 1) throw new ExportError(`${describe(layer)} gets ${inputs.length} inputs; its converter handles exactly one`);
-  const input = inputs[0]!;
-  if (input.dtype === 'int64' && layer.getClassName() !== 'Embedding') {
-    throw new ExportError(`${describe(layer)} reads integer class indices; only an Embedding layer can take a class input`);
-  }
-  return input;
-}
-
-function requireChannelsLast(layer: tfl.layers.Layer, config: LayerConfig): void {
-  if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast') {
-    throw new ExportError(`${describe(layer)} has dataFormat ${JSON.stringify(config.dataFormat)}; the exporter supports "channelsLast" only`);
-  }
-}
-
-function requireImage(layer: tfl.layers.Layer, input: GraphValue): void {
-  if (input.shape.length !== 3) throw new ExportError(`${describe(layer)} needs a 4-D input [batch, height, width, channels], got [batch, ${input.shape.join(', ')}]`);
-}
-
-/** The layer's weights by their short name (kernel, bias, gamma, moving_mean, ...). */
-function weightsOf(layer: tfl.layers.Layer): Map<string, Weight> {
-  const tensors = layer.getWeights();
-  const out = new Map<string, Weight>();
-  layer.weights.forEach((variable, i) => {
-    const tensor = tensors[i]!;
-    if (tensor.dtype !== 'float32') throw new ExportError(`${describe(layer)}: weight "${variable.name}" is ${tensor.dtype}; the exporter writes float32 weights only`);
-    // Variable names look like "dense_Dense1/kernel"; a uniquifying "_1" suffix can follow.
-    const key = variable.name.split('/').pop()!.replace(/_\d+$/, '');
-    out.set(key, { shape: tensor.shape, values: tensor.dataSync() as Float32Array });
-  });
-  return out;
-}
-
-function requireWeight(layer: tfl.layers.Layer, weights: Map<string, Weight>, key: string): Weight {
-  const weight = weights.get(key);
-  if (weight === undefined) throw new ExportError(`${describe(layer)} has no "${key}" weight; it has: ${[...weights.keys()].join(', ') || 'none'}`);
-  return weight;
-}
-
-/** Adds one of the layer's learned weights in the graph's weight storage (float32 or float16). */
-function addLayerWeight(graph: GraphBuilder, layer: tfl.layers.Layer, key: string, shape: number[], values: Float32Array): string {
-  try {
-    return graph.addWeight(`${layer.name}_${key}`, shape, values, `${describe(layer)} weight "${key}"`);
-  } catch (error) {
-    if (error instanceof RangeError) throw new ExportError(error.message);
-    throw error;
-  }
-}
-
-/** Permutes a row-major tensor's axes (weight layout changes are done once, at export time). */
-export function permute(values: Float32Array, shape: number[], perm: number[]): Weight {
-  const rank = shape.length;
-  const outShape = perm.map((p) => shape[p]!);
-  const inStrides = new Array<number>(rank);
-  let stride = 1;
-  for (let i = rank - 1; i >= 0; i--) {
-    inStrides[i] = stride;
-    stride *= shape[i]!;
-  }
-  const out = new Float32Array(values.length);
-  const index = new Array<number>(rank).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let source = 0;
-    for (let a = 0; a < rank; a++) source += index[a]! * inStrides[perm[a]!]!;
-    out[o] = values[source]!;
-    for (let a = rank - 1; a >= 0; a--) {
-      if (++index[a]! < outShape[a]!) break;
-      index[a] = 0;
-    }
-  }
-  return { values: out, shape: outShape };
-}
-
-/** Brings a 4-D value into `layout` with a Transpose when it is not there already. */
-export function toLayout(graph: GraphBuilder, value: GraphValue, layout: GraphValue['layout']): GraphValue {
-  if (value.shape.length !== 3 || value.layout === layout) return value;
-  const perm = layout === 'NCHW' ? NHWC_TO_NCHW : NCHW_TO_NHWC;
-  return { name: graph.addNode('Transpose', [value.name], { perm }, 'transpose'), shape: value.shape, layout };
-}
-
-/** A 4-D value goes to NCHW, the layout every converter downstream expects; others are left alone. */
-function imagesToNchw(graph: GraphBuilder, value: GraphValue): GraphValue {
-  return toLayout(graph, value, 'NCHW');
-}
-
-/** The axis of the ONNX value that holds tfjs axis `axis` (counting the batch axis as 0). */
-function onnxAxis(value: GraphValue, axis: number): number {
-  return value.layout === 'NCHW' ? NCHW_AXIS_OF_NHWC[axis]! : axis;
-}
-
-/** A tfjs axis (negative counts from the end) of a value of `rank` dims, batch included, as 0…rank-1. */
-function resolveAxis(layer: tfl.layers.Layer, axis: unknown, rank: number): number {
-  const resolved = typeof axis === 'number' && Number.isInteger(axis) ? (axis < 0 ? axis + rank : axis) : NaN;
-  if (!(resolved >= 1 && resolved < rank)) {
-    throw new ExportError(`${describe(layer)} works along axis ${JSON.stringify(axis)} of a ${rank}-D input; the exporter supports axes 1…${rank - 1} (or -1…-${rank - 1}), not the batch axis`);
-  }
-  return resolved;
-}
-
-export const SUPPORTED_ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'hardSigmoid', 'softplus', 'softsign', 'softmax', 'swish', 'mish', 'gelu', 'gelu_new'] as const;
-
-export function scalar(graph: GraphBuilder, label: string, value: number): string {
-  return graph.addInitializer(label, [], new Float32Array([value]));
-}
-
-function clip(graph: GraphBuilder, value: GraphValue, min: number, max: number, label: string): GraphValue {
-  return { ...value, name: graph.addNode('Clip', [value.name, scalar(graph, `${label}_min`, min), scalar(graph, `${label}_max`, max)], {}, label) };
-}
-
-// tfjs' SELU constants (tfjs-core selu_util): scale·alpha and scale.
-const SELU_SCALE_ALPHA = 1.7580993408473768599402175208123;
-const SELU_SCALE = 1.0507009873554804934193349852946;
-
-/** Emits a tfjs activation by its serialised name (the `activation` field of a layer's config). */
-export function applyActivation(graph: GraphBuilder, activation: unknown, value: GraphValue, layer: tfl.layers.Layer): GraphValue {
-  // A missing activation is tfjs' default, linear.
-  const name = activation === undefined || activation === null ? 'linear' : activation;
-  const label = (op: string): string => `${layer.name}_${op.toLowerCase()}`;
-  const node = (op: string, inputs: string[], attributes = {}): string => graph.addNode(op, inputs, attributes, label(op));
-  const unary = (op: string, attributes = {}): GraphValue => ({ ...value, name: node(op, [value.name], attributes) });
-  const times = (other: string): GraphValue => ({ ...value, name: node('Mul', [value.name, other]) });
-  switch (name) {
-    case 'linear':
-      return value;
-    case 'relu':
-      return unary('Relu');
-    case 'relu6':
-      return clip(graph, value, 0, 6, label('relu6'));
-    case 'elu':
-      return unary('Elu', { alpha: { float: 1 } });
-    case 'selu':
-      return unary('Selu', { alpha: { float: SELU_SCALE_ALPHA / SELU_SCALE }, gamma: { float: SELU_SCALE } });
-    case 'tanh':
-      return unary('Tanh');
-    case 'sigmoid':
-      return unary('Sigmoid');
-    case 'hardSigmoid':
-      return unary('HardSigmoid', { alpha: { float: 0.2 }, beta: { float: 0.5 } });
-    case 'softplus':
-      return unary('Softplus');
-    case 'softsign':
-      return unary('Softsign');
-    case 'softmax':
-      // tfjs' softmax runs over the last axis, which is the channel axis (1) of an NCHW value.
-      return unary('Softmax', { axis: value.layout === 'NCHW' ? 1 : -1 });
-    case 'swish':
-      return times(node('Sigmoid', [value.name]));
-    case 'mish':
-      return times(node('Tanh', [node('Softplus', [value.name])]));
-    case 'gelu': {
-      // x · ½(1 + erf(x / √2))
-      const erf = node('Erf', [node('Div', [value.name, scalar(graph, label('sqrt2'), Math.SQRT2)])]);
-      return times(node('Mul', [node('Add', [erf, scalar(graph, label('one'), 1)]), scalar(graph, label('half'), 0.5)]));
-    }
-    case 'gelu_new': {
-      // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
-      const cube = node('Mul', [value.name, node('Mul', [value.name, value.name])]);
-      const inner = node('Add', [value.name, node('Mul', [cube, scalar(graph, label('c'), 0.044715)])]);
-      const tanh = node('Tanh', [node('Mul', [inner, scalar(graph, label('k'), Math.sqrt(2 / Math.PI))])]);
-      return times(node('Mul', [node('Add', [tanh, scalar(graph, label('one'), 1)]), scalar(graph, label('half'), 0.5)]));
-    }
-    default:
-      throw new ExportError(`${describe(layer)} uses activation ${JSON.stringify(name)}, which the exporter does not support; supported activations: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
-  }
-}
-
-/** TensorFlow's padding of a forward convolution from `inSize` to `outSize`: [begin, end]. */
-function tfPads(inSize: number, outSize: number, kernel: number, stride: number, dilation: number, padding: 'same' | 'valid'): [number, number] {
-  if (padding === 'valid') return [0, 0];
-  // 'same' pads the total the output size needs, the odd pixel at the end.
-  const effectiveKernel = (kernel - 1) * dilation + 1;
-  const total = Math.max((outSize - 1) * stride + effectiveKernel - inSize, 0);
-  const begin = Math.floor(total / 2);
-  return [begin, total - begin];
-}
-
-function pair(value: unknown, fallback: number): [number, number] {
-  if (Array.isArray(value)) return [Number(value[0]), Number(value[1] ?? value[0])];
-  if (typeof value === 'number') return [value, value];
-  return [fallback, fallback];
-}
-
-/** ZeroPadding2D / Cropping2D amounts as [[top, bottom], [left, right]] from any form tfjs stores. */
-function sides(layer: tfl.layers.Layer, value: unknown): [[number, number], [number, number]] {
-  const out: [[number, number], [number, number]] =
-    typeof value === 'number'
-      ? [[value, value], [value, value]]
-      : Array.isArray(value) && value.length === 2
-        ? [pair(value[0], NaN), pair(value[1], NaN)]
-        : [[NaN, NaN], [NaN, NaN]];
-  if (!out.flat().every((v) => Number.isInteger(v) && v >= 0)) throw new ExportError(`${describe(layer)} has amounts ${JSON.stringify(value)}; expected non-negative integers [[top, bottom], [left, right]]`);
-  return out;
-}
-
-const product = (values: number[]): number => values.reduce((a, b) => a * b, 1);
-
-/** Classes whose output a following BatchNormalization can be folded into (see canFoldBatchNorm). */
-const FOLDING_CLASSES = new Set(['Conv2D', 'Conv2DTranspose', 'Dense']);
-
-/**
- * Whether a BatchNormalization (in inference mode, an affine map per channel) can be folded into the
- * layer whose output it normalises: the layer must be a convolution or Dense with a linear activation
- * (nothing between its affine output and the normalisation) and the normalisation must run over the
- * last (channel) axis, which is the axis the layer's output channels run along. The caller also
- * checks that the layer's output feeds nothing else.
- */
-export function canFoldBatchNorm(producer: tfl.layers.Layer, batchNorm: tfl.layers.Layer, rank: number): boolean {
-  if (!FOLDING_CLASSES.has(producer.getClassName()) || batchNorm.getClassName() !== 'BatchNormalization') return false;
-  const activation = configOf(producer).activation;
-  const axis = configOf(batchNorm).axis;
-  return (activation === undefined || activation === null || activation === 'linear') && (axis === -1 || axis === rank - 1);
-}
-
-/** A BatchNormalization in inference mode as y = x·scale + shift per channel, in float64. */
-function batchNormAsAffine(layer: tfl.layers.Layer): { scale: Float64Array; shift: Float64Array } {
-  const weights = weightsOf(layer);
-  const mean = requireWeight(layer, weights, 'moving_mean').values;
-  const variance = requireWeight(layer, weights, 'moving_variance').values;
-  const gamma = weights.get('gamma')?.values;
-  const beta = weights.get('beta')?.values;
-  const epsilon = batchNormEpsilon(layer);
-  const scale = new Float64Array(mean.length);
-  const shift = new Float64Array(mean.length);
-  for (let c = 0; c < mean.length; c++) {
-    scale[c] = (gamma?.[c] ?? 1) / Math.sqrt(variance[c]! + epsilon);
-    shift[c] = (beta?.[c] ?? 0) - mean[c]! * scale[c]!;
-  }
-  return { scale, shift };
-}
-
-function batchNormEpsilon(layer: tfl.layers.Layer): number {
-  const epsilon = configOf(layer).epsilon;
-  return typeof epsilon === 'number' ? epsilon : 1e-3;
-}
-
-/**
- * The weights of an affine layer (kernel with output channels along `channelAxis`, optional bias)
- * with a folded BatchNormalization applied: kernel·scale, bias·scale + shift.
- */
-function foldIntoWeights(kernel: Weight, channelAxis: number, bias: Weight | undefined, affine: { scale: Float64Array; shift: Float64Array }): { kernel: Weight; bias: Weight } {
-  const channels = kernel.shape[channelAxis]!;
-  const inner = product(kernel.shape.slice(channelAxis + 1));
-  const folded = new Float32Array(kernel.values.length);
-  for (let i = 0; i < folded.length; i++) folded[i] = kernel.values[i]! * affine.scale[Math.floor(i / inner) % channels]!;
-  const newBias = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) newBias[c] = (bias?.values[c] ?? 0) * affine.scale[c]! + affine.shift[c]!;
-  return { kernel: { shape: kernel.shape, values: folded }, bias: { shape: [channels], values: newBias } };
-}
+import { ExportError } from '../errors.js';
+import { applyActivation, clip, scalar } from './activations.js';
+import { batchNormAsAffine, batchNormEpsilon, foldIntoWeights } from './batch-norm-folding.js';
+import type { GraphValue, LayerConverter } from './graph-value.js';
+import {
+  addLayerWeight,
+  configOf,
+  describe,
+  product,
+  requireChannelsLast,
+  requireImage,
+  requireWeight,
+  resolveAxis,
+  sides,
+  singleInput,
+  tfPads,
+  pair,
+  weightsOf,
+} from './layer-config.js';
+import { commonLayout, imagesToNchw, onnxAxis, toLayout } from './layout.js';
+import { permute } from './permute.js';
 
 const dense: LayerConverter = (graph, layer, inputs, context) => {
   const input = toLayout(graph, singleInput(layer, inputs), 'tfjs');
@@ -496,16 +211,6 @@ const cropping2D: LayerConverter = (graph, layer, inputs) => {
   ];
   return { name: graph.addNode('Slice', operands, {}, layer.name), shape: [h - top - bottom, w - left - right, c], layout: 'NCHW' };
 };
-
-/** Brings several inputs of one rank into one layout: NCHW for images, tfjs order otherwise. */
-function commonLayout(graph: GraphBuilder, layer: tfl.layers.Layer, inputs: readonly GraphValue[]): GraphValue[] {
-  if (inputs.length < 2) throw new ExportError(`${describe(layer)} gets ${inputs.length} input; it merges two or more`);
-  const rank = inputs[0]!.shape.length;
-  if (inputs.some((input) => input.shape.length !== rank || input.dtype === 'int64')) {
-    throw new ExportError(`${describe(layer)} merges inputs of shapes ${inputs.map((i) => `[batch, ${i.shape.join(', ')}]`).join(' and ')}; the exporter merges float values of one rank only`);
-  }
-  return inputs.map((input) => (rank === 3 ? imagesToNchw(graph, input) : input));
-}
 
 /** An element-wise merge layer (Add, Multiply, …) as a chain of binary ONNX ops, or one variadic op. */
 function elementwise(op: string, variadic: boolean): LayerConverter {
