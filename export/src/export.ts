@@ -3,15 +3,15 @@
 // ONNX's checker with full shape inference. Both files are staged under temporary names and renamed
 // into place together, so a failed or interrupted export never leaves a half-written or unverified
 // model behind.
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { parseCard, sampleLatents, type LatentSpec, type ModelCard } from '@gantry/core';
+import { sampleLatents, type LatentSpec, type ModelCard } from '@gantry/core';
 import { stageFile, type StagedFile } from '@gantry/files/atomic';
 import { CARD_FILE, ONNX_FILE } from '@gantry/files/model-folder';
 import { decodeModel } from '@gantry/files/onnx';
+import { buildCard } from './card.js';
 import { findPythonWithOnnx, ONNX_CHECKER_INSTALL_HINT, OnnxCheckerError, runOnnxChecker } from './checker.js';
 import { convertLayersModel, DEFAULT_OPSET, type ConvertedInput, type OutputLayout, type OutputPixels } from './convert/convert.js';
 import { ExportError } from './errors.js';
@@ -265,31 +265,32 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
 
     const onnxChecker = await check(converted.bytes, options.onnxChecker ?? 'auto', progress);
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
-    const card = parseCard(
-      {
-        format: 'gantry-model-card/1',
-        name: options.name,
-        description: options.description ?? '',
-        dataset: options.dataset,
-        latent: latentSpec,
-        ...(classInput !== undefined ? { classInput: { name: classInput.name, classes: classInput.classes!, ...(options.classNames ? { names: [...options.classNames] } : {}) } } : {}),
-        output: { shape: converted.outputShape as [number, number, number], layout, range: options.outputRange, dtype: pixels },
-        onnx: {
-          file: ONNX_FILE,
-          opset,
-          sha256: createHash('sha256').update(converted.bytes).digest('hex'),
-          inputName: latent.name,
-          outputName: converted.outputName,
-          batch: options.batch ?? null,
-        },
-        ...(options.training !== undefined ? { training: options.training } : {}),
-        parity: { maxAbsDiff, samples },
-        metrics: options.metrics ?? {},
-        export: { converter, opset, batch: options.batch ?? null, layout, pixels, weights, foldBatchNorm: options.foldBatchNorm === true, parityTolerance: tolerance, onnxChecker, seconds },
-        createdAt: new Date().toISOString(),
-      } satisfies ModelCard,
-      `card for "${options.name}"`,
-    );
+    const card = buildCard({
+      name: options.name,
+      ...(options.description === undefined ? {} : { description: options.description }),
+      dataset: options.dataset,
+      latent: { ...latentSpec, inputName: latent.name },
+      ...(classInput === undefined
+        ? {}
+        : { classInput: { name: classInput.name, classes: classInput.classes!, ...(options.classNames ? { names: options.classNames } : {}) } }),
+      output: { name: converted.outputName, shape: converted.outputShape as [number, number, number], range: options.outputRange },
+      onnx: converted.bytes,
+      ...(options.training === undefined ? {} : { training: options.training }),
+      parity: { maxAbsDiff, samples },
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      export: {
+        converter,
+        opset,
+        batch: options.batch ?? null,
+        layout,
+        pixels,
+        weights,
+        foldBatchNorm: options.foldBatchNorm === true,
+        parityTolerance: tolerance,
+        onnxChecker,
+        seconds,
+      },
+    });
 
     let tritonPath: string | undefined;
     if (options.triton !== undefined) {
