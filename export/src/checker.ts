@@ -9,8 +9,12 @@ import { runTool } from './child-process.js';
 export const PYTHON_CANDIDATES: readonly string[] = ['python3', '/usr/bin/python3'];
 export const ONNX_CHECKER_INSTALL_HINT = 'install ONNX for python3: apt-get install python3-onnx (Debian/Ubuntu) or pip install onnx';
 
-export class OnnxCheckerError extends Error {
+/** ONNX's checker rejected a model, or was required and could not run. */
+export class OnnxCheckerError extends GantryError {
   override name = 'OnnxCheckerError';
+  constructor(message: string) {
+    super('onnx-checker', message);
+  }
 }
 
 let found: string | null | undefined;
@@ -44,6 +48,7 @@ for path in sys.argv[1:]:
         failures.append({"path": path, "error": str(error).strip()})
 print(json.dumps({"onnxVersion": onnx.__version__, "failures": failures}))
 `;
+import { GantryError } from '@gantry/core';
 
 /** Runs the checker with full shape inference over the ONNX files at `paths`, in one python3 process. */
 export async function runOnnxChecker(paths: readonly string[], python: string | null = findPythonWithOnnx()): Promise<CheckerReport> {

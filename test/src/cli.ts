@@ -16,9 +16,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runGantry(args: string[], { timeoutMs = 300_000 } = {}): Promise<CliResult> {
+/** Runs `gantry args`; `nodeArgs` go to node before the script (e.g. `--import` of a fault injector). */
+export function runGantry(
+  args: string[],
+  { timeoutMs = 300_000, nodeArgs = [] as string[], env = {} as Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [gantryBin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, gantryBin, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
