@@ -8,8 +8,8 @@ export { saveModelFiles } from './model-files.js';
 
 /**
  * Runs ONNX's checker (full_check) over `paths` in one python process; returns null when all pass,
- * else the complaints. The tests always run it (.ci/run installs python3-onnx): a machine without it
- * fails here with the install command rather than skipping the check.
+ * else the complaints. The tests always run it (npm test's prerequisites step sets up a python with
+ * onnx): a machine without one fails here with the install command rather than skipping the check.
  */
 export async function checkerComplaints(paths: readonly string[]): Promise<string | null> {
   const python = findPythonWithOnnx();
