@@ -62,7 +62,9 @@ function onnxRows(feed: ParityFeed, rowSize: number, start: number, count: numbe
   const slice = feed.subarray(start * rowSize, (start + count) * rowSize);
   if (int64) {
     const out = new BigInt64Array(rows * rowSize);
-    slice.forEach((v, i) => void (out[i] = BigInt(v)));
+    slice.forEach((v, i) => {
+      out[i] = BigInt(v);
+    });
     return out;
   }
   const out = new Float32Array(rows * rowSize);

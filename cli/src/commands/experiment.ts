@@ -138,7 +138,10 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
   // The bar's rate counts from its first update, so it is first drawn when a unit lands.
   let shown = before;
   const show = (count: number): void => {
-    if (count !== shown) bar.update((shown = count));
+    if (count !== shown) {
+      shown = count;
+      bar.update(shown);
+    }
   };
   const gantry = fileURLToPath(new URL('../gantry.js', import.meta.url));
   const failures: string[] = [];

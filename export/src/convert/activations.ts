@@ -16,8 +16,8 @@ export function clip(graph: GraphBuilder, value: GraphValue, min: number, max: n
 }
 
 // tfjs' SELU constants (tfjs-core selu_util): scale·alpha and scale.
-const SELU_SCALE_ALPHA = 1.7580993408473768599402175208123;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+const SELU_SCALE_ALPHA = 1.7580993408473768;
+const SELU_SCALE = 1.0507009873554805;
 
 /** Emits a tfjs activation by its serialised name (the `activation` field of a layer's config). */
 export function applyActivation(graph: GraphBuilder, activation: unknown, value: GraphValue, layer: tfl.layers.Layer): GraphValue {

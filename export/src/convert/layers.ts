@@ -1,6 +1,5 @@
 // One converter per tfjs-layers class, and the table of them by class name. Values arrive and leave in
 // the layouts layout.ts describes; layer-config.ts reads configs and weights.
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { TensorDataType } from '@gantry/files/onnx';
 import { ExportError } from '../errors.js';
 import { applyActivation, clip, scalar } from './activations.js';

@@ -265,7 +265,7 @@ test('class-conditional models: class per request, validated; NCHW uint8 exports
 
   const html = await (await fetch(`${url}/`)).text();
   assert.match(html, /class-conditional: 3 classes/);
-  const form = /<form class="classes" action="\/v1\/models\/labels\/grid\.png"[^]*?<\/form>/.exec(html)?.[0];
+  const form = /<form class="classes" action="\/v1\/models\/labels\/grid\.png"[\s\S]*?<\/form>/.exec(html)?.[0];
   assert.ok(form, 'a class picker for the conditional model');
   assert.deepEqual([...form.matchAll(/<option value="([^"]*)">/g)].map((m) => m[1]), ['0,1,2,0,1,2,0,1,2,0,1,2,0,1,2,0', '0', '1', '2']);
   assert.equal(html.match(/<form class="classes"/g)?.length, 2, 'one picker per conditional model, none for the unconditional one');

@@ -13,6 +13,7 @@ import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/
 import { labelTensor } from '../strategies/batches.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
 import { createStrategy } from '../strategies/index.js';
+import type { StepLosses } from '../strategies/game.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { checkpointFolder, latestCheckpoint, listCheckpointSteps, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { RunFolderError } from './run-folder.js';
@@ -238,7 +239,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         break;
       }
       const before = await takeSnapshot(players, strategy, rng.getState(), step);
-      let losses;
+      let losses: StepLosses;
       try {
         losses = strategy.step({ config, players, data, rng, step });
         const bad = firstNonFinite(losses, players);
