@@ -125,7 +125,7 @@ test('hash mismatch names the file and both hashes', async () => {
   await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), (error: Error) => {
     assert.ok(error instanceof HashMismatchError);
     assert.equal(error.file, onnxPath);
-    assert.equal(error.expected, wrong);
+    assert.equal(error.cardSha256, wrong);
     assert.equal(error.actual, actual);
     for (const part of [onnxPath, wrong, actual]) assert.ok(error.message.includes(part), `message lacks ${part}: ${error.message}`);
     return true;

@@ -2,7 +2,7 @@
 // pixels), turned into the one form the image and npy helpers take: float32 NHWC with the range its
 // values span. Float values keep the card's range; uint8 pixels keep their values, 0…255, so
 // nothing is re-scaled and the PNG of a uint8 export is the float export's to within rounding.
-// Free of onnxruntime, like image.ts.
+// Free of onnxruntime, like @gantry/files/image.
 
 import type { OutputSpec } from '@gantry/core';
 
