@@ -105,12 +105,23 @@ test('the import scanner sees every kind of import', () => {
   assert.deepEqual(names.sort(), ['@scope/b', 'pkg-a', 'pkg-c', 'pkg-d', 'pkg-e', 'pkg-f', 'pkg-g', 'side-effect']);
 });
 
+/** `@types/x` (or `@types/scope__x`) is the type package of x: it is used wherever x is imported. */
+function typedPackage(name: string): string | null {
+  if (!name.startsWith('@types/')) return null;
+  const bare = name.slice('@types/'.length);
+  return bare.includes('__') ? `@${bare.replace('__', '/')}` : bare;
+}
+
 for (const workspace of workspaces) {
   test(`${workspace.dir}: package.json declares exactly what its source imports`, () => {
     const { runtime, tests } = importsOf(workspace);
+    const imported = (name: string): boolean => {
+      const typed = typedPackage(name);
+      return typed === null ? runtime.has(name) || tests.has(name) : runtime.has(typed) || tests.has(typed);
+    };
     const undeclared = [...runtime].filter(([name]) => !workspace.dependencies.has(name)).map(([name, file]) => `${name} (${file})`);
     assert.deepEqual(undeclared, [], `${workspace.dir}/package.json lacks dependencies its source imports`);
-    const unused = [...workspace.dependencies].filter((name) => !runtime.has(name) && !tests.has(name));
+    const unused = [...workspace.dependencies].filter((name) => !imported(name));
     assert.deepEqual(unused, [], `${workspace.dir}/package.json declares dependencies nothing imports`);
     const testOnly = [...tests].filter(
       ([name]) => !workspace.dependencies.has(name) && !workspace.devDependencies.has(name) && !rootDevDependencies.has(name),
@@ -120,7 +131,7 @@ for (const workspace of workspaces) {
       [],
       'tests import packages that are neither its dependencies, its devDependencies nor root devDependencies',
     );
-    const unusedDev = [...workspace.devDependencies].filter((name) => !tests.has(name));
+    const unusedDev = [...workspace.devDependencies].filter((name) => (typedPackage(name) === null ? !tests.has(name) : !imported(name)));
     assert.deepEqual(unusedDev, [], `${workspace.dir}/package.json declares devDependencies no test imports`);
   });
 
