@@ -185,9 +185,11 @@ export class Generator {
     // Both are read when the runtime first starts; later changes are ignored by onnxruntime.
     ort.env.wasm.numThreads = choice.threads;
     if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+    // onnxruntime's warnings (such as shape ops placed on the CPU beside WebGPU) are not the page's errors.
+    ort.env.logLevel = 'error';
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [choice.backend], graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, { executionProviders: [choice.backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
     } catch (error) {
       throw new GantryError('model-load', `${onnxUrl}: onnxruntime-web could not load the model on ${choice.backend}: ${messageOf(error)}`, { cause: error });
     }
