@@ -29,7 +29,7 @@ for (const device of ['wasm', 'webgpu'] as const) {
     const { page, errors } = await openExplorer(browser, server.url, `model=${MODEL}&device=${device}`);
     assert.ok(await page.evaluate(() => crossOriginIsolated), 'the test server makes the page cross-origin isolated');
     const status = (await page.textContent('#status')) ?? '';
-    assert.match(status, device === 'webgpu' ? /WebGPU/ : /WebAssembly · \d+ threads?/);
+    assert.match(status, device === 'webgpu' ? /WebGPU/ : /wasm · \d+ threads?/);
     assert.match(status, /ms\/image/);
 
     // The library, as a page would use it: seeds → the same latents and pictures as onnxruntime-node.

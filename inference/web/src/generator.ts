@@ -48,6 +48,8 @@ export interface LoadOptions {
   /** Largest batch per run for a model with a dynamic batch axis (default 64). */
   batchSize?: number;
   fetch?: typeof fetch;
+  /** Extra onnxruntime-web session options (merged over Gantry's: all graph optimizations, errors-only logging). */
+  sessionOptions?: InferenceSession.SessionOptions;
 }
 
 /** Options of a run: the class of every sample (conditional models only). */
@@ -189,7 +191,12 @@ export class Generator {
     ort.env.logLevel = 'error';
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [choice.backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [choice.backend],
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+        ...options.sessionOptions,
+      });
     } catch (error) {
       throw new GantryError('model-load', `${onnxUrl}: onnxruntime-web could not load the model on ${choice.backend}: ${messageOf(error)}`, { cause: error });
     }

@@ -35,6 +35,8 @@ const ui = {
   classes: element('classes'),
   grid: element('grid'),
   hint: element('hint'),
+  truncation: element<HTMLInputElement>('truncation'),
+  truncationValue: element('truncation-value'),
   method: element('method'),
   play: element<HTMLButtonElement>('play'),
   frame: element<HTMLCanvasElement>('frame'),
@@ -58,6 +60,8 @@ const state = {
   groups: { A: [], B: [], C: [] } as Record<Group, number[]>,
   method: 'slerp' as InterpolationMethod,
   classIndex: 0,
+  /** Truncation threshold in standard deviations; undefined = off. */
+  truncation: undefined as number | undefined,
   position: 0,
   playing: false,
   loadId: 0,
@@ -79,7 +83,11 @@ function classOption(): { class?: number } {
 }
 
 function imageKey(seed: number): string {
-  return `${state.classIndex}:${seed}`;
+  return `${state.classIndex}:${state.truncation ?? 'off'}:${seed}`;
+}
+
+function truncationOption(): { truncation?: number } {
+  return state.truncation === undefined ? {} : { truncation: state.truncation };
 }
 
 function pixelated(card: ModelCard): boolean {
@@ -133,7 +141,7 @@ async function loadModel(name: string, device: DeviceRequest): Promise<void> {
   }
   state.generator = generator;
   const { backend, threads, reason } = generator.backendChoice;
-  ui.backend.textContent = backend === 'webgpu' ? 'WebGPU' : `WebAssembly · ${threads} thread${threads === 1 ? '' : 's'}`;
+  ui.backend.textContent = backend === 'webgpu' ? 'WebGPU' : `wasm · ${threads} thread${threads === 1 ? '' : 's'}`;
   ui.status.dataset.backend = backend;
   ui.status.title = reason;
   document.documentElement.style.setProperty('--sample-rendering', pixelated(generator.card) ? 'pixelated' : 'auto');
@@ -146,6 +154,10 @@ async function loadModel(name: string, device: DeviceRequest): Promise<void> {
   state.pins = state.seeds.slice(0, 3);
   state.groups = { A: [state.seeds[3]!], B: [state.seeds[4]!], C: [state.seeds[5]!] };
   state.position = 0;
+  await ensureImages(state.seeds);
+  renderGrid();
+  // For the benchmark: when the first pictures appeared, relative to navigation.
+  if (performance.getEntriesByName('gantry:first-image').length === 0) performance.mark('gantry:first-image');
   await refreshAll();
   document.body.dataset.state = 'ready';
 }
@@ -181,7 +193,7 @@ function renderClasses(generator: Generator): void {
       chip.addEventListener('click', () => {
         state.classIndex = index;
         for (const other of ui.classes.children) other.setAttribute('aria-checked', String(other === chip));
-        void refreshAll().catch(showError);
+        scheduleRefresh();
       });
       return chip;
     }),
@@ -195,7 +207,7 @@ async function ensureImages(seeds: readonly number[]): Promise<void> {
   if (generator === null) return;
   const missing = [...new Set(seeds)].filter((seed) => !state.images.has(imageKey(seed)));
   if (missing.length === 0) return;
-  const samples = await generator.generate({ seeds: missing, ...classOption() });
+  const samples = await generator.generate({ seeds: missing, ...classOption(), ...truncationOption() });
   missing.forEach((seed, i) => state.images.set(imageKey(seed), samples.image(i)));
   setSpeed(samples, 'grid');
 }
@@ -258,7 +270,7 @@ function segments(): number {
 
 function keyLatent(index: number): Float32Array {
   const generator = state.generator!;
-  return seedLatent(generator.card.latent, state.pins[index % state.pins.length]!);
+  return seedLatent(generator.card.latent, state.pins[index % state.pins.length]!, state.truncation);
 }
 
 /** The latent at `position` ∈ [0, 1] along the walk (a loop through the pins when there are three or more). */
@@ -426,7 +438,7 @@ async function refreshArithmetic(): Promise<void> {
       { coef: -1, seeds: state.groups.B },
       { coef: 1, seeds: state.groups.C },
     ],
-    classOption(),
+    { ...classOption(), ...truncationOption() },
   );
   (['A', 'B', 'C'] as const).forEach((group, i) => arithmetic.samples.draw(ui.equation.querySelector<HTMLCanvasElement>(`.term[data-group="${group}"] canvas`)!, i));
   arithmetic.samples.draw(ui.result, 3);
@@ -453,6 +465,27 @@ async function refreshAll(): Promise<void> {
   renderGrid();
   await refreshWalk();
   await refreshArithmetic();
+}
+
+let refreshing = false;
+let refreshAgain = false;
+
+/** Re-renders every panel; input events arriving meanwhile cause one more refresh at the end, not one each. */
+function scheduleRefresh(): void {
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  refreshing = true;
+  void refreshAll()
+    .catch(showError)
+    .finally(() => {
+      refreshing = false;
+      if (refreshAgain) {
+        refreshAgain = false;
+        scheduleRefresh();
+      }
+    });
 }
 
 function selectRadio(group: HTMLElement, chosen: Element): void {
@@ -483,6 +516,12 @@ function wire(): void {
     stopPlaying();
     setPosition(Number(ui.slider.value) / 1000);
   });
+  ui.truncation.addEventListener('input', () => {
+    const value = Number(ui.truncation.value);
+    state.truncation = value >= Number(ui.truncation.max) ? undefined : value;
+    ui.truncationValue.textContent = state.truncation === undefined ? 'off' : `${state.truncation.toFixed(1)}σ`;
+    scheduleRefresh();
+  });
   ui.play.addEventListener('click', () => (state.playing ? stopPlaying() : startPlaying()));
   const reload = (): void => {
     const params = new URLSearchParams(location.search);
@@ -503,8 +542,19 @@ function wire(): void {
   });
 }
 
+function showSkeleton(): void {
+  ui.grid.replaceChildren(
+    ...Array.from({ length: GRID_SIZE }, () => {
+      const cell = document.createElement('div');
+      cell.className = 'cell skeleton';
+      return cell;
+    }),
+  );
+}
+
 async function start(): Promise<void> {
   wire();
+  showSkeleton();
   const response = await fetch('models/index.json');
   if (!response.ok) throw new Error(`models/index.json: the server answered ${response.status}; build the site with npm run build:web or serve it with gantry serve`);
   const { models } = (await response.json()) as { models: string[] };

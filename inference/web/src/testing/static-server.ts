@@ -37,6 +37,13 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** An empty page under the site's origin, for scripts that drive the library without the explorer. */
+export const BLANK_PAGE = '/__blank.html';
+
+function headers(isolated: boolean): Record<string, string> {
+  return isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+}
+
 function inside(root: string, relative: string): string | null {
   const path = normalize(join(root, relative));
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep) ? path : null;
@@ -50,14 +57,17 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
   const server: Server = createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(pathname);
-    const relative = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
-    const file = models !== undefined && relative.startsWith('/models/') ? inside(models, relative.slice('/models/'.length)) : inside(root, relative.slice(1));
-    const headers: Record<string, string> = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
-    if (file === null || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found');
+    if (pathname === BLANK_PAGE) {
+      res.writeHead(200, { ...headers(isolated), 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>blank</title>');
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': String(statSync(file).size), 'cache-control': 'no-cache' });
+    const relative = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
+    const file = models !== undefined && relative.startsWith('/models/') ? inside(models, relative.slice('/models/'.length)) : inside(root, relative.slice(1));
+    if (file === null || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { ...headers(isolated), 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { ...headers(isolated), 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': String(statSync(file).size), 'cache-control': 'no-cache' });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
