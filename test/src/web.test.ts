@@ -1,6 +1,7 @@
 // The explorer page and the browser library in real Chromium, on WebAssembly and on WebGPU (SwiftShader):
 // the same seeds give onnxruntime-node's pictures, the walk slider moves the picture, the arithmetic panel
-// draws, nothing is logged as an error; screenshots at laptop and phone size go to test/artifacts/.
+// draws, nothing is logged as an error; screenshots at laptop and phone size go to test/artifacts/. A second
+// visit reads the model from the Cache API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -81,8 +82,8 @@ for (const device of ['wasm', 'webgpu'] as const) {
   });
 }
 
-test('a warm cache: the second load reads the model from the Cache API and shows the first picture within 2 s', async (t) => {
-  const server = await startStaticServer();
+test('a warm cache, without cross-origin isolation: the model comes from the Cache API, on 1 thread', async (t) => {
+  const server = await startStaticServer({ isolated: false });
   t.after(() => server.close());
   const browser = await launchChromium({ webgpu: false });
   t.after(() => browser.close());
@@ -99,6 +100,8 @@ test('a warm cache: the second load reads the model from the Cache API and shows
   const seconds = (Date.now() - started) / 1000;
   t.diagnostic(`first picture ${seconds.toFixed(2)} s after navigation on a warm cache`);
   assert.equal(onnxRequests(), 1, 'the ONNX file came from the cache, not the server');
-  assert.match((await page.textContent('#about')) ?? '', /model from cache/);
-  assert.ok(seconds <= 2, `the first picture took ${seconds} s`);
+  const about = (await page.textContent('#about')) ?? '';
+  assert.match(about, /model from cache/);
+  assert.match(about, /1 thread: the page is not cross-origin isolated/);
+  // The 2 s target is measured by `npm run bench:web`, not asserted here: a loaded machine is no regression.
 });

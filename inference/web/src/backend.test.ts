@@ -13,6 +13,13 @@ test('auto takes WebGPU only when an adapter is really there, and says why', asy
   const none = await chooseBackend('auto', env(noAdapter));
   assert.equal(none.backend, 'wasm');
   assert.match(none.reason, /auto fell back to wasm: navigator.gpu.requestAdapter\(\) gave no adapter/);
+  const software: GpuLike = { requestAdapter: async () => ({ info: { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true } }) };
+  const fallback = await chooseBackend('auto', env(software));
+  assert.equal(fallback.backend, 'wasm');
+  assert.match(fallback.reason, /auto chose wasm: the only WebGPU adapter google swiftshader is a software fallback/);
+  const asked = await chooseBackend('webgpu', env(software));
+  assert.equal(asked.backend, 'webgpu');
+  assert.match(asked.reason, /webgpu as asked, on WebGPU adapter google swiftshader \(a software fallback\)/);
   const missing = await chooseBackend('auto', env(undefined));
   assert.match(missing.reason, /navigator.gpu is missing/);
   const throwing: GpuLike = { requestAdapter: async () => { throw new Error('blocked'); } };

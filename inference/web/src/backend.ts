@@ -20,7 +20,14 @@ export interface BackendChoice {
 
 /** The part of WebGPU's `navigator.gpu` this module needs (so the package needs no WebGPU type package). */
 export interface GpuLike {
-  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null>;
+  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<AdapterLike | null>;
+}
+
+/** A WebGPU adapter as far as the choice needs it; `isFallbackAdapter` marks a software one (SwiftShader). */
+export interface AdapterLike {
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+  /** Where older browsers put the flag. */
+  isFallbackAdapter?: boolean;
 }
 
 /** What the browser offers: `navigator.gpu`, isolation and cores; read from the page by {@link browserEnvironment}. */
@@ -61,7 +68,7 @@ export function threadCount(env: BrowserEnvironment, requested?: number): { thre
   return { threads, why: `${threads} thread${threads === 1 ? '' : 's'}, one per core (cross-origin isolated)` };
 }
 
-function describeAdapter(adapter: { info?: { vendor?: string; architecture?: string; description?: string } }): string {
+function describeAdapter(adapter: AdapterLike): string {
   const info = adapter.info;
   const name = [info?.vendor, info?.architecture, info?.description].filter((part) => part !== undefined && part !== '').join(' ');
   return name === '' ? 'a WebGPU adapter' : `WebGPU adapter ${name}`;
@@ -78,15 +85,20 @@ export async function chooseBackend(device: DeviceRequest, env: BrowserEnvironme
   if (env.gpu === undefined) {
     missing = 'this browser has no WebGPU (navigator.gpu is missing)';
   } else {
-    let adapter: Awaited<ReturnType<GpuLike['requestAdapter']>> = null;
+    let adapter: AdapterLike | null = null;
     let failure = '';
     try {
       adapter = await env.gpu.requestAdapter({ powerPreference: 'high-performance' });
     } catch (error) {
       failure = `: ${error instanceof Error ? error.message : String(error)}`;
     }
+    const software = adapter !== null && (adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true);
+    if (adapter !== null && software && device === 'auto') {
+      // A software adapter runs these models tens of times slower than WebAssembly does.
+      return { backend: 'wasm', threads: wasm.threads, reason: `auto chose wasm: the only ${describeAdapter(adapter)} is a software fallback, slower than WebAssembly; ${wasm.why}` };
+    }
     if (adapter !== null) {
-      const reason = `${device === 'auto' ? 'auto found' : 'webgpu as asked, on'} ${describeAdapter(adapter)}`;
+      const reason = `${device === 'auto' ? 'auto found' : 'webgpu as asked, on'} ${describeAdapter(adapter)}${software ? ' (a software fallback)' : ''}`;
       return { backend: 'webgpu', threads: wasm.threads, reason };
     }
     missing = `navigator.gpu.requestAdapter() gave no adapter${failure}`;

@@ -48,6 +48,11 @@ export interface LoadOptions {
   /** Largest batch per run for a model with a dynamic batch axis (default 64). */
   batchSize?: number;
   fetch?: typeof fetch;
+  /**
+   * Run onnxruntime-web's WebAssembly in a worker (env.wasm.proxy; default true on wasm, where it keeps the
+   * page responsive during a run and lets threads wait without spinning the main thread; WebGPU runs unproxied).
+   */
+  proxy?: boolean;
   /** Extra onnxruntime-web session options (merged over Gantry's: all graph optimizations, errors-only logging). */
   sessionOptions?: InferenceSession.SessionOptions;
 }
@@ -187,6 +192,7 @@ export class Generator {
     // Both are read when the runtime first starts; later changes are ignored by onnxruntime.
     ort.env.wasm.numThreads = choice.threads;
     if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+    ort.env.wasm.proxy = choice.backend === 'wasm' && (options.proxy ?? true);
     // onnxruntime's warnings (such as shape ops placed on the CPU beside WebGPU) are not the page's errors.
     ort.env.logLevel = 'error';
     let session: InferenceSession;
