@@ -89,6 +89,62 @@ def wgan_gp_step(G, D, opt_g, opt_d, real, latent, gp_lambda=10.0):
     opt_g.step()
 
 
+class Maxout(nn.Module):
+    """A maxout layer as Gantry builds it: Dense(width * pieces), pieces-major, max over the pieces."""
+
+    def __init__(self, inputs, width, pieces):
+        super().__init__()
+        self.width, self.pieces = width, pieces
+        self.linear = nn.Linear(inputs, width * pieces)
+
+    def forward(self, x):
+        return self.linear(x).view(x.shape[0], self.pieces, self.width).max(dim=1).values
+
+
+def pacgan_players(pack, latent=2, g_widths=(400, 400, 400, 400), d_widths=(200, 200, 200), pieces=5):
+    """PacGAN's grid setup as its published code has it: no bias before G's batch norms, N(0, 0.02) weights."""
+    g, width = [], latent
+    for out in g_widths:
+        g += [nn.Linear(width, out, bias=False), nn.BatchNorm1d(out), nn.ReLU()]
+        width = out
+    g += [nn.Linear(width, 2)]
+    d, width = [], 2 * pack
+    for out in d_widths:
+        d += [Maxout(width, out, pieces)]
+        width = out
+    d += [nn.Linear(width, 1)]
+    G, D = nn.Sequential(*g), nn.Sequential(*d)
+    G.apply(init_dcgan)
+    D.apply(init_dcgan)
+    return G, D
+
+
+def simultaneous_step(G, D, opt_g, opt_d, real, latent, pack):
+    """PacGAN's update (ALI's algorithm): both gradients from one batch at the current weights, then both applied."""
+    n = real.shape[0] // pack
+    softplus = nn.functional.softplus
+    fake = G(torch.randn(n * pack, latent))
+    d_loss = softplus(-D(real.view(n, -1))).mean() + softplus(D(fake.detach().view(n, -1))).mean()
+    g_loss = softplus(-D(fake.view(n, -1))).mean()
+    d_grads = torch.autograd.grad(d_loss, list(D.parameters()))
+    g_grads = torch.autograd.grad(g_loss, list(G.parameters()))
+    for p, grad in zip(D.parameters(), d_grads):
+        p.grad = grad
+    for p, grad in zip(G.parameters(), g_grads):
+        p.grad = grad
+    opt_d.step()
+    opt_g.step()
+
+
+def grid_points(count):
+    """Samples of the grid of 25 Gaussians (std 0.05 at {-4,-2,0,2,4}^2)."""
+    centres = torch.tensor([[x, y] for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], dtype=torch.float32)
+    return centres[torch.randint(0, 25, (count,))] + 0.05 * torch.randn(count, 2)
+
+
+# name: (pack); batch 100 packed inputs, Adam 1e-4 with beta1 0.8 (PacGAN's config).
+TOY_MODELS = {"mode-collapse-gan": 1, "mode-collapse-pacgan2": 2}
+
 MODELS = {
     # name: (side, channels, g_width, d_width, step, adam betas, learning rate); the critic of the
     # WGAN-GP step is the same DCGAN discriminator, so the two frameworks run identical networks.
@@ -110,7 +166,7 @@ def loaded_blas():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", choices=sorted(MODELS), action="append")
+    parser.add_argument("--model", choices=sorted([*MODELS, *TOY_MODELS]), action="append")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
@@ -119,6 +175,9 @@ def main():
     torch.set_num_threads(args.threads if args.threads > 0 else os.cpu_count() or 1)
     torch.manual_seed(0)
     for name in args.model or ["dcgan-mnist"]:
+        if name in TOY_MODELS:
+            toy_bench(name, TOY_MODELS[name], args)
+            continue
         side, channels, g_width, d_width, step, betas, lr = MODELS[name]
         G, D = dcgan(side, channels, 100, g_width, d_width)
         opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
@@ -132,6 +191,22 @@ def main():
         seconds = (time.perf_counter() - start) / args.steps
         print(json.dumps({"model": name, "images_per_second": args.batch / seconds, "seconds_per_step": seconds,
                           "threads": torch.get_num_threads(), "steps": args.steps, "blas": loaded_blas()}), flush=True)
+
+
+def toy_bench(name, pack, args):
+    batch = 100
+    G, D = pacgan_players(pack)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.8, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.8, 0.999))
+    real = grid_points(batch * pack)
+    for _ in range(args.warmup):
+        simultaneous_step(G, D, opt_g, opt_d, real, 2, pack)
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        simultaneous_step(G, D, opt_g, opt_d, real, 2, pack)
+    seconds = (time.perf_counter() - start) / args.steps
+    print(json.dumps({"model": name, "images_per_second": batch / seconds, "seconds_per_step": seconds,
+                      "threads": torch.get_num_threads(), "steps": args.steps, "blas": loaded_blas()}), flush=True)
 
 
 if __name__ == "__main__":

@@ -36,12 +36,12 @@ function modeCollapse(method: ModeCollapseMethod): BenchModel {
   const config = modeCollapseConfig({ id: `bench_${method}`, method, mixture: 'grid-25', seed: 0 }, parameters);
   return {
     name: `mode-collapse-${method.toLowerCase()}`,
-    description: `${method} on grid-25 at PacGAN's size: G 2→400×4→2 (BN, ReLU), D 3 maxout layers 200×5, batch ${parameters.training.batchSize}`,
+    description: `${method} on grid-25 at PacGAN's size: G 2→400×4→2 (BN, ReLU), D 3 maxout layers 200×5, batch ${parameters.training.batchSize}, simultaneous updates`,
     config,
     sampleShape: [2],
     batch: parameters.training.batchSize,
     data: (count) => generateToyDataset('grid-25', Math.max(count, parameters.training.points), Rng.fromSeed(5)),
-    pytorchReference: false,
+    pytorchReference: true,
   };
 }
 

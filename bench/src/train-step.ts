@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '@gantry/core';
-import { alternatingStep, buildPlayers, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
+import { buildPlayers, createStrategy, disposePlayers, parseTrainConfig, selectBackend } from '@gantry/training';
 import { benchModels as models, type BenchModel } from './models.js';
 
 interface TfjsResult {
@@ -27,12 +27,15 @@ async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: num
   const players = buildPlayers(config, model.sampleShape);
   const data = model.data(Math.max(batch, 256));
   const rng = Rng.fromSeed(1);
+  // The strategy the config names (alternating for the DCGANs, simultaneous for PacGAN's toy setup).
+  const strategy = createStrategy(config);
+  const step = (): unknown => strategy.step({ config, players, data, rng, step: 0 });
   try {
-    for (let i = 0; i < warmup; i++) alternatingStep(config, players, data, rng);
+    for (let i = 0; i < warmup; i++) step();
     const tensorsBefore = tf.memory().numTensors;
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    for (let i = 0; i < steps; i++) alternatingStep(config, players, data, rng);
+    for (let i = 0; i < steps; i++) step();
     const cpu = process.cpuUsage(cpuStarted);
     const secondsPerStep = (performance.now() - started) / 1000 / steps;
     const cpuSecondsPerStep = (cpu.user + cpu.system) / 1e6 / steps;
@@ -40,7 +43,7 @@ async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: num
     if (soak > 0) {
       const start = process.memoryUsage().rss / 2 ** 20;
       for (let i = 0; i < soak; i++) {
-        alternatingStep(config, players, data, rng);
+        step();
         if ((i + 1) % 50 === 0) process.stderr.write(`\r  soak ${i + 1}/${soak} steps, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
       }
       process.stderr.write('\n');
@@ -49,6 +52,7 @@ async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: num
     }
     return result;
   } finally {
+    strategy.dispose();
     disposePlayers(players);
   }
 }

@@ -9,10 +9,12 @@ import {
   irVersionForOpset,
   TensorDataType,
   type AttributeMessage,
+  type GraphMessage,
   type NodeMessage,
   type TensorMessage,
   type ValueInfoMessage,
 } from '@gantry/files/onnx';
+import { foldLayoutTransposes } from './fold-layout-transposes.js';
 
 /**
  * A node attribute. A bare number is an INT and must be an integer; FLOAT attributes are written
@@ -40,6 +42,8 @@ export interface ModelOptions {
   producerVersion: string;
   docString?: string;
   metadata?: Record<string, string>;
+  /** Whether to fold layout Transposes into the weights (default true; false gives the graph as built, for tests). */
+  foldTransposes?: boolean;
 }
 
 function encodeAttribute(name: string, value: AttributeValue): AttributeMessage {
@@ -222,6 +226,14 @@ export class GraphBuilder {
   }
 
   toBytes(options: ModelOptions): Uint8Array {
+    const graph: GraphMessage = {
+      name: this.name,
+      node: this.nodes.map((node) => ({ ...node, output: [...node.output] })),
+      initializer: this.initializers.map((tensor) => ({ ...tensor })),
+      input: this.inputs.map(valueInfo),
+      output: this.outputs.map(valueInfo),
+    };
+    if (options.foldTransposes ?? true) foldLayoutTransposes(graph);
     return encodeModel({
       ir_version: irVersionForOpset(options.opset),
       producer_name: 'gantry',
@@ -229,13 +241,7 @@ export class GraphBuilder {
       doc_string: options.docString ?? '',
       opset_import: [{ domain: '', version: options.opset }],
       metadata_props: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
-      graph: {
-        name: this.name,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs.map(valueInfo),
-        output: this.outputs.map(valueInfo),
-      },
+      graph,
     });
   }
 }

@@ -7,6 +7,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 export type Norm = 'none' | 'batch' | 'layer';
 export type Activation = 'relu' | 'leaky-relu' | 'tanh';
+/** Kernel initialisation: tfjs' Glorot uniform, or N(0, 0.02) as DCGAN and PacGAN's code use (biases start at 0 either way). */
+export type WeightInit = 'glorot-uniform' | 'normal';
+
+/** The standard deviation of the `normal` initialisation (Radford et al.; PacGAN's published code). */
+export const NORMAL_INIT_STDDEV = 0.02;
 
 export interface MlpGeneratorOptions {
   latentSize: number;
@@ -18,6 +23,12 @@ export interface MlpGeneratorOptions {
   /** tanh for images in [-1, 1]; linear for points. */
   outputActivation: 'linear' | 'tanh';
   seed: number;
+  weightInit?: WeightInit;
+  /**
+   * Whether G's hidden Dense layers have a bias (default true). Before batch norm a bias is redundant
+   * (the norm subtracts the batch mean), and PacGAN's code leaves it out.
+   */
+  hiddenBias?: boolean;
 }
 
 export interface MlpDiscriminatorOptions {
@@ -29,9 +40,11 @@ export interface MlpDiscriminatorOptions {
   /** Linear pieces per maxout unit; 1 means plain units with `activation`. */
   maxoutPieces: number;
   seed: number;
+  weightInit?: WeightInit;
 }
 
-function initializer(seed: number): ReturnType<typeof tfl.initializers.glorotUniform> {
+function initializer(seed: number, init: WeightInit = 'glorot-uniform'): ReturnType<typeof tfl.initializers.glorotUniform> {
+  if (init === 'normal') return tfl.initializers.randomNormal({ mean: 0, stddev: NORMAL_INIT_STDDEV, seed });
   return tfl.initializers.glorotUniform({ seed });
 }
 
@@ -55,7 +68,7 @@ export function buildMlpGenerator(o: MlpGeneratorOptions): tfl.Sequential {
   let first = true;
   const inputShape = (): { inputShape?: number[] } => (first ? ((first = false), { inputShape: [o.latentSize] }) : {});
   for (const width of o.widths) {
-    g.add(tfl.layers.dense({ ...inputShape(), units: width, kernelInitializer: initializer(seed++) }));
+    g.add(tfl.layers.dense({ ...inputShape(), units: width, useBias: o.hiddenBias ?? true, kernelInitializer: initializer(seed++, o.weightInit) }));
     const norm = normLayer(o.norm);
     if (norm !== null) g.add(norm);
     g.add(activationLayer(o.activation));
@@ -64,7 +77,7 @@ export function buildMlpGenerator(o: MlpGeneratorOptions): tfl.Sequential {
     tfl.layers.dense({
       ...inputShape(),
       units: product(o.outputShape),
-      kernelInitializer: initializer(seed++),
+      kernelInitializer: initializer(seed++, o.weightInit),
       ...(o.outputActivation === 'tanh' ? { activation: 'tanh' as const } : {}),
     }),
   );
@@ -79,7 +92,7 @@ export function buildMlpDiscriminator(o: MlpDiscriminatorOptions): tfl.Sequentia
   const inputShape = (): { inputShape?: number[] } => (first ? ((first = false), { inputShape: [...o.inputShape] }) : {});
   if (o.inputShape.length > 1) d.add(tfl.layers.flatten(inputShape()));
   for (const width of o.widths) {
-    d.add(tfl.layers.dense({ ...inputShape(), units: width * o.maxoutPieces, kernelInitializer: initializer(seed++) }));
+    d.add(tfl.layers.dense({ ...inputShape(), units: width * o.maxoutPieces, kernelInitializer: initializer(seed++, o.weightInit) }));
     const norm = normLayer(o.norm);
     if (norm !== null) d.add(norm);
     if (o.maxoutPieces > 1) {
@@ -90,6 +103,6 @@ export function buildMlpDiscriminator(o: MlpDiscriminatorOptions): tfl.Sequentia
       d.add(activationLayer(o.activation));
     }
   }
-  d.add(tfl.layers.dense({ ...inputShape(), units: 1, kernelInitializer: initializer(seed++) }));
+  d.add(tfl.layers.dense({ ...inputShape(), units: 1, kernelInitializer: initializer(seed++, o.weightInit) }));
   return d;
 }

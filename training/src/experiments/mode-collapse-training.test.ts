@@ -13,12 +13,14 @@ test('each method’s config is PacGAN’s setup with only the method’s change
   const gan = modeCollapseConfig(unit('GAN'), full);
   assert.deepEqual(gan.model.mlp.generatorWidths, [400, 400, 400, 400]);
   assert.deepEqual([gan.model.mlp.discriminatorWidths, gan.model.mlp.maxoutPieces, gan.model.mlp.generatorNorm], [[200, 200, 200], 5, 'batch']);
-  assert.deepEqual([gan.training.batchSize, gan.optimizer.generator.learningRate, gan.transforms.packing, gan.strategy.type], [100, 1e-4, 1, 'alternating']);
+  assert.deepEqual([gan.training.batchSize, gan.optimizer.generator.learningRate, gan.transforms.packing, gan.strategy.type], [100, 1e-4, 1, 'simultaneous']);
+  assert.deepEqual([gan.model.mlp.weightInit, gan.model.mlp.generatorHiddenBias, gan.optimizer.generator.type === 'adam' && { type: 'adam', beta1: gan.optimizer.generator.beta1 }], ['normal', false, { type: 'adam', beta1: 0.8 }]);
+  assert.equal(full.training.steps, 50_000);
   assert.equal(modeCollapseConfig(unit('PacGAN3'), full).transforms.packing, 3);
   const unrolled = modeCollapseConfig(unit('Unrolled5'), full).strategy;
   assert.deepEqual(unrolled.type === 'unrolled' && [unrolled.steps, unrolled.firstOrder], [5, false]);
   const wgan = modeCollapseConfig(unit('WGAN-GP'), full);
-  assert.deepEqual([wgan.objective, wgan.penalty.type, wgan.training.discriminatorSteps], ['wasserstein', 'gradient', 5]);
+  assert.deepEqual([wgan.objective, wgan.penalty.type, wgan.training.discriminatorSteps, wgan.strategy.type], ['wasserstein', 'gradient', 5, 'alternating']);
 });
 
 test('trainAndSample trains Unrolled5 and WGAN-GP runs with checkpoints, and a rerun resumes instead of retraining', async () => {

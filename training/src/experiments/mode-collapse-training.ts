@@ -25,12 +25,22 @@ export function modeCollapseConfig(unit: ModeCollapseUnit, p: ModeCollapseParame
       model: {
         architecture: 'mlp',
         latentSize: 2,
-        mlp: { generatorWidths: t.generatorWidths, discriminatorWidths: t.discriminatorWidths, maxoutPieces: t.maxoutPieces, generatorNorm: 'batch', activation: 'relu' },
+        // PacGAN's published code: N(0, 0.02) weights, zero biases, no bias before G's batch norms.
+        mlp: {
+          generatorWidths: t.generatorWidths,
+          discriminatorWidths: t.discriminatorWidths,
+          maxoutPieces: t.maxoutPieces,
+          generatorNorm: 'batch',
+          activation: 'relu',
+          weightInit: 'normal',
+          generatorHiddenBias: false,
+        },
       },
       // WGAN-GP as Gulrajani et al. train it (λ 10, 5 critic steps, β2 0.9); the rest as PacGAN trains them.
       objective: method.wasserstein ? 'wasserstein' : 'non-saturating',
       penalty: method.wasserstein ? { type: 'gradient', lambda: 10 } : { type: 'none' },
-      strategy: method.unrolledSteps > 0 ? { type: 'unrolled', steps: method.unrolledSteps } : { type: 'alternating' },
+      // PacGAN's code updates D and G simultaneously from one batch; Unrolled GAN and WGAN-GP keep their own schedules.
+      strategy: method.unrolledSteps > 0 ? { type: 'unrolled', steps: method.unrolledSteps } : method.wasserstein ? { type: 'alternating' } : { type: 'simultaneous' },
       transforms: { packing: method.packing },
       optimizer: method.wasserstein ? { generator: { ...adam, beta2: 0.9 }, discriminator: { ...adam, beta2: 0.9 } } : { generator: adam, discriminator: adam },
       training: { steps: t.steps, batchSize: t.batchSize, discriminatorSteps: method.wasserstein ? 5 : 1 },

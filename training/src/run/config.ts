@@ -140,6 +140,8 @@ const strategySchema = withDefaultType(
       /** WGAN's schedule: 100 D updates for each of the first 25 G updates and for every 500th. */
       criticWarmup: z.boolean().default(false),
     }),
+    /** PacGAN's code (ALI's algorithm): both players' gradients from one batch at the current weights, then both applied. */
+    z.strictObject({ type: z.literal('simultaneous') }),
     /** Metz et al.: G's loss is taken against D after K more (simulated) SGD steps of D's training. */
     z.strictObject({
       type: z.literal('unrolled'),
@@ -183,6 +185,10 @@ const baseSchema = z.strictObject({
           discriminatorNorm: z.enum(['none', 'batch', 'layer']).default('none'),
           /** D's hidden units are maxout units of this many linear pieces (1: D uses `activation`). */
           maxoutPieces: positiveInt.max(32).default(5),
+          /** Kernel initialisation of both players: tfjs' Glorot uniform, or N(0, 0.02) (DCGAN, PacGAN's code). */
+          weightInit: z.enum(['glorot-uniform', 'normal']).default('glorot-uniform'),
+          /** A bias on G's hidden Dense layers; PacGAN's code has none before its batch norms. */
+          generatorHiddenBias: z.boolean().default(true),
         })
         .prefault({}),
       /** architecture "linear": the 1-D case study, G(z) = z + θG and D(x) = θD·x (+ b). */
@@ -274,6 +280,9 @@ function combinationErrors(c: z.output<typeof baseSchema>): Issue[] {
     if (c.transforms.packing !== 1) {
       issues.push({ path: ['transforms', 'packing'], message: `must be 1 with model.conditional: a packed D input holds ${c.transforms.packing} samples, possibly of as many classes, but a conditional D judges one image against one class` });
     }
+  }
+  if (c.strategy.type === 'simultaneous' && c.training.discriminatorSteps !== 1) {
+    issues.push({ path: ['training', 'discriminatorSteps'], message: 'simultaneous updates take one D and one G update from one batch; leave training.discriminatorSteps at 1 (or use strategy "alternating")' });
   }
   if (c.strategy.type === 'best-response' && c.training.discriminatorSteps !== 1) {
     issues.push({ path: ['training', 'discriminatorSteps'], message: 'best-response trains D through strategy.retractionSteps; leave training.discriminatorSteps at 1' });

@@ -101,6 +101,8 @@ export function buildGenerator(config: TrainConfig, sampleShape: readonly number
         // Images live in [-1, 1]; points are unbounded.
         outputActivation: sampleShape.length === 3 ? 'tanh' : 'linear',
         seed: config.seed,
+        weightInit: model.mlp.weightInit,
+        hiddenBias: model.mlp.generatorHiddenBias,
       });
     case 'linear':
       return buildLinearGenerator({ ...model.linear, discriminatorInputs: config.transforms.packing });
@@ -126,6 +128,7 @@ export function buildDiscriminator(config: TrainConfig, sampleShape: readonly nu
         activation: model.mlp.activation,
         maxoutPieces: model.mlp.maxoutPieces,
         seed: config.seed,
+        weightInit: model.mlp.weightInit,
       });
     case 'linear':
       return buildLinearDiscriminator({ ...model.linear, discriminatorInputs: inputShape[0]! });

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../run/config.js';
 import { takeAlternatingStep } from './alternating.js';
 import type { StepContext, StepLosses } from './game.js';
+import { takeSimultaneousStep } from './simultaneous.js';
 import { takeUnrolledStep } from './unrolled.js';
 import { BestResponseStrategy } from './best-response.js';
 
@@ -30,6 +31,8 @@ export function createStrategy(config: TrainConfig): Strategy {
   switch (config.strategy.type) {
     case 'alternating':
       return { ...stateless, step: takeAlternatingStep };
+    case 'simultaneous':
+      return { ...stateless, step: takeSimultaneousStep };
     case 'unrolled':
       return { ...stateless, step: takeUnrolledStep };
     case 'best-response':
