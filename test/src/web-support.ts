@@ -37,6 +37,7 @@ export async function openExplorer(browser: Browser, url: string, query: string,
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(artifactsDir, { recursive: true });
   const path = join(artifactsDir, `${name}.png`);
+  await page.waitForTimeout(400); // let colour-scheme transitions finish
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { GantryError, parseCard } from '@gantry/core';
 
@@ -125,20 +126,16 @@ export async function buildSite({ modelsDir, outDir }: SiteBuildOptions): Promis
   };
 }
 
-function argument(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index === -1) return undefined;
-  const value = args[index + 1];
-  if (value === undefined || value.startsWith('--')) throw new GantryError('usage', `${name} needs a folder`);
-  return value;
-}
-
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((a, i) => a.startsWith('--') && a !== '--models' && a !== '--out' && args[i - 1] !== undefined);
-  if (unknown.length > 0) throw new GantryError('usage', `unknown option ${unknown[0]}; build-site takes --models DIR and --out DIR`);
-  const modelsDir = resolve(argument(args, '--models') ?? join(repositoryRoot, 'models'));
-  const outDir = resolve(argument(args, '--out') ?? join(packageRoot, 'dist', 'site'));
+  let values: { models?: string; out?: string };
+  try {
+    ({ values } = parseArgs({ options: { models: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new GantryError('usage', `${error instanceof Error ? error.message : String(error)}; build-site takes --models DIR and --out DIR`);
+  }
+  const modelsDir = resolve(values.models ?? join(repositoryRoot, 'models'));
+  const outDir = resolve(values.out ?? join(packageRoot, 'dist', 'site'));
+  if (values.models !== undefined && !existsSync(modelsDir)) throw new GantryError('usage', `--models ${values.models}: no such folder; give a folder of model folders (each with card.json)`);
   const result = await buildSite({ modelsDir, outDir });
   const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
   console.log(`site: ${result.outDir} (${result.models.length} model(s): ${result.models.join(', ') || 'none'})`);
