@@ -73,14 +73,15 @@ export async function samplesInPage(
   model: string,
   device: 'wasm' | 'webgpu',
   request: { seeds: number[]; class?: number[] },
-): Promise<{ values: number[]; backend: string; latents: number[] }> {
+): Promise<{ values: number[]; backend: string; latents: number[]; progress: { stage: string; fraction: number }[] }> {
   return page.evaluate(
     async ({ model, device, request }) => {
       const { Generator } = (await import(new URL('gantry-web.js', location.href).href)) as typeof import('@gantry/inference-web');
-      const generator = await Generator.load(`models/${encodeURIComponent(model)}/`, { device });
+      const progress: { stage: string; fraction: number }[] = [];
+      const generator = await Generator.load(`models/${encodeURIComponent(model)}/`, { device, onProgress: ({ stage, fraction }) => progress.push({ stage, fraction }) });
       try {
         const samples = await generator.generate(request);
-        return { values: Array.from(samples.values), backend: generator.backend, latents: Array.from(samples.latents) };
+        return { values: Array.from(samples.values), backend: generator.backend, latents: Array.from(samples.latents), progress };
       } finally {
         await generator.release();
       }

@@ -36,6 +36,11 @@ for (const device of ['wasm', 'webgpu'] as const) {
     // The library, as a page would use it: seeds → the same latents and pictures as onnxruntime-node.
     const inPage = await samplesInPage(page, MODEL, device, { seeds: SEEDS });
     assert.equal(inPage.backend, device);
+    // Load progress: card, download (from the cache here: the page loaded the model already), runtime, ready.
+    const stages = inPage.progress.map((p) => p.stage).filter((stage, i, all) => stage !== all[i - 1]);
+    assert.deepEqual(stages, ['card', 'download', 'runtime', 'ready']);
+    assert.ok(inPage.progress.every((p, i, all) => i === 0 || p.fraction >= all[i - 1]!.fraction), 'progress only grows');
+    assert.equal(inPage.progress.at(-1)!.fraction, 1);
     const latents = seedLatents(card.latent, SEEDS);
     assert.deepEqual(inPage.latents, Array.from(latents), 'seeded latents are bit-identical to Node');
     const reference = await nodeReference(join(modelDir, card.onnx.file), card, latents);
