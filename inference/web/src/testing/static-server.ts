@@ -67,7 +67,16 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
       res.writeHead(404, { ...headers(isolated), 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { ...headers(isolated), 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': String(statSync(file).size), 'cache-control': 'no-cache' });
+    // Revalidated on every use, as most static hosts do: a warm browser cache gets 304s, and Chromium
+    // reuses its compiled code for a wasm file it was given unchanged.
+    const stats = statSync(file);
+    const modified = stats.mtime.toUTCString();
+    const validators = { 'last-modified': modified, 'cache-control': 'no-cache' };
+    if (req.headers['if-modified-since'] === modified) {
+      res.writeHead(304, { ...headers(isolated), ...validators }).end();
+      return;
+    }
+    res.writeHead(200, { ...headers(isolated), ...validators, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': String(stats.size) });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
