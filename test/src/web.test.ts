@@ -31,7 +31,7 @@ for (const device of ['wasm', 'webgpu'] as const) {
     assert.ok(await page.evaluate(() => crossOriginIsolated), 'the test server makes the page cross-origin isolated');
     const status = (await page.textContent('#status')) ?? '';
     assert.match(status, device === 'webgpu' ? /WebGPU/ : /wasm · \d+ threads?/);
-    assert.match(status, /ms\/image/);
+    assert.match(status, /ms\/(image|frame)/);
 
     // The library, as a page would use it: seeds → the same latents and pictures as onnxruntime-node.
     const inPage = await samplesInPage(page, MODEL, device, { seeds: SEEDS });

@@ -42,6 +42,7 @@ const ui = {
   frame: element<HTMLCanvasElement>('frame'),
   readout: element('readout'),
   slider: element<HTMLInputElement>('slider'),
+  ticks: element<HTMLDataListElement>('ticks'),
   strip: element('strip'),
   pins: element('pins'),
   pinCount: element('pin-count'),
@@ -107,7 +108,9 @@ function drawSeed(canvas: HTMLCanvasElement, seed: number): void {
 
 function setSpeed(samples: Samples, what: string): void {
   const perImage = samples.milliseconds / samples.count;
-  ui.speed.textContent = `${perImage < 10 ? perImage.toFixed(2) : perImage.toFixed(0)} ms/image`;
+  const shown = perImage < 10 ? perImage.toFixed(2) : perImage.toFixed(0);
+  // One walk frame is one run: its time includes the run's fixed cost, so it is named for what it is.
+  ui.speed.textContent = samples.count === 1 ? `${shown} ms/frame` : `${shown} ms/image`;
   ui.speed.title = `${what}: ${samples.count} image(s) in ${samples.milliseconds.toFixed(1)} ms`;
 }
 
@@ -348,22 +351,27 @@ async function refreshWalk(): Promise<void> {
     requestFrame(0);
     return;
   }
-  // The strip samples the same loop the slider walks: STRIP_FRAMES frames at positions i / STRIP_FRAMES.
-  const rows = new Float32Array(STRIP_FRAMES * generator.card.latent.size);
-  for (let i = 0; i < STRIP_FRAMES; i++) rows.set(walkLatent(i / STRIP_FRAMES).latent, i * generator.card.latent.size);
+  // The strip samples the walk the slider moves along, the same number of frames per segment, so that
+  // every pinned sample is a frame of it (marked).
+  const perSegment = Math.max(2, Math.round(STRIP_FRAMES / count));
+  const frames = perSegment * count;
+  const size = generator.card.latent.size;
+  const rows = new Float32Array(frames * size);
+  for (let i = 0; i < frames; i++) rows.set(walkLatent(i / frames).latent, i * size);
   const samples = await generator.run(rows, classOption().class);
   ui.strip.replaceChildren(
     ...samples.images().map((image, i) => {
       const button = document.createElement('button');
-      button.className = 'frame';
-      button.title = `jump to ${Math.round((i / STRIP_FRAMES) * 100)}%`;
+      button.className = i % perSegment === 0 ? 'frame key' : 'frame';
+      button.title = `jump to ${Math.round((i / frames) * 100)}%`;
       const canvas = newCanvas('sample');
       drawImage(canvas, image);
       button.append(canvas);
-      button.addEventListener('click', () => setPosition(i / STRIP_FRAMES));
+      button.addEventListener('click', () => setPosition(i / frames));
       return button;
     }),
   );
+  ui.ticks.replaceChildren(...Array.from({ length: count + 1 }, (_, i) => new Option('', String(Math.round((i / count) * 1000)))));
   setPosition(state.position);
 }
 
