@@ -56,6 +56,11 @@ for (const device of ['wasm', 'webgpu'] as const) {
     });
     await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')!.dataset.position === '0.4000', null, { timeout: 60_000 });
     assert.notEqual(await canvasPixels(page, '#frame'), before, 'the walk frame changed with the slider');
+    // Play walks on by itself; pause stops it.
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('#frame')!.dataset.position) > 0.41, null, { timeout: 60_000 });
+    await page.click('#play');
+    assert.equal(await page.getAttribute('#play', 'aria-label'), 'play');
 
     // Arithmetic: put the 8th sample into group B as well, and the result is drawn again.
     await page.click('#tools [data-tool="B"]');
