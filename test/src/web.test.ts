@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { parseCard, seedLatents } from '@gantry/core';
+import { parseCard, planArithmetic, planInterpolation, seedLatents } from '@gantry/core';
 import { launchChromium, startStaticServer } from '@gantry/inference-web/testing';
 import { repoRoot } from './cli.js';
 import { LAPTOP, PHONE, maxAbsDifference, nodeReference, openExplorer, samplesInPage, screenshot } from './web-support.js';
@@ -47,6 +47,23 @@ for (const device of ['wasm', 'webgpu'] as const) {
     const difference = maxAbsDifference(inPage.values, reference);
     t.diagnostic(`${device}: max abs difference from onnxruntime-node ${difference.toExponential(2)} over ${SEEDS.length} seeds`);
     assert.ok(difference <= 1e-3, `${device} differs from onnxruntime-node by ${difference}`);
+
+    // interpolate and arithmetic mean what core's plans mean: node renders the plans' latents alike.
+    const walkAndSum = await page.evaluate(async (device) => {
+      const { Generator } = (await import(new URL('gantry-web.js', location.href).href)) as typeof import('@gantry/inference-web');
+      const generator = await Generator.load('models/mnist-dcgan/', { device });
+      const walk = await generator.interpolate({ seeds: [7, 8, 9], steps: 4, method: 'slerp', loop: true });
+      const sum = await generator.arithmetic([{ coef: 1, seeds: [1, 2] }, { coef: -1, seeds: [3] }, { coef: 1, seeds: [4, 5, 6] }]);
+      await generator.release();
+      return { walk: Array.from(walk.samples.values), frames: walk.frames, sum: Array.from(sum.samples.values) };
+    }, device);
+    const walkPlan = planInterpolation(card.latent, { seeds: [7, 8, 9], steps: 4, method: 'slerp', loop: true });
+    assert.equal(walkAndSum.frames, 9);
+    const sumPlan = planArithmetic(card.latent, [{ coef: 1, seeds: [1, 2] }, { coef: -1, seeds: [3] }, { coef: 1, seeds: [4, 5, 6] }]);
+    const sumRows = new Float32Array([...sumPlan.termMeans, ...sumPlan.result]);
+    const onnxPath = join(modelDir, card.onnx.file);
+    assert.ok(maxAbsDifference(walkAndSum.walk, await nodeReference(onnxPath, card, walkPlan.latents)) <= 1e-3, 'interpolate differs from node');
+    assert.ok(maxAbsDifference(walkAndSum.sum, await nodeReference(onnxPath, card, sumRows)) <= 1e-3, 'arithmetic differs from node');
 
     // Moving the slider draws another picture.
     const before = await canvasPixels(page, '#frame');

@@ -5,10 +5,9 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { siteDir } from '../site.js';
 
-/** The built site (`npm run build` or `npm run build:web`). */
-export const siteDir = fileURLToPath(new URL('../site', import.meta.url));
+export { siteDir };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
