@@ -68,15 +68,28 @@ interface PageBench {
   run(seconds: number): Promise<number>;
 }
 
-async function browserContender(browser: Browser, url: string, label: string, device: 'wasm' | 'webgpu', threads: number): Promise<Contender> {
+async function browserContender(
+  browser: Browser,
+  url: string,
+  label: string,
+  device: 'wasm' | 'webgpu',
+  threads: number,
+): Promise<Contender> {
   // A context per configuration: onnxruntime-web fixes its thread count when it first starts in a page.
   const context = await browser.newContext();
   const page: Page = await context.newPage();
   await page.goto(new URL(BLANK_PAGE, url).href);
   const backend = await page.evaluate(
     async ({ model, device, threads, batch }) => {
-      const { Generator } = (await import(new URL('gantry-web.js', location.href).href)) as typeof import('@gantry/inference-web');
-      const generator = await Generator.load(`models/${encodeURIComponent(model)}/`, { device, threads, batchSize: batch, cache: false });
+      const { Generator } = (await import(
+        new URL('gantry-web.js', location.href).href
+      )) as typeof import('@gantry/inference-web');
+      const generator = await Generator.load(`models/${encodeURIComponent(model)}/`, {
+        device,
+        threads,
+        batchSize: batch,
+        cache: false,
+      });
       const latents = generator.latents({ n: batch, seed: 1 });
       for (let i = 0; i < 5; i++) await generator.run(latents);
       const bench: PageBench = {
@@ -150,12 +163,21 @@ async function main(): Promise<void> {
     const node1 = medians[0]!;
     for (const [i, contender] of contenders.entries()) {
       const spread = `${Math.min(...rates[i]!).toFixed(0)}–${Math.max(...rates[i]!).toFixed(0)}`;
-      console.log(`${contender.label.padEnd(50)} ${medians[i]!.toFixed(0).padStart(7)} img/s (${spread})  ${(medians[i]! / node1).toFixed(2)}× node 1 thread`);
+      console.log(
+        `${contender.label.padEnd(50)} ${medians[i]!.toFixed(0).padStart(7)} img/s (${spread})  ` +
+          `${(medians[i]! / node1).toFixed(2)}× node 1 thread`,
+      );
     }
-    console.log(`wasm 2 threads / node 1 thread = ${(medians[2]! / node1).toFixed(2)} (target ≥ 0.5); a second thread gives wasm ×${(medians[2]! / medians[1]!).toFixed(2)}, node ×${(medians[4]! / node1).toFixed(2)}`);
+    console.log(
+      `wasm 2 threads / node 1 thread = ${(medians[2]! / node1).toFixed(2)} (target ≥ 0.5); ` +
+        `a second thread gives wasm ×${(medians[2]! / medians[1]!).toFixed(2)}, node ×${(medians[4]! / node1).toFixed(2)}`,
+    );
     for (const contender of contenders.splice(0)) await contender.close();
     const first = await firstPictures(browser, server.url);
-    console.log(`explorer first pictures (device auto): ${first.cold.toFixed(2)} s on a cold cache, ${first.warm.toFixed(2)} s on a warm cache (target ≤ 2 s)`);
+    console.log(
+      `explorer first pictures (device auto): ${first.cold.toFixed(2)} s on a cold cache, ` +
+        `${first.warm.toFixed(2)} s on a warm cache (target ≤ 2 s)`,
+    );
   } finally {
     for (const contender of contenders) await contender.close();
     await browser.close();

@@ -20,10 +20,14 @@ test('NCHW output is transposed to NHWC: value (s, c, y, x) lands at (s, y, x, c
   const n = 2;
   const raw = new Float32Array(n * c * h * w);
   let i = 0;
-  for (let s = 0; s < n; s++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw[i++] = s * 1000 + ch * 100 + y * 10 + x;
+  for (let s = 0; s < n; s++)
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw[i++] = s * 1000 + ch * 100 + y * 10 + x;
   const { samples } = canonicalSamples(raw, n, nchw);
   const expected: number[] = [];
-  for (let s = 0; s < n; s++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) expected.push(s * 1000 + ch * 100 + y * 10 + x);
+  for (let s = 0; s < n; s++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) expected.push(s * 1000 + ch * 100 + y * 10 + x);
   assert.deepEqual(Array.from(samples), expected);
   assert.deepEqual(onnxSampleDims(nchw), [2, 2, 3]);
 });
@@ -39,8 +43,14 @@ test('uint8 pixels keep their values, with range [0, 255], in either layout', ()
 });
 
 test('an element type or size that does not match the card is refused', () => {
-  assert.throws(() => canonicalSamples(new Float32Array(12), 1, { ...nhwc, dtype: 'uint8' }), /holds float32 values but the card promises output.dtype uint8/);
-  assert.throws(() => canonicalSamples(new Uint8Array(12), 1, nhwc), /holds uint8 values but the card promises output.dtype float32/);
+  assert.throws(
+    () => canonicalSamples(new Float32Array(12), 1, { ...nhwc, dtype: 'uint8' }),
+    /holds float32 values but the card promises output.dtype uint8/,
+  );
+  assert.throws(
+    () => canonicalSamples(new Uint8Array(12), 1, nhwc),
+    /holds uint8 values but the card promises output.dtype float32/,
+  );
   assert.throws(() => canonicalSamples(new Float32Array(10), 1, nchw), /has 10 values but n × 2 × 2 × 3 \(NCHW\) = 12/);
 });
 
@@ -63,6 +73,12 @@ test('batches cover every sample once; a fixed batch axis pads the last run', ()
 });
 
 test('pixel levels: lo → 0, hi → 255, the midpoint rounds, outside values and NaN clamp', () => {
-  assert.deepEqual([-1, 1, 0, -3, 3, Number.NaN].map((v) => pixelLevel(v, -1, 1)), [0, 255, 128, 0, 255, 0]);
-  assert.deepEqual([0, 100, 255].map((v) => pixelLevel(v, 0, 255)), [0, 100, 255]);
+  assert.deepEqual(
+    [-1, 1, 0, -3, 3, Number.NaN].map((v) => pixelLevel(v, -1, 1)),
+    [0, 255, 128, 0, 255, 0],
+  );
+  assert.deepEqual(
+    [0, 100, 255].map((v) => pixelLevel(v, 0, 255)),
+    [0, 100, 255],
+  );
 });

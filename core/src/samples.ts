@@ -37,12 +37,16 @@ export function onnxSampleDims(output: OutputSpec): [number, number, number] {
 export function canonicalSamples(raw: RawSamples, n: number, output: OutputSpec): CanonicalSamples {
   const dtype = outputDtype(output);
   const actual = raw instanceof Uint8Array ? 'uint8' : raw instanceof Float32Array ? 'float32' : typeof raw;
-  if (actual !== dtype) throw new TypeError(`the generator output holds ${actual} values but the card promises output.dtype ${dtype}`);
+  if (actual !== dtype)
+    throw new TypeError(`the generator output holds ${actual} values but the card promises output.dtype ${dtype}`);
   const [h, w, c] = output.shape;
   const sampleSize = h * w * c;
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a positive integer, got ${String(n)}`);
   if (raw.length !== n * sampleSize) {
-    throw new RangeError(`the generator output has ${raw.length} values but n × ${onnxSampleDims(output).join(' × ')} (${output.layout}) = ${n * sampleSize}`);
+    throw new RangeError(
+      `the generator output has ${raw.length} values but ` +
+        `n × ${onnxSampleDims(output).join(' × ')} (${output.layout}) = ${n * sampleSize}`,
+    );
   }
   const range: [number, number] = dtype === 'uint8' ? [...PIXEL_RANGE] : [...output.range];
   if (output.layout === 'NHWC') return { samples: raw instanceof Float32Array ? raw : Float32Array.from(raw), range };
@@ -76,10 +80,14 @@ export interface BatchSlice {
  * The runs that produce n samples: batches of at most `chunkSize`, or of exactly `fixedBatch` for a model
  * exported with a fixed batch axis (the last one padded, see {@link padRows}).
  */
-export function planBatches(n: number, { chunkSize, fixedBatch }: { chunkSize: number; fixedBatch: number | null }): BatchSlice[] {
+export function planBatches(
+  n: number,
+  { chunkSize, fixedBatch }: { chunkSize: number; fixedBatch: number | null },
+): BatchSlice[] {
   if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`n must be a non-negative integer, got ${String(n)}`);
   const chunk = fixedBatch ?? chunkSize;
-  if (!(Number.isInteger(chunk) && chunk >= 1)) throw new RangeError(`the batch size must be a positive integer, got ${String(chunk)}`);
+  if (!(Number.isInteger(chunk) && chunk >= 1))
+    throw new RangeError(`the batch size must be a positive integer, got ${String(chunk)}`);
   const slices: BatchSlice[] = [];
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);

@@ -30,7 +30,10 @@ const CLASS_NAMES = ['circle', 'square', 'star'];
  */
 function withRankOneClassInput(from: string, to: string): void {
   cpSync(from, to, { recursive: true });
-  const card = JSON.parse(readFileSync(join(to, 'card.json'), 'utf8')) as { onnx: { file: string; sha256: string }; classInput: { name: string } };
+  const card = JSON.parse(readFileSync(join(to, 'card.json'), 'utf8')) as {
+    onnx: { file: string; sha256: string };
+    classInput: { name: string };
+  };
   const model = decodeModel(readFileSync(join(to, card.onnx.file)));
   const oldName = card.classInput.name;
   const newName = `${oldName}_rank1`;
@@ -39,7 +42,13 @@ function withRankOneClassInput(from: string, to: string): void {
   input.type.tensor_type.shape.dim = input.type.tensor_type.shape.dim.slice(0, 1);
   const axes = new Uint8Array(new BigInt64Array([1n]).buffer);
   model.graph.initializer.push({ name: 'class_unsqueeze_axes', dims: [1], data_type: TensorDataType.INT64, raw_data: axes });
-  model.graph.node.unshift({ op_type: 'Unsqueeze', name: 'class_unsqueeze', input: [newName, 'class_unsqueeze_axes'], output: [oldName], attribute: [] });
+  model.graph.node.unshift({
+    op_type: 'Unsqueeze',
+    name: 'class_unsqueeze',
+    input: [newName, 'class_unsqueeze_axes'],
+    output: [oldName],
+    attribute: [],
+  });
   const bytes = encodeModel(model);
   writeFileSync(join(to, card.onnx.file), bytes);
   card.onnx.sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -51,18 +60,45 @@ test('a model exported with every option loads and runs in the page, equal to on
   await tf.setBackend('cpu');
   const work = await mkdtemp(join(tmpdir(), 'gantry-web-exports-'));
   t.after(() => rm(work, { recursive: true, force: true }));
-  const generator = buildConditionalGenerator({ imageShape: IMAGE, latentSize: LATENT, generatorWidth: 8, discriminatorWidth: 4, seed: 1, classes: 3, embeddingSize: 4 });
+  const generator = buildConditionalGenerator({
+    imageShape: IMAGE,
+    latentSize: LATENT,
+    generatorWidth: 8,
+    discriminatorWidth: 4,
+    seed: 1,
+    classes: 3,
+    embeddingSize: 4,
+  });
   randomiseWeights(generator, 5);
   t.after(() => generator.dispose());
-  const common = { model: generator, dataset: 'none', latent: { distribution: 'normal' as const }, outputRange: [-1, 1] as [number, number], classNames: CLASS_NAMES, paritySamples: 8, onnxChecker: 'skip' as const };
+  const common = {
+    model: generator,
+    dataset: 'none',
+    latent: { distribution: 'normal' as const },
+    outputRange: [-1, 1] as [number, number],
+    classNames: CLASS_NAMES,
+    paritySamples: 8,
+    onnxChecker: 'skip' as const,
+  };
   const exported = join(work, 'exported');
   await exportGenerator({ ...common, name: 'reference', outDir: join(exported, 'reference') });
-  await exportGenerator({ ...common, name: 'every option', outDir: join(exported, 'every option'), layout: 'NCHW', pixels: 'uint8', weights: 'float16', batch: 4 });
+  await exportGenerator({
+    ...common,
+    name: 'every option',
+    outDir: join(exported, 'every option'),
+    layout: 'NCHW',
+    pixels: 'uint8',
+    weights: 'float16',
+    batch: 4,
+  });
   withRankOneClassInput(join(exported, 'reference'), join(exported, 'class-rank-1'));
   const siteModels = join(work, 'site-models');
   assert.deepEqual(copyModels(exported, siteModels), ['class-rank-1', 'every option', 'reference']);
   const card = parseCard(JSON.parse(readFileSync(join(siteModels, 'every option', 'card.json'), 'utf8')));
-  assert.deepEqual([card.output.layout, card.output.dtype, card.export?.weights, card.onnx.batch, card.classInput?.classes], ['NCHW', 'uint8', 'float16', 4, 3]);
+  assert.deepEqual(
+    [card.output.layout, card.output.dtype, card.export?.weights, card.onnx.batch, card.classInput?.classes],
+    ['NCHW', 'uint8', 'float16', 4, 3],
+  );
 
   const server = await startStaticServer({ models: siteModels });
   t.after(() => server.close());
@@ -79,9 +115,19 @@ test('a model exported with every option loads and runs in the page, equal to on
   const seeds = [3, 1, 4, 1, 5, 9];
   const classes = [0, 1, 2, 2, 1, 0];
   const latents = seedLatents(card.latent, seeds);
-  const reference = await nodeReference(join(siteModels, 'every option', card.onnx.file), card, latents, Int32Array.from(classes));
+  const reference = await nodeReference(
+    join(siteModels, 'every option', card.onnx.file),
+    card,
+    latents,
+    Int32Array.from(classes),
+  );
   const referenceCard = parseCard(JSON.parse(readFileSync(join(siteModels, 'reference', 'card.json'), 'utf8')));
-  const floatReference = await nodeReference(join(siteModels, 'reference', referenceCard.onnx.file), referenceCard, latents, Int32Array.from(classes));
+  const floatReference = await nodeReference(
+    join(siteModels, 'reference', referenceCard.onnx.file),
+    referenceCard,
+    latents,
+    Int32Array.from(classes),
+  );
   for (const device of ['wasm', 'webgpu'] as const) {
     const inPage = await samplesInPage(page, 'every option', device, { seeds, class: classes });
     const levels = maxAbsDifference(inPage.values, reference);
@@ -93,7 +139,10 @@ test('a model exported with every option loads and runs in the page, equal to on
     const rankOne = await samplesInPage(page, 'class-rank-1', device, { seeds, class: classes });
     assert.ok(maxAbsDifference(rankOne.values, floatReference) <= 1e-3, `${device}: a [batch] class input gives other pictures`);
     // float16 weights and uint8 rounding keep the picture: within a few grey levels of the float32 export's.
-    const fromFloat = maxAbsDifference(inPage.values, floatReference.map((v) => pixelLevel(v, -1, 1)));
+    const fromFloat = maxAbsDifference(
+      inPage.values,
+      floatReference.map((v) => pixelLevel(v, -1, 1)),
+    );
     assert.ok(fromFloat <= 4, `${device}: the every-option export is ${fromFloat} grey levels from the float32 export`);
   }
   assert.deepEqual(errors, [], 'no console errors');

@@ -43,7 +43,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** onnxruntime-node's samples (canonical NHWC) for these latents and classes, on one CPU thread. */
-export async function nodeReference(onnxPath: string, card: ModelCard, latents: Float32Array, classes?: Int32Array): Promise<Float32Array> {
+export async function nodeReference(
+  onnxPath: string,
+  card: ModelCard,
+  latents: Float32Array,
+  classes?: Int32Array,
+): Promise<Float32Array> {
   const session = await createSession(onnxPath, {
     device: 'cpu',
     intraOpThreads: 1,
@@ -53,7 +58,11 @@ export async function nodeReference(onnxPath: string, card: ModelCard, latents: 
   });
   try {
     const n = latents.length / card.latent.size;
-    const { data } = await session.runInChunks(latents, n, { chunkSize: 64, fixedBatch: card.onnx.batch, ...(classes === undefined ? {} : { classes }) });
+    const { data } = await session.runInChunks(latents, n, {
+      chunkSize: 64,
+      fixedBatch: card.onnx.batch,
+      ...(classes === undefined ? {} : { classes }),
+    });
     return canonicalSamples(data, n, card.output).samples;
   } finally {
     await session.release();
@@ -76,9 +85,14 @@ export async function samplesInPage(
 ): Promise<{ values: number[]; backend: string; latents: number[]; progress: { stage: string; fraction: number }[] }> {
   return page.evaluate(
     async ({ model, device, request }) => {
-      const { Generator } = (await import(new URL('gantry-web.js', location.href).href)) as typeof import('@gantry/inference-web');
+      const { Generator } = (await import(
+        new URL('gantry-web.js', location.href).href
+      )) as typeof import('@gantry/inference-web');
       const progress: { stage: string; fraction: number }[] = [];
-      const generator = await Generator.load(`models/${encodeURIComponent(model)}/`, { device, onProgress: ({ stage, fraction }) => progress.push({ stage, fraction }) });
+      const generator = await Generator.load(`models/${encodeURIComponent(model)}/`, {
+        device,
+        onProgress: ({ stage, fraction }) => progress.push({ stage, fraction }),
+      });
       try {
         const samples = await generator.generate(request);
         return { values: Array.from(samples.values), backend: generator.backend, latents: Array.from(samples.latents), progress };

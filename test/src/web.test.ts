@@ -22,7 +22,8 @@ async function canvasPixels(page: Page, selector: string): Promise<string> {
 }
 
 for (const device of ['wasm', 'webgpu'] as const) {
-  test(`explorer and library on ${device}: node's pictures for the same seeds, a live slider, arithmetic, no console errors`, async (t) => {
+  const checks = "node's pictures for the same seeds, a live slider, arithmetic, no console errors";
+  test(`explorer and library on ${device}: ${checks}`, async (t) => {
     const server = await startStaticServer();
     t.after(() => server.close());
     const browser = await launchChromium();
@@ -39,7 +40,10 @@ for (const device of ['wasm', 'webgpu'] as const) {
     // Load progress: card, download (from the cache here: the page loaded the model already), runtime, ready.
     const stages = inPage.progress.map((p) => p.stage).filter((stage, i, all) => stage !== all[i - 1]);
     assert.deepEqual(stages, ['card', 'download', 'runtime', 'ready']);
-    assert.ok(inPage.progress.every((p, i, all) => i === 0 || p.fraction >= all[i - 1]!.fraction), 'progress only grows');
+    assert.ok(
+      inPage.progress.every((p, i, all) => i === 0 || p.fraction >= all[i - 1]!.fraction),
+      'progress only grows',
+    );
     assert.equal(inPage.progress.at(-1)!.fraction, 1);
     const latents = seedLatents(card.latent, SEEDS);
     assert.deepEqual(inPage.latents, Array.from(latents), 'seeded latents are bit-identical to Node');
@@ -50,20 +54,36 @@ for (const device of ['wasm', 'webgpu'] as const) {
 
     // interpolate and arithmetic mean what core's plans mean: node renders the plans' latents alike.
     const walkAndSum = await page.evaluate(async (device) => {
-      const { Generator } = (await import(new URL('gantry-web.js', location.href).href)) as typeof import('@gantry/inference-web');
+      const { Generator } = (await import(
+        new URL('gantry-web.js', location.href).href
+      )) as typeof import('@gantry/inference-web');
       const generator = await Generator.load('models/mnist-dcgan/', { device });
       const walk = await generator.interpolate({ seeds: [7, 8, 9], steps: 4, method: 'slerp', loop: true });
-      const sum = await generator.arithmetic([{ coef: 1, seeds: [1, 2] }, { coef: -1, seeds: [3] }, { coef: 1, seeds: [4, 5, 6] }]);
+      const sum = await generator.arithmetic([
+        { coef: 1, seeds: [1, 2] },
+        { coef: -1, seeds: [3] },
+        { coef: 1, seeds: [4, 5, 6] },
+      ]);
       await generator.release();
       return { walk: Array.from(walk.samples.values), frames: walk.frames, sum: Array.from(sum.samples.values) };
     }, device);
     const walkPlan = planInterpolation(card.latent, { seeds: [7, 8, 9], steps: 4, method: 'slerp', loop: true });
     assert.equal(walkAndSum.frames, 9);
-    const sumPlan = planArithmetic(card.latent, [{ coef: 1, seeds: [1, 2] }, { coef: -1, seeds: [3] }, { coef: 1, seeds: [4, 5, 6] }]);
+    const sumPlan = planArithmetic(card.latent, [
+      { coef: 1, seeds: [1, 2] },
+      { coef: -1, seeds: [3] },
+      { coef: 1, seeds: [4, 5, 6] },
+    ]);
     const sumRows = new Float32Array([...sumPlan.termMeans, ...sumPlan.result]);
     const onnxPath = join(modelDir, card.onnx.file);
-    assert.ok(maxAbsDifference(walkAndSum.walk, await nodeReference(onnxPath, card, walkPlan.latents)) <= 1e-3, 'interpolate differs from node');
-    assert.ok(maxAbsDifference(walkAndSum.sum, await nodeReference(onnxPath, card, sumRows)) <= 1e-3, 'arithmetic differs from node');
+    assert.ok(
+      maxAbsDifference(walkAndSum.walk, await nodeReference(onnxPath, card, walkPlan.latents)) <= 1e-3,
+      'interpolate differs from node',
+    );
+    assert.ok(
+      maxAbsDifference(walkAndSum.sum, await nodeReference(onnxPath, card, sumRows)) <= 1e-3,
+      'arithmetic differs from node',
+    );
 
     // Moving the slider draws another picture.
     const before = await canvasPixels(page, '#frame');
@@ -71,11 +91,15 @@ for (const device of ['wasm', 'webgpu'] as const) {
       (slider as HTMLInputElement).value = '400';
       slider.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')!.dataset.position === '0.4000', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')!.dataset.position === '0.4000', null, {
+      timeout: 60_000,
+    });
     assert.notEqual(await canvasPixels(page, '#frame'), before, 'the walk frame changed with the slider');
     // Play walks on by itself; pause stops it.
     await page.click('#play');
-    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('#frame')!.dataset.position) > 0.41, null, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('#frame')!.dataset.position) > 0.41, null, {
+      timeout: 60_000,
+    });
     await page.click('#play');
     assert.equal(await page.getAttribute('#play', 'aria-label'), 'play');
 
@@ -83,7 +107,9 @@ for (const device of ['wasm', 'webgpu'] as const) {
     await page.click('#tools [data-tool="B"]');
     await page.evaluate(() => delete document.querySelector<HTMLCanvasElement>('#result')!.dataset.ready);
     await page.click('#grid .cell:nth-child(8)');
-    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#result')!.dataset.ready === 'true', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#result')!.dataset.ready === 'true', null, {
+      timeout: 60_000,
+    });
     assert.match((await page.textContent('.term[data-group="B"]')) ?? '', /B/);
     assert.equal(await page.$$eval('.term[data-group="B"] .members canvas', (list) => list.length), 2);
     const distinctLevels = await page.$eval('#result', (canvas) => {
@@ -123,7 +149,11 @@ test('a warm cache, without cross-origin isolation: the model comes from the Cac
   const page = await context.newPage();
   const started = Date.now();
   await page.goto(`${server.url}?model=${MODEL}&device=wasm`);
-  await page.waitForFunction(() => document.querySelector('#grid canvas') !== null && document.body.dataset.state === 'ready', null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => document.querySelector('#grid canvas') !== null && document.body.dataset.state === 'ready',
+    null,
+    { timeout: 60_000 },
+  );
   const seconds = (Date.now() - started) / 1000;
   t.diagnostic(`first picture ${seconds.toFixed(2)} s after navigation on a warm cache`);
   assert.equal(onnxRequests(), 1, 'the ONNX file came from the cache, not the server');

@@ -4,7 +4,11 @@ import { chooseBackend, threadCount, type BrowserEnvironment, type GpuLike } fro
 
 const adapter: GpuLike = { requestAdapter: async () => ({ info: { vendor: 'google', architecture: 'swiftshader' } }) };
 const noAdapter: GpuLike = { requestAdapter: async () => null };
-const env = (gpu: GpuLike | undefined, crossOriginIsolated = true, hardwareConcurrency = 4): BrowserEnvironment => ({ gpu, crossOriginIsolated, hardwareConcurrency });
+const env = (gpu: GpuLike | undefined, crossOriginIsolated = true, hardwareConcurrency = 4): BrowserEnvironment => ({
+  gpu,
+  crossOriginIsolated,
+  hardwareConcurrency,
+});
 
 test('auto takes WebGPU only when an adapter is really there, and says why', async () => {
   const found = await chooseBackend('auto', env(adapter));
@@ -13,7 +17,9 @@ test('auto takes WebGPU only when an adapter is really there, and says why', asy
   const none = await chooseBackend('auto', env(noAdapter));
   assert.equal(none.backend, 'wasm');
   assert.match(none.reason, /auto fell back to wasm: navigator.gpu.requestAdapter\(\) gave no adapter/);
-  const software: GpuLike = { requestAdapter: async () => ({ info: { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true } }) };
+  const software: GpuLike = {
+    requestAdapter: async () => ({ info: { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true } }),
+  };
   const fallback = await chooseBackend('auto', env(software));
   assert.equal(fallback.backend, 'wasm');
   assert.match(fallback.reason, /auto chose wasm: the only WebGPU adapter google swiftshader is a software fallback/);
@@ -22,7 +28,11 @@ test('auto takes WebGPU only when an adapter is really there, and says why', asy
   assert.match(asked.reason, /webgpu as asked, on WebGPU adapter google swiftshader \(a software fallback\)/);
   const missing = await chooseBackend('auto', env(undefined));
   assert.match(missing.reason, /navigator.gpu is missing/);
-  const throwing: GpuLike = { requestAdapter: async () => { throw new Error('blocked'); } };
+  const throwing: GpuLike = {
+    requestAdapter: async () => {
+      throw new Error('blocked');
+    },
+  };
   assert.match((await chooseBackend('auto', env(throwing))).reason, /gave no adapter: blocked/);
 });
 

@@ -59,25 +59,35 @@ export function threadCount(env: BrowserEnvironment, requested?: number): { thre
       throw new GantryError('device', `threads must be an integer in [1, ${MAX_THREADS}], got ${String(requested)}`);
     }
     if (requested > 1 && !env.crossOriginIsolated) {
-      throw new GantryError('device', `threads ${requested} needs a cross-origin isolated page (serve it with COOP: same-origin and COEP: require-corp); use threads 1`);
+      throw new GantryError(
+        'device',
+        `threads ${requested} needs a cross-origin isolated page ` +
+          '(serve it with COOP: same-origin and COEP: require-corp); use threads 1',
+      );
     }
     return { threads: requested, why: `${requested} thread${requested === 1 ? '' : 's'} as asked` };
   }
-  if (!env.crossOriginIsolated) return { threads: 1, why: '1 thread: the page is not cross-origin isolated (no COOP/COEP headers)' };
+  if (!env.crossOriginIsolated)
+    return { threads: 1, why: '1 thread: the page is not cross-origin isolated (no COOP/COEP headers)' };
   const threads = Math.max(1, Math.min(MAX_THREADS, env.hardwareConcurrency));
   return { threads, why: `${threads} thread${threads === 1 ? '' : 's'}, one per core (cross-origin isolated)` };
 }
 
 function describeAdapter(adapter: AdapterLike): string {
   const info = adapter.info;
-  const name = [info?.vendor, info?.architecture, info?.description].filter((part) => part !== undefined && part !== '').join(' ');
+  const name = [info?.vendor, info?.architecture, info?.description]
+    .filter((part) => part !== undefined && part !== '')
+    .join(' ');
   return name === '' ? 'a WebGPU adapter' : `WebGPU adapter ${name}`;
 }
 
 /** Picks the backend for `device`; an explicit 'webgpu' without an adapter is refused with the reason. */
 export async function chooseBackend(device: DeviceRequest, env: BrowserEnvironment, threads?: number): Promise<BackendChoice> {
   if (!DEVICE_REQUESTS.includes(device)) {
-    throw new GantryError('device', `device must be one of ${DEVICE_REQUESTS.map((d) => `"${d}"`).join(', ')}, got ${JSON.stringify(device)}`);
+    throw new GantryError(
+      'device',
+      `device must be one of ${DEVICE_REQUESTS.map((d) => `"${d}"`).join(', ')}, got ${JSON.stringify(device)}`,
+    );
   }
   const wasm = threadCount(env, threads);
   if (device === 'wasm') return { backend: 'wasm', threads: wasm.threads, reason: `wasm as asked; ${wasm.why}` };
@@ -95,14 +105,22 @@ export async function chooseBackend(device: DeviceRequest, env: BrowserEnvironme
     const software = adapter !== null && (adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true);
     if (adapter !== null && software && device === 'auto') {
       // A software adapter runs these models tens of times slower than WebAssembly does.
-      return { backend: 'wasm', threads: wasm.threads, reason: `auto chose wasm: the only ${describeAdapter(adapter)} is a software fallback, slower than WebAssembly; ${wasm.why}` };
+      return {
+        backend: 'wasm',
+        threads: wasm.threads,
+        reason:
+          `auto chose wasm: the only ${describeAdapter(adapter)} is a software fallback, ` +
+          `slower than WebAssembly; ${wasm.why}`,
+      };
     }
     if (adapter !== null) {
-      const reason = `${device === 'auto' ? 'auto found' : 'webgpu as asked, on'} ${describeAdapter(adapter)}${software ? ' (a software fallback)' : ''}`;
+      const how = device === 'auto' ? 'auto found' : 'webgpu as asked, on';
+      const reason = `${how} ${describeAdapter(adapter)}${software ? ' (a software fallback)' : ''}`;
       return { backend: 'webgpu', threads: wasm.threads, reason };
     }
     missing = `navigator.gpu.requestAdapter() gave no adapter${failure}`;
   }
-  if (device === 'webgpu') throw new GantryError('device', `device "webgpu" is unavailable: ${missing}; use device "wasm" or "auto"`);
+  if (device === 'webgpu')
+    throw new GantryError('device', `device "webgpu" is unavailable: ${missing}; use device "wasm" or "auto"`);
   return { backend: 'wasm', threads: wasm.threads, reason: `auto fell back to wasm: ${missing}; ${wasm.why}` };
 }

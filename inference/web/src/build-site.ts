@@ -41,7 +41,11 @@ const ortExternal: Plugin = {
   setup(builder) {
     builder.onResolve({ filter: /^onnxruntime-web\// }, (args) => {
       const path = ORT_IMPORTS[args.path];
-      if (path === undefined) throw new GantryError('site-build', `unexpected import ${args.path}; the site ships ${Object.keys(ORT_IMPORTS).join(' and ')}`);
+      if (path === undefined)
+        throw new GantryError(
+          'site-build',
+          `unexpected import ${args.path}; the site ships ${Object.keys(ORT_IMPORTS).join(' and ')}`,
+        );
       return { path, external: true };
     });
   },
@@ -76,7 +80,8 @@ export function copyModels(modelsDir: string, siteModels: string): string[] {
     if (!statSync(folder).isDirectory() || !existsSync(cardPath)) continue;
     const card = parseCard(JSON.parse(readFileSync(cardPath, 'utf8')), cardPath);
     const onnxPath = join(folder, card.onnx.file);
-    if (!existsSync(onnxPath)) throw new GantryError('site-build', `${cardPath}: onnx.file "${card.onnx.file}" does not exist beside it`);
+    if (!existsSync(onnxPath))
+      throw new GantryError('site-build', `${cardPath}: onnx.file "${card.onnx.file}" does not exist beside it`);
     const target = join(siteModels, name);
     mkdirSync(dirname(join(target, card.onnx.file)), { recursive: true });
     copyFileSync(cardPath, join(target, 'card.json'));
@@ -96,7 +101,11 @@ export async function buildSite({ modelsDir, outDir }: SiteBuildOptions): Promis
   mkdirSync(join(outDir, 'ort'), { recursive: true });
   const source = join(packageRoot, 'src');
   const result = await build({
-    entryPoints: { 'gantry-web': join(source, 'index.ts'), explorer: join(source, 'page', 'explorer.ts'), style: join(source, 'page', 'style.css') },
+    entryPoints: {
+      'gantry-web': join(source, 'index.ts'),
+      explorer: join(source, 'page', 'explorer.ts'),
+      style: join(source, 'page', 'style.css'),
+    },
     outdir: outDir,
     bundle: true,
     splitting: true,
@@ -113,7 +122,10 @@ export async function buildSite({ modelsDir, outDir }: SiteBuildOptions): Promis
   copyFileSync(join(source, 'page', 'index.html'), join(outDir, 'index.html'));
   // Static hosts that read a _headers file (Netlify, Cloudflare Pages) then serve the page cross-origin
   // isolated, which lets onnxruntime-web use threads.
-  writeFileSync(join(outDir, '_headers'), '/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n');
+  writeFileSync(
+    join(outDir, '_headers'),
+    '/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n',
+  );
   const ortDist = ortDistFolder();
   for (const file of ORT_FILES) copyFileSync(join(ortDist, file), join(outDir, 'ort', file));
   const models = copyModels(modelsDir, join(outDir, 'models'));
@@ -129,19 +141,37 @@ export async function buildSite({ modelsDir, outDir }: SiteBuildOptions): Promis
 async function main(): Promise<void> {
   let values: { models?: string; out?: string };
   try {
-    ({ values } = parseArgs({ options: { models: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      options: { models: { type: 'string' }, out: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
-    throw new GantryError('usage', `${error instanceof Error ? error.message : String(error)}; build-site takes --models DIR and --out DIR`);
+    throw new GantryError(
+      'usage',
+      `${error instanceof Error ? error.message : String(error)}; build-site takes --models DIR and --out DIR`,
+    );
   }
   const modelsDir = resolve(values.models ?? join(repositoryRoot, 'models'));
   const outDir = resolve(values.out ?? join(packageRoot, 'dist', 'site'));
-  if (values.models !== undefined && !existsSync(modelsDir)) throw new GantryError('usage', `--models ${values.models}: no such folder; give a folder of model folders (each with card.json)`);
+  if (values.models !== undefined && !existsSync(modelsDir))
+    throw new GantryError(
+      'usage',
+      `--models ${values.models}: no such folder; give a folder of model folders (each with card.json)`,
+    );
   const result = await buildSite({ modelsDir, outDir });
   const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
   console.log(`site: ${result.outDir} (${result.models.length} model(s): ${result.models.join(', ') || 'none'})`);
-  console.log(`own JavaScript ${kb(result.ownJavaScriptGzipBytes)} KB min+gzip (budget ${kb(SIZE_BUDGET_BYTES)} KB), CSS ${kb(result.ownCssGzipBytes)} KB`);
+  console.log(
+    `own JavaScript ${kb(result.ownJavaScriptGzipBytes)} KB min+gzip ` +
+      `(budget ${kb(SIZE_BUDGET_BYTES)} KB), CSS ${kb(result.ownCssGzipBytes)} KB`,
+  );
   if (result.ownJavaScriptGzipBytes > SIZE_BUDGET_BYTES) {
-    throw new GantryError('site-build', `the site's own JavaScript is ${kb(result.ownJavaScriptGzipBytes)} KB min+gzip, over the ${kb(SIZE_BUDGET_BYTES)} KB budget`);
+    throw new GantryError(
+      'site-build',
+      `the site's own JavaScript is ${kb(result.ownJavaScriptGzipBytes)} KB min+gzip, ` +
+        `over the ${kb(SIZE_BUDGET_BYTES)} KB budget`,
+    );
   }
 }
 

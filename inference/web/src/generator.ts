@@ -22,7 +22,14 @@ import {
   type ModelCard,
 } from '@gantry/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
-import { browserEnvironment, chooseBackend, type Backend, type BackendChoice, type BrowserEnvironment, type DeviceRequest } from './backend.js';
+import {
+  browserEnvironment,
+  chooseBackend,
+  type Backend,
+  type BackendChoice,
+  type BrowserEnvironment,
+  type DeviceRequest,
+} from './backend.js';
 import { sampleRgba, drawGrid, drawImage, type SampleShape } from './images.js';
 import { fetchModel } from './model-cache.js';
 import { SerialQueue } from './serial-queue.js';
@@ -113,7 +120,9 @@ const ortModules: Partial<Record<Backend, Promise<Ort>>> = {};
 
 /** onnxruntime-web's build for a backend: the WebGPU build (asyncify) or the smaller, faster wasm-only one. */
 function loadOrt(backend: Backend): Promise<Ort> {
-  ortModules[backend] ??= (backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')) as Promise<Ort>;
+  ortModules[backend] ??= (
+    backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')
+  ) as Promise<Ort>;
   return ortModules[backend]!;
 }
 
@@ -149,10 +158,15 @@ export class Generator {
   ) {}
 
   /** Loads the model at `modelUrl` (a model folder or its card.json), relative to the page. */
-  static async load(modelUrl: string, options: LoadOptions = {}, env: BrowserEnvironment = browserEnvironment()): Promise<Generator> {
+  static async load(
+    modelUrl: string,
+    options: LoadOptions = {},
+    env: BrowserEnvironment = browserEnvironment(),
+  ): Promise<Generator> {
     const started = performance.now();
     const batchSize = options.batchSize ?? 64;
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new GantryError('batch-size', `batchSize must be a positive integer, got ${String(batchSize)}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1))
+      throw new GantryError('batch-size', `batchSize must be a positive integer, got ${String(batchSize)}`);
     const report = options.onProgress ?? (() => undefined);
     const doFetch = options.fetch ?? fetch.bind(globalThis);
     const cardAt = cardUrl(modelUrl, pageBase());
@@ -165,9 +179,15 @@ export class Generator {
     try {
       response = await doFetch(cardAt.href);
     } catch (error) {
-      throw new GantryError('model-download', `${cardAt.href}: could not download the model card: ${messageOf(error)}`, { cause: error });
+      throw new GantryError('model-download', `${cardAt.href}: could not download the model card: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
-    if (!response.ok) throw new GantryError('model-download', `${cardAt.href}: the server answered ${response.status}; expected the model's card.json`);
+    if (!response.ok)
+      throw new GantryError(
+        'model-download',
+        `${cardAt.href}: the server answered ${response.status}; expected the model's card.json`,
+      );
     let json: unknown;
     try {
       json = await response.json();
@@ -204,7 +224,11 @@ export class Generator {
         ...options.sessionOptions,
       });
     } catch (error) {
-      throw new GantryError('model-load', `${onnxUrl}: onnxruntime-web could not load the model on ${choice.backend}: ${messageOf(error)}`, { cause: error });
+      throw new GantryError(
+        'model-load',
+        `${onnxUrl}: onnxruntime-web could not load the model on ${choice.backend}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
     const classRank = Generator.checkInputs(session, card, onnxUrl);
     report({ stage: 'ready', backend: choice.backend, milliseconds: performance.now() - started, fraction: 1 });
@@ -214,11 +238,24 @@ export class Generator {
   /** Checks the card's names against the model and reads the class input's rank ([batch] or [batch, 1]). */
   private static checkInputs(session: InferenceSession, card: ModelCard, onnxUrl: string): 1 | 2 {
     const { inputName, outputName } = card.onnx;
-    if (!session.inputNames.includes(inputName)) throw new GantryError('model-load', `${onnxUrl}: card.json's onnx.inputName "${inputName}" is not an input of the model (${session.inputNames.join(', ')})`);
-    if (!session.outputNames.includes(outputName)) throw new GantryError('model-load', `${onnxUrl}: card.json's onnx.outputName "${outputName}" is not an output of the model (${session.outputNames.join(', ')})`);
+    if (!session.inputNames.includes(inputName))
+      throw new GantryError(
+        'model-load',
+        `${onnxUrl}: card.json's onnx.inputName "${inputName}" is not an input of the model (${session.inputNames.join(', ')})`,
+      );
+    if (!session.outputNames.includes(outputName))
+      throw new GantryError(
+        'model-load',
+        `${onnxUrl}: card.json's onnx.outputName "${outputName}" is not an output of the model ` +
+          `(${session.outputNames.join(', ')})`,
+      );
     const classInput = card.classInput;
     if (classInput === undefined) return 2;
-    if (!session.inputNames.includes(classInput.name)) throw new GantryError('model-load', `${onnxUrl}: card.json's classInput.name "${classInput.name}" is not an input of the model`);
+    if (!session.inputNames.includes(classInput.name))
+      throw new GantryError(
+        'model-load',
+        `${onnxUrl}: card.json's classInput.name "${classInput.name}" is not an input of the model`,
+      );
     const info = session.inputMetadata?.find((m) => m.name === classInput.name);
     // A runtime that does not describe its inputs gets the exporter's layout, [batch, 1].
     return info !== undefined && info.isTensor && info.shape.length === 1 ? 1 : 2;
@@ -269,7 +306,10 @@ export class Generator {
   run(latents: Float32Array, classRequest?: ClassRequest): Promise<Samples> {
     const size = this.card.latent.size;
     if (!(latents instanceof Float32Array) || latents.length === 0 || latents.length % size !== 0) {
-      throw new GantryError('latent-request', `latents must be a non-empty Float32Array of n × ${size} values (the model's latent size)`);
+      throw new GantryError(
+        'latent-request',
+        `latents must be a non-empty Float32Array of n × ${size} values (the model's latent size)`,
+      );
     }
     const n = latents.length / size;
     let classes: Int32Array | undefined;
@@ -288,7 +328,11 @@ export class Generator {
     let raw: Float32Array | Uint8Array | undefined;
     for (const { start, count, batch } of planBatches(n, { chunkSize: this.batchSize, fixedBatch: card.onnx.batch })) {
       const feeds: Record<string, Tensor> = {
-        [card.onnx.inputName]: new this.ort.Tensor('float32', padRows(latents.slice(start * size, (start + count) * size), batch * size), [batch, size]),
+        [card.onnx.inputName]: new this.ort.Tensor(
+          'float32',
+          padRows(latents.slice(start * size, (start + count) * size), batch * size),
+          [batch, size],
+        ),
       };
       if (classes !== undefined && card.classInput !== undefined) {
         const indices = BigInt64Array.from(padRows(classes.slice(start, start + count), batch), (c) => BigInt(c));
@@ -298,11 +342,19 @@ export class Generator {
       try {
         output = (await this.session.run(feeds, [card.onnx.outputName]))[card.onnx.outputName];
       } catch (error) {
-        throw new GantryError('inference', `${card.name}: onnxruntime-web failed on a batch of ${batch} on ${this.backend}: ${messageOf(error)}`, { cause: error });
+        throw new GantryError(
+          'inference',
+          `${card.name}: onnxruntime-web failed on a batch of ${batch} on ${this.backend}: ${messageOf(error)}`,
+          { cause: error },
+        );
       }
       const data = output?.data;
       if (!(data instanceof Float32Array || data instanceof Uint8Array)) {
-        throw new GantryError('inference', `${card.name}: output "${card.onnx.outputName}" is ${output?.type ?? 'missing'}; expected float32 values or uint8 pixels`);
+        throw new GantryError(
+          'inference',
+          `${card.name}: output "${card.onnx.outputName}" is ${output?.type ?? 'missing'}; ` +
+            'expected float32 values or uint8 pixels',
+        );
       }
       const sampleSize = data.length / batch;
       raw ??= data instanceof Uint8Array ? new Uint8Array(n * sampleSize) : new Float32Array(n * sampleSize);

@@ -7,7 +7,12 @@ import { pixelLevel } from '@gantry/core';
 export type SampleShape = readonly [number, number, number];
 
 /** Sample `index` of NHWC `samples` as RGBA bytes (width × height × 4). */
-export function sampleRgba(samples: Float32Array, index: number, shape: SampleShape, range: readonly [number, number]): Uint8ClampedArray<ArrayBuffer> {
+export function sampleRgba(
+  samples: Float32Array,
+  index: number,
+  shape: SampleShape,
+  range: readonly [number, number],
+): Uint8ClampedArray<ArrayBuffer> {
   const [h, w, c] = shape;
   if (c !== 1 && c !== 3) throw new RangeError(`samples must have 1 or 3 channels to be drawn, got ${c}`);
   const size = h * w * c;
@@ -38,7 +43,12 @@ export function drawImage(canvas: HTMLCanvasElement | OffscreenCanvas, image: Im
 }
 
 /** Draws images as a grid of `columns` tiles (default ⌈√n⌉) with `gap` pixels between them. */
-export function drawGrid(canvas: HTMLCanvasElement | OffscreenCanvas, images: readonly ImageData[], columns?: number, gap = 0): void {
+export function drawGrid(
+  canvas: HTMLCanvasElement | OffscreenCanvas,
+  images: readonly ImageData[],
+  columns?: number,
+  gap = 0,
+): void {
   if (images.length === 0) return;
   const first = images[0]!;
   const cols = Math.min(images.length, columns ?? Math.ceil(Math.sqrt(images.length)));
@@ -47,5 +57,7 @@ export function drawGrid(canvas: HTMLCanvasElement | OffscreenCanvas, images: re
   canvas.height = rows * first.height + (rows - 1) * gap;
   const context = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
   if (context === null) throw new Error('the canvas has no 2d context (it is already used for WebGL or WebGPU)');
-  images.forEach((image, i) => context.putImageData(image, (i % cols) * (first.width + gap), Math.floor(i / cols) * (first.height + gap)));
+  images.forEach((image, i) =>
+    context.putImageData(image, (i % cols) * (first.width + gap), Math.floor(i / cols) * (first.height + gap)),
+  );
 }

@@ -32,14 +32,23 @@ test('SHA-256 matches node:crypto, with crypto.subtle and with the fallback used
 
 test('a download reports progress and is checked against the card hash', async () => {
   const progress: DownloadProgress[] = [];
-  const fetched = await fetchModel('http://h/m/generator.onnx', digest, { fetch: serve(bytes), onProgress: (p) => progress.push(p) });
+  const fetched = await fetchModel('http://h/m/generator.onnx', digest, {
+    fetch: serve(bytes),
+    onProgress: (p) => progress.push(p),
+  });
   assert.deepEqual(fetched.bytes, bytes);
   assert.equal(fetched.cached, false);
-  assert.deepEqual(progress.map((p) => p.loaded), [0, 30_000, 60_000, 90_000, 100_000]);
+  assert.deepEqual(
+    progress.map((p) => p.loaded),
+    [0, 30_000, 60_000, 90_000, 100_000],
+  );
   assert.ok(progress.every((p) => p.total === 100_000));
   const damaged = bytes.slice();
   damaged[5] ^= 1;
-  await assert.rejects(fetchModel('http://h/m/generator.onnx', digest, { fetch: serve(damaged) }), /generator.onnx: SHA-256 is [0-9a-f]{64} but card.json's onnx.sha256 is/);
+  await assert.rejects(
+    fetchModel('http://h/m/generator.onnx', digest, { fetch: serve(damaged) }),
+    /generator.onnx: SHA-256 is [0-9a-f]{64} but card.json's onnx.sha256 is/,
+  );
   await assert.rejects(fetchModel('http://h/m/generator.onnx', digest, { fetch: serve(bytes, 404) }), /the server answered 404/);
   assert.equal(cacheKey(digest, 'http://h/m/generator.onnx'), `http://h/.gantry-model-cache/sha256/${digest}`);
 });

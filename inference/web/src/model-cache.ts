@@ -45,7 +45,11 @@ export function cacheKey(sha256: string, base: string): string {
   return new URL(`/.gantry-model-cache/sha256/${sha256}`, base).href;
 }
 
-async function readWithProgress(response: Response, cached: boolean, onProgress?: (progress: DownloadProgress) => void): Promise<Uint8Array> {
+async function readWithProgress(
+  response: Response,
+  cached: boolean,
+  onProgress?: (progress: DownloadProgress) => void,
+): Promise<Uint8Array> {
   const length = Number(response.headers.get('content-length'));
   const total = Number.isFinite(length) && length > 0 ? length : null;
   if (response.body === null) {
@@ -103,16 +107,30 @@ export async function fetchModel(url: string, sha256: string, options: FetchMode
   try {
     response = await doFetch(url);
   } catch (error) {
-    throw new GantryError('model-download', `${url}: could not download the model: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new GantryError(
+      'model-download',
+      `${url}: could not download the model: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
-  if (!response.ok) throw new GantryError('model-download', `${url}: the server answered ${response.status} ${response.statusText}; expected the ONNX file`);
+  if (!response.ok)
+    throw new GantryError(
+      'model-download',
+      `${url}: the server answered ${response.status} ${response.statusText}; expected the ONNX file`,
+    );
   const bytes = await readWithProgress(response, false, options.onProgress);
   const actual = await sha256Hex(bytes);
   if (actual !== sha256) {
-    throw new GantryError('model-checksum', `${url}: SHA-256 is ${actual} but card.json's onnx.sha256 is ${sha256}; the file is damaged or belongs to another export`);
+    throw new GantryError(
+      'model-checksum',
+      `${url}: SHA-256 is ${actual} but card.json's onnx.sha256 is ${sha256}; the file is damaged or belongs to another export`,
+    );
   }
   try {
-    await store?.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream' } }));
+    await store?.put(
+      key,
+      new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream' } }),
+    );
   } catch {
     // Quota exceeded or storage disabled: the model still runs, it is only downloaded again next time.
   }

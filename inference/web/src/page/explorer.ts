@@ -122,7 +122,10 @@ function showProgress(progress: LoadProgress): void {
   bar.style.width = `${Math.round(progress.fraction * 100)}%`;
   const text: Record<LoadProgress['stage'], string> = {
     card: 'reading card…',
-    download: progress.stage === 'download' && progress.cached ? 'from cache…' : `downloading ${progress.stage === 'download' ? Math.round(progress.loaded / 1024) : 0} KB…`,
+    download:
+      progress.stage === 'download' && progress.cached
+        ? 'from cache…'
+        : `downloading ${progress.stage === 'download' ? Math.round(progress.loaded / 1024) : 0} KB…`,
     runtime: `starting ${progress.stage === 'runtime' ? progress.backend : ''}…`,
     ready: 'ready',
   };
@@ -176,7 +179,10 @@ function renderAbout(generator: Generator): void {
     `${generator.backendChoice.reason}`,
     generator.fromCache ? 'model from cache' : 'model downloaded',
   ];
-  ui.about.innerHTML = facts.filter((f) => f !== '').map((f) => `<span>${f}</span>`).join('');
+  ui.about.innerHTML = facts
+    .filter((f) => f !== '')
+    .map((f) => `<span>${f}</span>`)
+    .join('');
 }
 
 function escapeHtml(text: string): string {
@@ -283,7 +289,12 @@ function walkLatent(position: number): { latent: Float32Array; from: number; to:
   const segment = Math.floor(scaled);
   const t = scaled - segment;
   const mix = state.method === 'slerp' ? slerp : lerp;
-  return { latent: mix(keyLatent(segment), keyLatent(segment + 1), t), from: state.pins[segment]!, to: state.pins[(segment + 1) % state.pins.length]!, t };
+  return {
+    latent: mix(keyLatent(segment), keyLatent(segment + 1), t),
+    from: state.pins[segment]!,
+    to: state.pins[(segment + 1) % state.pins.length]!,
+    t,
+  };
 }
 
 let wantedPosition: number | null = null;
@@ -371,7 +382,9 @@ async function refreshWalk(): Promise<void> {
       return button;
     }),
   );
-  ui.ticks.replaceChildren(...Array.from({ length: count + 1 }, (_, i) => new Option('', String(Math.round((i / count) * 1000)))));
+  ui.ticks.replaceChildren(
+    ...Array.from({ length: count + 1 }, (_, i) => new Option('', String(Math.round((i / count) * 1000)))),
+  );
   setPosition(state.position);
 }
 
@@ -436,7 +449,8 @@ async function refreshArithmetic(): Promise<void> {
   const complete = groups.every((group) => group.length > 0);
   ui.equation.classList.toggle('incomplete', !complete);
   if (!complete) {
-    for (const canvas of ui.equation.querySelectorAll('canvas')) canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+    for (const canvas of ui.equation.querySelectorAll('canvas'))
+      canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
     ui.neighbours.replaceChildren();
     return;
   }
@@ -448,7 +462,9 @@ async function refreshArithmetic(): Promise<void> {
     ],
     { ...classOption(), ...truncationOption() },
   );
-  (['A', 'B', 'C'] as const).forEach((group, i) => arithmetic.samples.draw(ui.equation.querySelector<HTMLCanvasElement>(`.term[data-group="${group}"] canvas`)!, i));
+  (['A', 'B', 'C'] as const).forEach((group, i) =>
+    arithmetic.samples.draw(ui.equation.querySelector<HTMLCanvasElement>(`.term[data-group="${group}"] canvas`)!, i),
+  );
   arithmetic.samples.draw(ui.result, 3);
   ui.result.dataset.ready = 'true';
   // DCGAN's figure shows the result's neighbourhood: the same vector plus small fixed noise.
@@ -564,7 +580,11 @@ async function start(): Promise<void> {
   wire();
   showSkeleton();
   const response = await fetch('models/index.json');
-  if (!response.ok) throw new Error(`models/index.json: the server answered ${response.status}; build the site with npm run build:web or serve it with gantry serve`);
+  if (!response.ok)
+    throw new Error(
+      `models/index.json: the server answered ${response.status}; ` +
+        'build the site with npm run build:web or serve it with gantry serve',
+    );
   const { models } = (await response.json()) as { models: string[] };
   if (!Array.isArray(models) || models.length === 0) throw new Error('models/index.json lists no models');
   ui.model.replaceChildren(...models.map((name) => new Option(name, name)));

@@ -57,11 +57,16 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(pathname);
     if (pathname === BLANK_PAGE) {
-      res.writeHead(200, { ...headers(isolated), 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>blank</title>');
+      res
+        .writeHead(200, { ...headers(isolated), 'content-type': 'text/html; charset=utf-8' })
+        .end('<!doctype html><title>blank</title>');
       return;
     }
     const relative = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
-    const file = models !== undefined && relative.startsWith('/models/') ? inside(models, relative.slice('/models/'.length)) : inside(root, relative.slice(1));
+    const file =
+      models !== undefined && relative.startsWith('/models/')
+        ? inside(models, relative.slice('/models/'.length))
+        : inside(root, relative.slice(1));
     if (file === null || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { ...headers(isolated), 'content-type': 'text/plain' }).end('not found');
       return;
@@ -75,7 +80,12 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
       res.writeHead(304, { ...headers(isolated), ...validators }).end();
       return;
     }
-    res.writeHead(200, { ...headers(isolated), ...validators, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': String(stats.size) });
+    res.writeHead(200, {
+      ...headers(isolated),
+      ...validators,
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': String(stats.size),
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -83,9 +93,10 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
-    close: () => new Promise<void>((done) => {
-      server.closeAllConnections();
-      server.close(() => done());
-    }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 }
