@@ -117,6 +117,8 @@ export interface Arithmetic extends ArithmeticPlan {
 }
 
 const ortModules: Partial<Record<Backend, Promise<Ort>>> = {};
+/** The thread count each onnxruntime-web build was started with in this page (fixed from then on). */
+const runtimeThreads: Partial<Record<Backend, number>> = {};
 
 /** onnxruntime-web's build for a backend: the WebGPU build (asyncify) or the smaller, faster wasm-only one. */
 function loadOrt(backend: Backend): Promise<Ort> {
@@ -206,13 +208,24 @@ export class Generator {
       fetch: doFetch,
       onProgress: (p) => report({ stage: 'download', ...p, fraction: 0.05 + 0.75 * (p.total === null ? 0 : p.loaded / p.total) }),
     });
-    const choice = await choicePromise;
-    report({ stage: 'runtime', backend: choice.backend, threads: choice.threads, fraction: 0.8 });
+    let choice = await choicePromise;
     const ort = await ortPromise;
-    // Both are read when the runtime first starts; later changes are ignored by onnxruntime.
-    ort.env.wasm.numThreads = choice.threads;
-    if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-    ort.env.wasm.proxy = choice.backend === 'wasm' && (options.proxy ?? true);
+    // These are read when the runtime first starts in the page; later changes are ignored by onnxruntime,
+    // so a later generator reports the thread count it really runs with.
+    const running = runtimeThreads[choice.backend];
+    if (running === undefined) {
+      runtimeThreads[choice.backend] = choice.threads;
+      ort.env.wasm.numThreads = choice.threads;
+      if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+      ort.env.wasm.proxy = choice.backend === 'wasm' && (options.proxy ?? true);
+    } else if (running !== choice.threads) {
+      choice = {
+        ...choice,
+        threads: running,
+        reason: `${choice.reason}; but onnxruntime-web already runs with ${running} in this page`,
+      };
+    }
+    report({ stage: 'runtime', backend: choice.backend, threads: choice.threads, fraction: 0.8 });
     // onnxruntime's warnings (such as shape ops placed on the CPU beside WebGPU) are not the page's errors.
     ort.env.logLevel = 'error';
     let session: InferenceSession;
