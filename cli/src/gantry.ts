@@ -4,6 +4,7 @@ import { trainCommand, trainUsage } from './commands/train.js';
 import { exportCommand, exportUsage } from './commands/export.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { sampleCommand, sampleUsage } from './commands/sample.js';
+import { generateCommand, generateUsage } from './commands/generate.js';
 import { experimentCommand, experimentUsage } from './commands/experiment.js';
 import { UsageError } from './args.js';
 
@@ -12,6 +13,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   export: { run: exportCommand, usage: exportUsage },
   serve: { run: serveCommand, usage: serveUsage },
   sample: { run: sampleCommand, usage: sampleUsage },
+  generate: { run: generateCommand, usage: generateUsage },
   experiment: { run: experimentCommand, usage: experimentUsage },
 };
 

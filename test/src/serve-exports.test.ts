@@ -71,7 +71,7 @@ test('gantry serve gives every export variant of a class-conditional DCGAN the s
   const url = server.match[1]!;
   assert.match(server.output(), /model reference: 8×8×3 from a 6-d latent and a class 0…2, on cpu/);
   const generate = (model: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(`${url}/v1/models/${model}/generate`, { method: 'POST', body: JSON.stringify(body), headers });
+    fetch(`${url}/v1/models/${model}/generate`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
 
   const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: ModelCard[] };
   assert.deepEqual(
@@ -129,7 +129,7 @@ test('gantry serve gives every export variant of a class-conditional DCGAN the s
   await refusal(await generate('nchw-uint8-batch4', { n: 2 }), /^class is required: model "nchw-uint8-batch4" is class-conditional with 3 classes; give an integer in \[0, 2\]/);
   await refusal(await generate('plain', { n: 2, class: 1 }), /^class was given \(1\) but model "plain" is unconditional/);
   await refusal(await generate('uint8', { n: 2, class: [0, 3] }), /^class\[1\] must be an integer in \[0, 2\] \(model "uint8" has 3 classes\), got 3$/);
-  await refusal(await fetch(`${url}/v1/models/reference/grid.png?n=2&class=-1`), /^class must be an integer in \[0, 2\] for every sample, or an array of 2 such integers, one per sample; got "-1"$/);
+  await refusal(await fetch(`${url}/v1/models/reference/grid.png?n=2&class=-1`), /^class: must be a class index \(an integer ≥ 0\) for every sample, or an array of them, one per sample$/);
 
   const page = await (await fetch(`${url}/`)).text();
   assert.equal(page.match(/class-conditional: 3 classes/g)?.length, 4);

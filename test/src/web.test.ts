@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parseCard, planArithmetic, planInterpolation, seedLatents } from '@gantry/core';
 import { launchChromium, startStaticServer } from '@gantry/inference-web/testing';
-import { repoRoot } from './cli.js';
+import { repoRoot, startGantry } from './cli.js';
 import { LAPTOP, PHONE, maxAbsDifference, nodeReference, openExplorer, samplesInPage, screenshot } from './web-support.js';
 
 const MODEL = 'mnist-dcgan';
@@ -161,4 +161,19 @@ test('a warm cache, without cross-origin isolation: the model comes from the Cac
   assert.match(about, /model from cache/);
   assert.match(about, /1 thread: the page is not cross-origin isolated/);
   // The 2 s target is measured by `npm run bench:web`, not asserted here: a loaded machine is no regression.
+});
+
+test('gantry serve serves the explorer at /, cross-origin isolated, with its models', async (t) => {
+  const server = await startGantry(
+    ['serve', '--models', 'models', '--port', '0', '--device', 'cpu'],
+    /serving \d+ model\(s\) at (http:\/\/\S+)/,
+  );
+  t.after(() => server.child.kill('SIGKILL'));
+  const browser = await launchChromium({ webgpu: false });
+  t.after(() => browser.close());
+  const { page, errors } = await openExplorer(browser, `${server.match[1]!}/`, `model=${MODEL}&device=wasm`);
+  assert.ok(await page.evaluate(() => crossOriginIsolated), 'gantry serve sends COOP/COEP');
+  assert.match((await page.textContent('#status')) ?? '', /wasm · \d+ threads?/);
+  assert.equal(await page.$$eval('#grid canvas', (canvases) => canvases.length), 16);
+  assert.deepEqual(errors, [], 'no console errors');
 });
