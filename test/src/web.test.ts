@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parseCard, planArithmetic, planInterpolation, seedLatents } from '@gantry/core';
-import { launchChromium, startStaticServer } from '@gantry/inference-web/testing';
+import { launchChromium, siteDir, startStaticServer } from '@gantry/inference-web/testing';
 import { repoRoot, startGantry } from './cli.js';
 import { LAPTOP, PHONE, maxAbsDifference, nodeReference, openExplorer, samplesInPage, screenshot } from './web-support.js';
 
@@ -163,9 +163,9 @@ test('a warm cache, without cross-origin isolation: the model comes from the Cac
   // The 2 s target is measured by `npm run bench:web`, not asserted here: a loaded machine is no regression.
 });
 
-test('gantry serve serves the explorer at /, cross-origin isolated, with its models', async (t) => {
+test('gantry serve --site serves the explorer at /, cross-origin isolated, with its models', async (t) => {
   const server = await startGantry(
-    ['serve', '--models', 'models', '--port', '0', '--device', 'cpu'],
+    ['serve', '--models', 'models', '--site', siteDir, '--port', '0', '--device', 'cpu'],
     /serving \d+ model\(s\) at (http:\/\/\S+)/,
   );
   t.after(() => server.child.kill('SIGKILL'));
