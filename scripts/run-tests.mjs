@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ensurePrerequisites } from './prerequisites.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const workspaces = ['core', 'files', 'inference/node', 'export', 'training', 'cli', 'test'];
+const workspaces = ['core', 'files', 'inference/node', 'inference/web', 'export', 'training', 'cli', 'test'];
 
 // A compiled test whose TypeScript source is gone (deleted or moved) is stale: tsc never removes it
 // from dist/, so only tests with a source beside them are run.
