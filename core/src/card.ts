@@ -1,8 +1,9 @@
 // The model card is the contract between export and every runtime: inference trusts it, so it is
 // validated field by field with errors that name the field and what is allowed. The zod schema below is
-// the single definition: the TypeScript types are inferred from it.
+// the single definition: the TypeScript types are inferred from it. It is written with zod/mini, whose
+// functions tree-shake, because the browser package bundles it: classic zod adds about 90 KB gzipped.
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { GantryError } from './errors.js';
 
 /** A card that does not match the schema; the message names the file, the field and what is allowed. */
@@ -15,19 +16,15 @@ export class CardError extends GantryError {
 
 // Every check of one field shares one description of what is allowed, so a failure says it once.
 const allowed = (text: string) => ({ error: text });
-const integerAtLeast = (min: number) =>
-  z
-    .number(allowed(`an integer >= ${min}`))
-    .int(allowed(`an integer >= ${min}`))
-    .min(min, allowed(`an integer >= ${min}`));
-const numberAtLeast = (min: number) => z.number(allowed(`a finite number >= ${min}`)).min(min, allowed(`a finite number >= ${min}`));
-const nonEmptyString = z.string(allowed('a non-empty string')).min(1, allowed('a non-empty string'));
+const integerAtLeast = (min: number) => z.int(allowed(`an integer >= ${min}`)).check(z.minimum(min, allowed(`an integer >= ${min}`)));
+const numberAtLeast = (min: number) => z.number(allowed(`a finite number >= ${min}`)).check(z.minimum(min, allowed(`a finite number >= ${min}`)));
+const nonEmptyString = z.string(allowed('a non-empty string')).check(z.minLength(1, allowed('a non-empty string')));
 const choice = <const T extends readonly [string, ...string[]]>(values: T, suffix = '') =>
   z.enum(values, allowed(values.map((v) => JSON.stringify(v)).join(' or ') + suffix));
 const batchText = allowed('null (dynamic) or a positive integer');
-const dynamicBatch = z.union([z.null(), z.number(batchText).int(batchText).positive(batchText)], batchText);
+const dynamicBatch = z.union([z.null(), z.int(batchText).check(z.positive(batchText))], batchText);
 const positiveTriple = allowed('an array of 3 positive integers');
-const positiveInteger = z.number(positiveTriple).int(positiveTriple).positive(positiveTriple);
+const positiveInteger = z.int(positiveTriple).check(z.positive(positiveTriple));
 const finiteNumber = (text: string) => z.number(allowed(text));
 const layout = choice(['NHWC', 'NCHW']);
 
@@ -53,7 +50,7 @@ const outputSchema = z.object(
      * Element type of the ONNX output: 'float32' (absent in older cards) holds the raw values; 'uint8'
      * holds pixels, `range` mapped to 0…255 inside the model.
      */
-    dtype: choice(['float32', 'uint8'], ' (or absent)').optional(),
+    dtype: z.optional(choice(['float32', 'uint8'], ' (or absent)')),
   },
   allowed('an object'),
 );
@@ -69,7 +66,7 @@ const classInputSchema = z
       name: nonEmptyString,
       classes: integerAtLeast(1),
       /** What each class index means (e.g. the training data's class folders), when known. */
-      names: z.array(nonEmptyString, allowed('an array of non-empty strings, one per class')).optional(),
+      names: z.optional(z.array(nonEmptyString, allowed('an array of non-empty strings, one per class'))),
     },
     allowed('an object'),
   )
@@ -103,7 +100,7 @@ const exportSchema = z.object(
     /** The parity limit the export was held to (max absolute difference from tfjs). */
     parityTolerance: numberAtLeast(0),
     /** The onnx package version whose checker (full_check) passed the model; `null` when it was not run. */
-    onnxChecker: z.union([z.null(), z.string(checkerText).min(1, checkerText)], checkerText),
+    onnxChecker: z.union([z.null(), z.string(checkerText).check(z.minLength(1, checkerText))], checkerText),
     /** Wall time of the export (load, convert, verify, write), in seconds. */
     seconds: numberAtLeast(0),
   },
@@ -114,7 +111,7 @@ const onnxSchema = z.object(
   {
     file: nonEmptyString,
     opset: integerAtLeast(7),
-    sha256: z.string(allowed('64 lowercase hex digits')).regex(/^[0-9a-f]{64}$/, allowed('64 lowercase hex digits')),
+    sha256: z.string(allowed('64 lowercase hex digits')).check(z.regex(/^[0-9a-f]{64}$/, allowed('64 lowercase hex digits'))),
     inputName: nonEmptyString,
     outputName: nonEmptyString,
     /** `null` when the batch axis is dynamic. */
@@ -126,16 +123,16 @@ const onnxSchema = z.object(
 export const modelCardSchema = z.object({
   format: z.literal('gantry-model-card/1', allowed('"gantry-model-card/1"')),
   name: nonEmptyString,
-  description: z.string().catch('').default(''),
+  description: z._default(z.catch(z.string(), ''), ''),
   dataset: nonEmptyString,
   latent: latentSchema,
   /** Present for class-conditional generators only. */
-  classInput: classInputSchema.optional(),
+  classInput: z.optional(classInputSchema),
   output: outputSchema,
   onnx: onnxSchema,
   /** Absent for a generator exported from a tfjs model.json that Gantry did not train. */
-  training: z
-    .object(
+  training: z.optional(
+    z.object(
       {
         configSha256: nonEmptyString,
         steps: integerAtLeast(0),
@@ -143,12 +140,12 @@ export const modelCardSchema = z.object({
         backend: nonEmptyString,
       },
       allowed('an object'),
-    )
-    .optional(),
+    ),
+  ),
   parity: z.object({ maxAbsDiff: numberAtLeast(0), samples: integerAtLeast(0) }, allowed('an object')),
   /** Absent in cards written before export options were recorded. */
-  export: exportSchema.optional(),
-  metrics: z.record(z.string(), z.number(allowed('a number')), allowed('an object of numbers')).default({}),
+  export: z.optional(exportSchema),
+  metrics: z._default(z.record(z.string(), z.number(allowed('a number')), allowed('an object of numbers')), {}),
   createdAt: nonEmptyString,
 });
 

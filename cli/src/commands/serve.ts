@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createServer, DEVICE_REQUESTS, ModelRegistry, type DeviceRequest } from '@gantry/inference-node';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 
@@ -13,18 +12,13 @@ export const serveUsage = `gantry serve [--models models] [--port 8080] [--host 
   A model folder that fails its checks is skipped with a warning (--strict: refuse to start).
   --threads: onnxruntime intra-op threads; --cors: the one origin (or *) browsers may call from;
   --allowed-host: a Host header to accept besides this machine's names (when --host is not loopback);
-  --site: a static site served at / (default: the browser package's page when installed).
+  --site: a static site served at / (default: the explorer page of the browser package, once built).
   PORT in the environment sets the default port; --port 0 picks a free one. SIGTERM finishes in-flight requests, then exits.`;
 
-/** The browser runtime's built page, when @gantry/inference-web is installed and built. */
-function defaultSite(): string | undefined {
-  try {
-    const packageJson = createRequire(import.meta.url).resolve('@gantry/inference-web/package.json');
-    const site = join(dirname(packageJson), 'dist', 'site');
-    return existsSync(join(site, 'index.html')) ? site : undefined;
-  } catch {
-    return undefined;
-  }
+/** The explorer page of the browser package, once built (`npm run build` builds it). */
+async function defaultSite(): Promise<string | undefined> {
+  const { siteDir } = await import('@gantry/inference-web/site');
+  return existsSync(join(siteDir, 'index.html')) ? siteDir : undefined;
 }
 
 export async function serveCommand(argv: string[]): Promise<void> {
@@ -72,7 +66,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       `model ${model.name}: ${model.card.output.shape.join('×')} from a ${model.card.latent.size}-d latent${classes}, on ${model.provider}${skipped ? ` (skipped ${skipped}; see the README to serve on a GPU)` : ''}`,
     );
   }
-  const site = args.site ?? defaultSite();
+  const site = args.site ?? (await defaultSite());
   const server = createServer(registry, {
     maxN: integerOption('serve', 'max-n', args['max-n'], 256, 1, 65536),
     maxWork: integerOption('serve', 'max-work', args['max-work'], 2 ** 25, 1, 2 ** 40),

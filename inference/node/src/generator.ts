@@ -21,7 +21,7 @@ import { Batcher, type BatcherOptions } from './batcher.js';
 import type { GeneratorSession } from './onnx-runtime.js';
 import { OnnxRuntimeError } from './onnx-runtime.js';
 import type { ChunkRunner } from './session-thread.js';
-import { canonicalSamples, onnxSampleDims, outputDtype, PIXEL_RANGE } from './samples.js';
+import { canonicalSamples, onnxSampleDims, outputDtype, PIXEL_RANGE } from '@gantry/core';
 
 export interface GeneratorOptions extends BatcherOptions {
   /** Largest batch given to onnxruntime at once, bounding memory for large requests (default 64). */

@@ -6,4 +6,4 @@ export * from './registry.js';
 export * from './generator.js';
 export * from './batcher.js';
 export * from './server.js';
-export * from './samples.js';
+export { canonicalSamples, onnxSampleDims, outputDtype, PIXEL_RANGE, type CanonicalSamples, type RawSamples } from '@gantry/core';

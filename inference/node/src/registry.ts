@@ -25,7 +25,7 @@ import {
   type GeneratorSession,
   type ProviderAttempt,
 } from './onnx-runtime.js';
-import { onnxSampleDims, outputDtype } from './samples.js';
+import { onnxSampleDims, outputDtype } from '@gantry/core';
 import { WorkerSession, type ChunkRunner } from './session-thread.js';
 
 // The model-folder format and its errors live in @gantry/files; re-exported for the library's users.
