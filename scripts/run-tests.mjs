@@ -5,9 +5,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensurePrerequisites } from './prerequisites.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const workspaces = ['core', 'files', 'inference/node', 'export', 'training', 'cli', 'test'];
+const workspaces = ['core', 'files', 'inference/node', 'inference/web', 'export', 'training', 'cli', 'test'];
 
 // A compiled test whose TypeScript source is gone (deleted or moved) is stale: tsc never removes it
 // from dist/, so only tests with a source beside them are run.
@@ -35,7 +36,16 @@ if (files.length === 0) {
   console.error(`no test files found${filters.length ? ` matching ${filters.join(', ')}` : ''}; did the build run?`);
   process.exit(1);
 }
+// ONNX's checker and Chromium are set up (or the run stops with the command to run) before any test.
+let prerequisites;
+try {
+  prerequisites = ensurePrerequisites();
+} catch (error) {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+}
 const started = Date.now();
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: root });
+const env = { ...process.env, ...prerequisites };
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: root, env });
 console.log(`test wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(result.status ?? 1);

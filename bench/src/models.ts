@@ -46,7 +46,7 @@ function modeCollapse(method: ModeCollapseMethod): BenchModel {
 }
 
 export const benchModels: BenchModel[] = [
-  dcgan('dcgan-mnist', 'reference DCGAN, 28×28×1 (ANCHORS.md)', { model: { generatorWidth: 128, discriminatorWidth: 64 }, training: { batchSize: 64 } }, [28, 28, 1]),
+  dcgan('dcgan-mnist', 'reference DCGAN, 28×28×1 (docs/REFERENCES.md)', { model: { generatorWidth: 128, discriminatorWidth: 64 }, training: { batchSize: 64 } }, [28, 28, 1]),
   dcgan('dcgan-64', 'DCGAN 64×64×3, 4 up-sampling stages', { model: { generatorWidth: 512, discriminatorWidth: 64 }, training: { batchSize: 64 } }, [64, 64, 3], true),
   dcgan(
     'wgan-gp-mnist',

@@ -1,9 +1,14 @@
 // Command-line parsing on node:util's parseArgs, with errors that say which option was wrong and
 // what it accepts.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { GantryError } from '@gantry/core';
 
-export class UsageError extends Error {
+/** A command line that does not parse: an unknown command or option, a missing or bad value. */
+export class UsageError extends GantryError {
   override name = 'UsageError';
+  constructor(message: string) {
+    super('usage', message);
+  }
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

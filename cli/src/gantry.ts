@@ -4,17 +4,20 @@ import { trainCommand, trainUsage } from './commands/train.js';
 import { exportCommand, exportUsage } from './commands/export.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { sampleCommand, sampleUsage } from './commands/sample.js';
+import { generateCommand, generateUsage } from './commands/generate.js';
 import { experimentCommand, experimentUsage } from './commands/experiment.js';
 import { trainClassifierCommand, trainClassifierUsage } from './commands/train-classifier.js';
 import { evalCommand, evalUsage } from './commands/eval.js';
 import { reportCommand, reportUsage } from './commands/report.js';
 import { UsageError } from './args.js';
+import { describeFailure } from './failure.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   train: { run: trainCommand, usage: trainUsage },
   export: { run: exportCommand, usage: exportUsage },
   serve: { run: serveCommand, usage: serveUsage },
   sample: { run: sampleCommand, usage: sampleUsage },
+  generate: { run: generateCommand, usage: generateUsage },
   experiment: { run: experimentCommand, usage: experimentUsage },
   eval: { run: evalCommand, usage: evalUsage },
   report: { run: reportCommand, usage: reportUsage },
@@ -24,7 +27,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
 function help(): string {
   return `gantry: train GANs with TensorFlow.js, export generators to ONNX, serve them.\n\n${Object.values(commands)
     .map((c) => c.usage)
-    .join('\n\n')}\n`;
+    .join('\n\n')}\n\nEvery command takes --verbose: an unexpected failure then prints its stack trace.\n`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -44,11 +47,10 @@ async function main(argv: string[]): Promise<void> {
   await command.run(rest);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  const err = error as Error;
-  // Expected failures (bad input, missing files) print their message alone; anything else keeps its stack.
-  const expected = ['UsageError', 'ConfigError', 'DatasetError', 'RunFolderError', 'TrainingDivergedError', 'ModelFileError', 'CardError', 'ExportError', 'ParityError', 'OnnxCheckerError', 'ModelsFolderError', 'ModelLoadError', 'HashMismatchError', 'UnknownModelError', 'ProviderUnavailableError', 'NpyFormatError', 'ExperimentError'];
-  const text = expected.includes(err.name) ? err.message : (err.stack ?? String(err));
-  console.error(text.startsWith('gantry ') ? text : `gantry: ${text}`);
+// --verbose is understood by every command, so it is taken out before the command parses its options.
+const args = process.argv.slice(2);
+const verbose = args.includes('--verbose');
+main(args.filter((arg) => arg !== '--verbose')).catch((error: unknown) => {
+  console.error(describeFailure(error, verbose));
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
 });

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClassRequestError, resolveClasses } from './classes.js';
+import { GantryError } from './errors.js';
 
 const tenClasses = { name: 'class', classes: 10 };
 
 function rejects(fn: () => unknown, message: RegExp, classes: number | null, parameter = 'class'): void {
   assert.throws(fn, (error: Error) => {
     assert.ok(error instanceof ClassRequestError, `${error.name}: ${error.message}`);
-    assert.ok(error instanceof RangeError);
+    assert.ok(error instanceof GantryError && error.expected && error.code === 'class-request');
     assert.equal(error.parameter, parameter);
     assert.equal(error.classes, classes);
     assert.match(error.message, message);

@@ -4,12 +4,13 @@
 // by the Node server and browser code, like the latents.
 
 import type { ClassInputSpec } from './card.js';
+import { GantryError } from './errors.js';
 
 /** One class index for every sample, or one per sample. */
 export type ClassRequest = number | readonly number[];
 
 /** A class request that does not fit the model; `parameter` is the name the caller used for it. */
-export class ClassRequestError extends RangeError {
+export class ClassRequestError extends GantryError {
   override name = 'ClassRequestError';
   constructor(
     message: string,
@@ -17,7 +18,7 @@ export class ClassRequestError extends RangeError {
     /** The model's class count, or `null` for an unconditional model. */
     readonly classes: number | null,
   ) {
-    super(message);
+    super('class-request', message);
   }
 }
 

@@ -4,3 +4,4 @@ export * from './latents.js';
 export * from './classes.js';
 export * from './errors.js';
 export * from './requests.js';
+export * from './samples.js';

@@ -82,7 +82,7 @@ export function seedLatents(spec: LatentSpec, seeds: readonly number[], truncati
   seeds.forEach((seed, i) => {
     try {
       assertSeed(seed, `${parameter}[${i}]`);
-    } catch (error) {
+    } catch {
       fail(`${parameter}[${i}]`, `must be an integer in [0, 2^32 − 1], got ${String(seed)}`);
     }
     out.set(seedLatent(spec, seed, truncation), i * spec.size);

@@ -70,7 +70,7 @@ function describe(value: unknown): string {
 // low bits; LN2_HIGH has 32 significant bits), and LN2_LOW carries the rest of ln 2.
 const LN2_HIGH = 0.6931471803691238; // 0x3FE62E42FEE00000
 const LN2_LOW = 1.9082149292705877e-10;
-const SQRT_HALF = 0.7071067811865476;
+const SQRT_HALF = Math.SQRT1_2;
 const TWO_POW_32 = 4294967296;
 const TWO_POW_MINUS_32 = 1 / TWO_POW_32;
 // Coefficients 1/(2k+1) of atanh's series; each is a correctly rounded division, identical everywhere.

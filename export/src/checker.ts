@@ -2,15 +2,27 @@
 // shape and type inference over the whole graph. It runs in python3 with the onnx package (Debian's
 // python3-onnx); importing onnx takes most of a second, so one process checks any number of models.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runTool } from './child-process.js';
 
-// The distribution's python3 carries python3-onnx while a version manager's python3 may shadow it on
-// PATH, so both are tried.
-export const PYTHON_CANDIDATES: readonly string[] = ['python3', '/usr/bin/python3'];
-export const ONNX_CHECKER_INSTALL_HINT = 'install ONNX for python3: apt-get install python3-onnx (Debian/Ubuntu) or pip install onnx';
+// GANTRY_PYTHON (what `npm test`'s prerequisites step chose) comes first. The distribution's python3
+// carries python3-onnx while a version manager's python3 may shadow it on PATH, so both are tried, then
+// the project-local venv that step creates where neither can import onnx.
+export const PYTHON_CANDIDATES: readonly string[] = [
+  ...(process.env.GANTRY_PYTHON ? [process.env.GANTRY_PYTHON] : []),
+  'python3',
+  '/usr/bin/python3',
+  fileURLToPath(new URL('../../.venv-onnx/bin/python', import.meta.url)),
+];
+export const ONNX_CHECKER_INSTALL_HINT =
+  'install ONNX for python3: apt-get install python3-onnx (Debian/Ubuntu), or pip install onnx (npm test sets up .venv-onnx itself)';
 
-export class OnnxCheckerError extends Error {
+/** ONNX's checker rejected a model, or was required and could not run. */
+export class OnnxCheckerError extends GantryError {
   override name = 'OnnxCheckerError';
+  constructor(message: string) {
+    super('onnx-checker', message);
+  }
 }
 
 let found: string | null | undefined;
@@ -44,6 +56,7 @@ for path in sys.argv[1:]:
         failures.append({"path": path, "error": str(error).strip()})
 print(json.dumps({"onnxVersion": onnx.__version__, "failures": failures}))
 `;
+import { GantryError } from '@gantry/core';
 
 /** Runs the checker with full shape inference over the ONNX files at `paths`, in one python3 process. */
 export async function runOnnxChecker(paths: readonly string[], python: string | null = findPythonWithOnnx()): Promise<CheckerReport> {

@@ -233,29 +233,3 @@ test('a tfjs model.json from anywhere exports without training facts, and gantry
   const samples = await registry.generate('brought', { n: 2, seed: 3 });
   assert.equal(samples.samples.length, 2 * 28 * 28);
 });
-
-test('cards written before the export options were recorded still parse; the new fields are validated by name', () => {
-  const older = {
-    format: 'gantry-model-card/1',
-    name: 'old',
-    dataset: 'mnist',
-    latent: { size: 100, distribution: 'normal' },
-    output: { shape: [28, 28, 1], layout: 'NHWC', range: [-1, 1] },
-    onnx: { file: 'generator.onnx', opset: 17, sha256: 'd'.repeat(64), inputName: 'latent', outputName: 'images', batch: null },
-    training: { configSha256: 'c'.repeat(64), steps: 6000, wallSeconds: 3487.4, backend: 'wasm' },
-    parity: { maxAbsDiff: 1.7e-6, samples: 64 },
-    metrics: {},
-    createdAt: '2026-01-01T00:00:00.000Z',
-  };
-  const card = parseCard(older);
-  assert.equal(card.export, undefined);
-  assert.equal(card.output.dtype, undefined);
-  assert.equal(card.classInput, undefined);
-  assert.throws(() => parseCard({ ...older, output: { ...older.output, layout: 'CHW' } }), /field "output.layout" is "CHW"; expected "NHWC" or "NCHW"/);
-  assert.throws(() => parseCard({ ...older, output: { ...older.output, dtype: 'int8' } }), /field "output.dtype" is "int8"; expected "float32" or "uint8" \(or absent\)/);
-  assert.throws(() => parseCard({ ...older, classInput: { name: 'class', classes: 0 } }), /classInput: field "classes" is 0; expected an integer >= 1/);
-  const spec = { converter: 'gantry', opset: 17, batch: null, layout: 'NHWC', pixels: 'float32', weights: 'float32', foldBatchNorm: false, parityTolerance: 1e-5, onnxChecker: '1.12.0', seconds: 1.5 };
-  assert.deepEqual(parseCard({ ...older, export: spec }).export, spec);
-  assert.throws(() => parseCard({ ...older, export: { ...spec, weights: 'int8' } }), /export: field "weights" is "int8"; expected "float32" or "float16"/);
-  assert.throws(() => parseCard({ ...older, export: { ...spec, onnxChecker: '' } }), /export: field "onnxChecker" is ""; expected the onnx version that checked the model, or null/);
-});

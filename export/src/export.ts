@@ -1,20 +1,20 @@
 // A generator → <outDir>/generator.onnx + <outDir>/card.json (and, if asked, a Triton model
 // repository), verified before anything is written: parity with tfjs through onnxruntime-node, then
-// ONNX's checker with full shape inference. Both files are staged under temporary names and renamed
-// into place together, so a failed or interrupted export never leaves a half-written or unverified
-// model behind.
-import { createHash } from 'node:crypto';
+// ONNX's checker with full shape inference. Both files are written to a new folder beside the model
+// folder, which is then swapped in with one rename (writeModelFolder), so a failed or interrupted export
+// never leaves a half-written, unverified or mismatched model behind.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { parseCard, sampleLatents, type LatentSpec, type ModelCard } from '@gantry/core';
-import { stageFile, type StagedFile } from '@gantry/files/atomic';
-import { CARD_FILE, ONNX_FILE } from '@gantry/files/model-folder';
+import { sampleLatents, type LatentSpec, type ModelCard } from '@gantry/core';
+import { checkFolderPath, type FolderSteps } from '@gantry/files/atomic';
+import { CARD_FILE, ONNX_FILE, writeModelFolder } from '@gantry/files/model-folder';
 import { decodeModel } from '@gantry/files/onnx';
+import { buildCard } from './card.js';
 import { findPythonWithOnnx, ONNX_CHECKER_INSTALL_HINT, OnnxCheckerError, runOnnxChecker } from './checker.js';
 import { convertLayersModel, DEFAULT_OPSET, type ConvertedInput, type OutputLayout, type OutputPixels } from './convert/convert.js';
-import { ExportError } from './convert/layers.js';
+import { ExportError } from './errors.js';
 import { loadLayersModelFromFile, saveModelFiles } from './model-files.js';
 import type { WeightStorage } from './onnx/graph.js';
 import { checkParity, ParityError, type ParityFeed } from './parity.js';
@@ -92,6 +92,8 @@ export interface ExportOptions {
   /** Also write a Triton model repository entry `<dir>/<name>/` (needs a dynamic batch). */
   triton?: { dir: string; maxBatchSize?: number };
   onProgress?: (event: ExportProgress) => void;
+  /** Replacement file-system steps for writing the model folder (fault-injection tests). */
+  folderSteps?: Partial<FolderSteps>;
 }
 
 export interface ExportResult {
@@ -214,6 +216,7 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
   const started = performance.now();
   const progress = options.onProgress ?? (() => {});
   checkOptions(options);
+  await checkFolderPath(options.outDir, 'the model folder (--out)');
   const converter = options.converter ?? 'gantry';
   const opset = options.opset ?? DEFAULT_OPSET;
   const layout = options.layout ?? 'NHWC';
@@ -265,31 +268,32 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
 
     const onnxChecker = await check(converted.bytes, options.onnxChecker ?? 'auto', progress);
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
-    const card = parseCard(
-      {
-        format: 'gantry-model-card/1',
-        name: options.name,
-        description: options.description ?? '',
-        dataset: options.dataset,
-        latent: latentSpec,
-        ...(classInput !== undefined ? { classInput: { name: classInput.name, classes: classInput.classes!, ...(options.classNames ? { names: [...options.classNames] } : {}) } } : {}),
-        output: { shape: converted.outputShape as [number, number, number], layout, range: options.outputRange, dtype: pixels },
-        onnx: {
-          file: ONNX_FILE,
-          opset,
-          sha256: createHash('sha256').update(converted.bytes).digest('hex'),
-          inputName: latent.name,
-          outputName: converted.outputName,
-          batch: options.batch ?? null,
-        },
-        ...(options.training !== undefined ? { training: options.training } : {}),
-        parity: { maxAbsDiff, samples },
-        metrics: options.metrics ?? {},
-        export: { converter, opset, batch: options.batch ?? null, layout, pixels, weights, foldBatchNorm: options.foldBatchNorm === true, parityTolerance: tolerance, onnxChecker, seconds },
-        createdAt: new Date().toISOString(),
-      } satisfies ModelCard,
-      `card for "${options.name}"`,
-    );
+    const card = buildCard({
+      name: options.name,
+      ...(options.description === undefined ? {} : { description: options.description }),
+      dataset: options.dataset,
+      latent: { ...latentSpec, inputName: latent.name },
+      ...(classInput === undefined
+        ? {}
+        : { classInput: { name: classInput.name, classes: classInput.classes!, ...(options.classNames ? { names: options.classNames } : {}) } }),
+      output: { name: converted.outputName, shape: converted.outputShape as [number, number, number], range: options.outputRange },
+      onnx: converted.bytes,
+      ...(options.training === undefined ? {} : { training: options.training }),
+      parity: { maxAbsDiff, samples },
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      export: {
+        converter,
+        opset,
+        batch: options.batch ?? null,
+        layout,
+        pixels,
+        weights,
+        foldBatchNorm: options.foldBatchNorm === true,
+        parityTolerance: tolerance,
+        onnxChecker,
+        seconds,
+      },
+    });
 
     let tritonPath: string | undefined;
     if (options.triton !== undefined) {
@@ -309,17 +313,8 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
 
     const onnxPath = join(options.outDir, ONNX_FILE);
     const cardPath = join(options.outDir, CARD_FILE);
-    const staged: StagedFile[] = [];
-    try {
-      progress({ stage: 'write', path: onnxPath, bytes: converted.bytes.length });
-      staged.push(await stageFile(onnxPath, converted.bytes));
-      staged.push(await stageFile(cardPath, `${JSON.stringify(card, null, 2)}\n`));
-      // The ONNX file first: a card is what makes a folder servable, and a card whose hash does not
-      // match its ONNX file is refused by the runtimes.
-      for (const file of staged) await file.commit();
-    } finally {
-      await Promise.all(staged.map((file) => file.discard()));
-    }
+    progress({ stage: 'write', path: onnxPath, bytes: converted.bytes.length });
+    await writeModelFolder(options.outDir, card, converted.bytes, options.folderSteps ? { steps: options.folderSteps } : {});
     progress({ stage: 'done', maxAbsDiff, seconds: (performance.now() - started) / 1000 });
     return { onnxPath, cardPath, card, maxAbsDiff, ...(tritonPath !== undefined ? { tritonPath } : {}) };
   } finally {

@@ -26,7 +26,10 @@ export {
   type OutputLayout,
   type OutputPixels,
 } from './convert/convert.js';
-export { ExportError, layerConverters, SUPPORTED_LAYER_CLASSES, SUPPORTED_ACTIVATIONS, type GraphValue, type LayerConverter, type ConverterContext } from './convert/layers.js';
+export { ExportError } from './errors.js';
+export { layerConverters, SUPPORTED_LAYER_CLASSES } from './convert/layers.js';
+export { SUPPORTED_ACTIVATIONS } from './convert/activations.js';
+export type { GraphValue, LayerConverter, ConverterContext } from './convert/graph-value.js';
 export { GraphBuilder, float16Bits, type AttributeValue, type ValueInfo, type WeightStorage } from './onnx/graph.js';
 export { checkParity, ParityError, type ParityFeed, type ParityOutputFormat } from './parity.js';
 export { findPythonWithOnnx, runOnnxChecker, OnnxCheckerError, ONNX_CHECKER_INSTALL_HINT, type CheckerReport } from './checker.js';

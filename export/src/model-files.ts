@@ -5,9 +5,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { GantryError } from '@gantry/core';
 
-export class ModelFileError extends Error {
+/** A tfjs model.json (or its weights) that cannot be read. */
+export class ModelFileError extends GantryError {
   override name = 'ModelFileError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('model-file', message, options);
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -4,15 +4,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createSession, type RawTensor } from '@gantry/inference-node';
 import { decodeModel, TensorDataType } from '@gantry/files/onnx';
+import { GantryError } from '@gantry/core';
 
-export class ParityError extends Error {
+/** The ONNX model's output differs from tfjs' beyond the tolerance (or could not be compared). */
+export class ParityError extends GantryError {
   override name = 'ParityError';
   constructor(
     message: string,
     /** The measured figure (Infinity when the outputs could not be compared at all). */
     readonly maxAbsDiff: number,
   ) {
-    super(message);
+    super('export-parity', message);
   }
 }
 
@@ -60,7 +62,9 @@ function onnxRows(feed: ParityFeed, rowSize: number, start: number, count: numbe
   const slice = feed.subarray(start * rowSize, (start + count) * rowSize);
   if (int64) {
     const out = new BigInt64Array(rows * rowSize);
-    slice.forEach((v, i) => void (out[i] = BigInt(v)));
+    slice.forEach((v, i) => {
+      out[i] = BigInt(v);
+    });
     return out;
   }
   const out = new Float32Array(rows * rowSize);

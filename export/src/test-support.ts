@@ -8,8 +8,8 @@ export { saveModelFiles } from './model-files.js';
 
 /**
  * Runs ONNX's checker (full_check) over `paths` in one python process; returns null when all pass,
- * else the complaints. The tests always run it (.ci/run installs python3-onnx): a machine without it
- * fails here with the install command rather than skipping the check.
+ * else the complaints. The tests always run it (npm test's prerequisites step sets up a python with
+ * onnx): a machine without one fails here with the install command rather than skipping the check.
  */
 export async function checkerComplaints(paths: readonly string[]): Promise<string | null> {
   const python = findPythonWithOnnx();
@@ -102,9 +102,18 @@ import json, sys
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory, text_format
 pool = descriptor_pool.DescriptorPool()
 pool.Add(text_format.Parse(sys.argv[1], descriptor_pb2.FileDescriptorProto()))
-config = message_factory.MessageFactory(pool).GetPrototype(pool.FindMessageTypeByName("inference.ModelConfig"))()
+descriptor = pool.FindMessageTypeByName("inference.ModelConfig")
+# protobuf 4.21+ has GetMessageClass; GetPrototype (older) was removed in 5.x, as was including_default_value_fields.
+if hasattr(message_factory, "GetMessageClass"):
+    config = message_factory.GetMessageClass(descriptor)()
+else:
+    config = message_factory.MessageFactory(pool).GetPrototype(descriptor)()
 text_format.Parse(sys.stdin.read(), config)
-print(json.dumps(json_format.MessageToDict(config, preserving_proto_field_name=True, including_default_value_fields=True)))
+try:
+    fields = json_format.MessageToDict(config, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+except TypeError:
+    fields = json_format.MessageToDict(config, preserving_proto_field_name=True, including_default_value_fields=True)
+print(json.dumps(fields))
 `;
 
 /**

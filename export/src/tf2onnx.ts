@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { runTool } from './child-process.js';
-import { ExportError } from './convert/layers.js';
+import { ExportError } from './errors.js';
 
 export const TF2ONNX_INSTALL_HINT = 'install both with `pip install tensorflowjs tf2onnx` (they bring TensorFlow), or use the default --converter gantry, which needs neither';
 

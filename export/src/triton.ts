@@ -5,7 +5,7 @@
 // the configuration lists dims without it.
 import { join } from 'node:path';
 import { writeFolderAtomic } from '@gantry/files/atomic';
-import { ExportError } from './convert/layers.js';
+import { ExportError } from './errors.js';
 
 export const DEFAULT_TRITON_MAX_BATCH = 64;
 export const TRITON_CONFIG_FILE = 'config.pbtxt';

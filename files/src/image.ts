@@ -76,7 +76,7 @@ export function gridLayout(n: number, columns?: number): { columns: number; rows
 function toByte(value: number, lo: number, scale: number): number {
   const level = Math.round((value - lo) * scale);
   if (!(level > 0)) return 0; // also catches NaN
-  return level > 255 ? 255 : level;
+  return Math.min(level, 255);
 }
 
 /** Lays out n NHWC samples as one raw image; see {@link GridOptions}. */

@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { parseCard, type ModelCard } from '@gantry/core';
+import { basename, dirname, join } from 'node:path';
+import { GantryError, parseCard, type ModelCard } from '@gantry/core';
+import { removeStaleTemporaries, writeFolderAtomic, type FolderSteps } from './atomic.js';
 
 export const CARD_FILE = 'card.json';
 export const ONNX_FILE = 'generator.onnx';
@@ -18,38 +19,45 @@ export const MODEL_FOLDER_LAYOUT =
   `(${ONNX_FILE}), as written by the exporter`;
 
 /** The models folder is missing, unreadable or holds no model. */
-export class ModelsFolderError extends Error {
+export class ModelsFolderError extends GantryError {
   override name = 'ModelsFolderError';
   constructor(
     message: string,
     readonly folder: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown } = {},
   ) {
-    super(message, options);
+    super('models-folder', message, options);
   }
 }
 
 /** One model folder could not be loaded; `file` is the offending file. */
-export class ModelLoadError extends Error {
+export class ModelLoadError extends GantryError {
   override name = 'ModelLoadError';
   constructor(
     message: string,
     readonly file: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; code?: string } = {},
   ) {
-    super(message, options);
+    super(options.code ?? 'model-load', message, options);
   }
 }
 
+/** The ONNX file's SHA-256 is not the one its card records. */
 export class HashMismatchError extends ModelLoadError {
   override name = 'HashMismatchError';
   constructor(
     file: string,
-    readonly expected: string,
+    /** The SHA-256 the card records. */
+    readonly cardSha256: string,
+    /** The file's SHA-256. */
     readonly actual: string,
     cardPath: string,
   ) {
-    super(`${file}: SHA-256 is ${actual} but ${cardPath} expects ${expected}; the ONNX file does not belong to this card (re-export the model or copy the matching pair)`, file);
+    super(
+      `${file}: SHA-256 is ${actual} but ${cardPath} expects ${cardSha256}; the ONNX file does not belong to this card (re-export the model or copy the matching pair)`,
+      file,
+      { code: 'model-hash-mismatch' },
+    );
   }
 }
 
@@ -144,4 +152,27 @@ export async function readModelFolder(modelsFolder: string, name: string): Promi
   }
   if (actual !== card.onnx.sha256) throw new HashMismatchError(onnxPath, card.onnx.sha256, actual, cardPath);
   return { name, folder, cardPath, onnxPath, card };
+}
+
+/**
+ * Writes a model folder: `card` and the ONNX bytes it describes (as card.onnx.file). An existing model
+ * folder is replaced whole, in one rename (see writeFolderAtomic), so its card and ONNX file stay a valid
+ * pair until the new pair is in place; files of the old folder other than its card and ONNX files
+ * (a train.json, notes) are kept. Temporaries that killed exports left beside it are removed first.
+ */
+export async function writeModelFolder(
+  outDir: string,
+  card: ModelCard,
+  onnx: Uint8Array,
+  options: { steps?: Partial<FolderSteps> } = {},
+): Promise<void> {
+  await removeStaleTemporaries(dirname(outDir));
+  await writeFolderAtomic(
+    outDir,
+    async (write) => {
+      await write(card.onnx.file, onnx);
+      await write(CARD_FILE, `${JSON.stringify(card, null, 2)}\n`);
+    },
+    { keep: (name) => name !== CARD_FILE && !name.endsWith('.onnx'), ...(options.steps ? { steps: options.steps } : {}) },
+  );
 }

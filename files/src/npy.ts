@@ -3,6 +3,7 @@
 // or read: that is what generators produce, and keeping one dtype keeps the reader trivial.
 
 import { writeFile } from 'node:fs/promises';
+import { GantryError } from '@gantry/core';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // "\x93NUMPY"
 /** numpy aligns the data start to 64 bytes so memory-mapped arrays are aligned for any dtype. */
@@ -11,8 +12,12 @@ const PREAMBLE_BYTES = MAGIC.length + 2 + 2; // magic, version (2 bytes), header
 
 const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export class NpyFormatError extends Error {
+/** A file that is not a .npy array Gantry reads (version 1.0/2.0, little-endian float32/uint8/int32...). */
+export class NpyFormatError extends GantryError {
   override name = 'NpyFormatError';
+  constructor(message: string) {
+    super('npy-format', message);
+  }
 }
 
 function validateShape(shape: readonly number[], length: number): void {

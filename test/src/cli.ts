@@ -1,9 +1,13 @@
 // Helpers for end-to-end tests: run the built `gantry` CLI as a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const gantryBin = fileURLToPath(new URL('../../cli/dist/gantry.js', import.meta.url));
+const require = createRequire(import.meta.url);
+/** The `gantry` binary of the @gantry/cli package this package depends on. */
+export const gantryBin = join(dirname(require.resolve('@gantry/cli/package.json')), 'dist', 'gantry.js');
 
 export interface CliResult {
   code: number | null;
@@ -12,9 +16,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runGantry(args: string[], { timeoutMs = 300_000 } = {}): Promise<CliResult> {
+/** Runs `gantry args`; `nodeArgs` go to node before the script (e.g. `--import` of a fault injector). */
+export function runGantry(
+  args: string[],
+  { timeoutMs = 300_000, nodeArgs = [] as string[], env = {} as Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [gantryBin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, gantryBin, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -52,7 +52,7 @@ test('train → export → serve on an MNIST subset', async (t) => {
   const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; models: string[] };
   assert.deepEqual(health, { status: 'ok', models: ['e2e'] });
 
-  const response = await fetch(`${url}/v1/models/e2e/generate`, { method: 'POST', body: JSON.stringify({ n: 16, seed: 7 }) });
+  const response = await fetch(`${url}/v1/models/e2e/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 16, seed: 7 }) });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'image/png');
   const png = Buffer.from(await response.arrayBuffer());
@@ -61,10 +61,10 @@ test('train → export → serve on an MNIST subset', async (t) => {
   assert.ok(info.height >= 4 * 28 && info.height < 4 * 28 + 20, `grid height ${info.height}`);
   assert.ok(new Set(data).size > 10, 'the grid is not a constant image');
 
-  const unknown = await fetch(`${url}/v1/models/nope/generate`, { method: 'POST', body: '{"n":1}' });
+  const unknown = await fetch(`${url}/v1/models/nope/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
   assert.equal(unknown.status, 404);
   assert.deepEqual(((await unknown.json()) as { known: string[] }).known, ['e2e']);
-  const tooMany = await fetch(`${url}/v1/models/e2e/generate`, { method: 'POST', body: '{"n":100000}' });
+  const tooMany = await fetch(`${url}/v1/models/e2e/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":100000}' });
   assert.equal(tooMany.status, 400);
   assert.match(((await tooMany.json()) as { error: string }).error, /n/);
 

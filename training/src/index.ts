@@ -2,6 +2,7 @@
 export * from './backend/select.js';
 export { parseTrainConfig, readTrainConfig, trainConfigWarnings, configSha256, ConfigError, trainConfigSchema, type TrainConfig, type TrainConfigInput } from './run/config.js';
 export { train, RunFolderError, TrainingDivergedError, type TrainEvent, type TrainOptions, type TrainResult } from './run/trainer.js';
+export { readRunConfig } from './run/run-folder.js';
 export { latestCheckpoint, listCheckpointSteps, checkpointFolder, checkpointGeneratorModel, checkpointClassNames, readCheckpointState, sampleCheckpoint, type CheckpointState } from './run/checkpoint.js';
 export { DatasetError } from './data/idx.js';
 export { loadDataset, isPointDataset, sampleShape, sampleValues, type Dataset, type LoadDatasetOptions } from './data/datasets.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { backendChoices, EXPERIMENTS, MAX_WASM_THREADS, selectBackend, type ExperimentEvent, type RegisteredExperiment, type RunExperimentOptions } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
+import { checkFolderPath } from '@gantry/files/atomic';
 
 export const experimentUsage = `gantry experiment NAME [--quick] [--out DIR] [--fresh] [--backend auto|tensorflow|wasm|cpu] [--set KEY=VALUE ...]
                   [--jobs N | --shard I/N]
@@ -55,6 +56,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     overrides[assignment.slice(0, eq)] = assignment.slice(eq + 1);
   }
   const outDir = resolve(args.out ?? `experiments/${name}${quick ? '-quick' : ''}`);
+  await checkFolderPath(outDir, 'the output folder (--out)');
   const jobs = integerOption('experiment', 'jobs', args.jobs, 1, 1, 256);
   exitWithParent();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
@@ -136,7 +138,10 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
   // The bar's rate counts from its first update, so it is first drawn when a unit lands.
   let shown = before;
   const show = (count: number): void => {
-    if (count !== shown) bar.update((shown = count));
+    if (count !== shown) {
+      shown = count;
+      bar.update(shown);
+    }
   };
   const gantry = fileURLToPath(new URL('../gantry.js', import.meta.url));
   const failures: string[] = [];

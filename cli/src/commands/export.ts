@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { CONVERTERS, DEFAULT_PARITY_TOLERANCE, exportGenerator, FLOAT16_PARITY_TOLERANCE, OUTPUT_LAYOUTS, OUTPUT_PIXELS, SUPPORTED_OPSETS, WEIGHT_STORAGES, type ExportOptions } from '@gantry/export';
 import type { LatentDistribution } from '@gantry/core';
-import { checkpointFolder, checkpointGeneratorModel, configSha256, latestCheckpoint, listCheckpointSteps, parseTrainConfig, selectBackend, type CheckpointState } from '@gantry/training';
+import { checkpointFolder, checkpointGeneratorModel, configSha256, latestCheckpoint, listCheckpointSteps, readCheckpointState, readRunConfig, selectBackend } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 
 export const exportUsage = `gantry export (--run DIR [--step N] | --model PATH/model.json [--dataset NAME] [--latent normal|uniform] [--range -1,1])
@@ -31,8 +30,8 @@ async function fromRun(runDir: string, stepOption: string | undefined): Promise<
     checkpoint = await latestCheckpoint(runDir);
     if (checkpoint === undefined) throw new UsageError(`gantry export: ${runDir} has no complete checkpoint to export; train first (gantry train --config FILE --run ${runDir})`);
   }
-  const config = parseTrainConfig(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')), `${runDir}/config.json`);
-  const state = JSON.parse(await readFile(join(checkpoint, 'state.json'), 'utf8')) as CheckpointState<unknown>;
+  const config = await readRunConfig(runDir);
+  const state = await readCheckpointState(checkpoint);
   return {
     model: checkpointGeneratorModel(checkpoint, config),
     description: `${config.model.architecture.toUpperCase()} generator${config.ema.enabled ? ' (EMA of its weights)' : ''} trained on ${config.data.dataset} by gantry train (${state.step} steps)`,

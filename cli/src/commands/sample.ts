@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { encodeNpy } from '@gantry/files/npy';
-import { ModelRegistry } from '@gantry/inference-node';
+import { openModelFolder } from '@gantry/inference-node';
 import { checkpointClassNames, latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
@@ -42,21 +42,29 @@ async function fromRun(runDir: string, n: number, seed: number, classValue: stri
   return { ...(await sampleCheckpoint(checkpoint, config, n, seed, classIndex)), range: [-1, 1] };
 }
 
+/** --class for a model folder: every sample of class K, or without it sample i of class i mod classes. */
+export function modelClasses(command: string, modelDir: string, classInput: { classes: number; names?: string[] } | undefined, classValue: string | undefined, n: number): number | number[] | undefined {
+  if (classInput === undefined) {
+    if (classValue !== undefined) throw new UsageError(`gantry ${command}: --class applies to class-conditional models, but ${modelDir} has no class input`);
+    return undefined;
+  }
+  if (classValue === undefined) return Array.from({ length: n }, (_, i) => i % classInput.classes);
+  const index = /^\d+$/.test(classValue) ? Number(classValue) : NaN;
+  if (!(Number.isInteger(index) && index >= 0 && index < classInput.classes)) {
+    const listed = classInput.names === undefined ? `${modelDir} has ${classInput.classes} classes` : `the model's classes: ${listClasses(classInput.names)}`;
+    throw new UsageError(`gantry ${command}: --class must be an integer in [0, ${classInput.classes - 1}] (${listed}), got ${JSON.stringify(classValue)}`);
+  }
+  return index;
+}
+
 async function fromModel(modelDir: string, n: number, seed: number, classValue: string | undefined): Promise<Samples> {
-  const registry = await ModelRegistry.load(dirname(modelDir), { only: [basename(modelDir)], device: 'cpu' });
+  const model = await openModelFolder(modelDir, { device: 'cpu' });
   try {
-    const name = basename(modelDir);
-    const classInput = registry.get(name).card.classInput;
-    if (classValue !== undefined && classInput === undefined) throw new UsageError(`gantry sample: --class applies to class-conditional models, but ${modelDir} has no class input`);
-    const classes = classInput === undefined ? undefined : classValue === undefined ? Array.from({ length: n }, (_, i) => i % classInput.classes) : /^\d+$/.test(classValue) ? Number(classValue) : NaN;
-    if (typeof classes === 'number' && !(Number.isInteger(classes) && classes >= 0 && classes < classInput!.classes)) {
-      const listed = classInput!.names === undefined ? `${modelDir} has ${classInput!.classes} classes` : `the model's classes: ${listClasses(classInput!.names)}`;
-      throw new UsageError(`gantry sample: --class must be an integer in [0, ${classInput!.classes - 1}] (${listed}), got ${JSON.stringify(classValue)}`);
-    }
-    const { samples, shape, range } = await registry.generate(name, { n, seed, ...(classes === undefined ? {} : { class: classes }) });
+    const classes = modelClasses('sample', modelDir, model.generator.card.classInput, classValue, n);
+    const { samples, shape, range } = await model.generator.generate({ n, seed, ...(classes === undefined ? {} : { class: classes }) });
     return { values: samples, shape: [...shape], range };
   } finally {
-    await registry.close();
+    await model.close();
   }
 }
 

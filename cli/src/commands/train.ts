@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendChoices, configSha256, MAX_WASM_THREADS, parseTrainConfig, readTrainConfig, selectBackend, train, trainConfigWarnings, type TrainConfig } from '@gantry/training';
+import { backendChoices, configSha256, MAX_WASM_THREADS, readRunConfig, readTrainConfig, selectBackend, train, trainConfigWarnings, type TrainConfig } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
@@ -10,16 +9,6 @@ gantry train --run DIR --resume [--backend ...]
   samples/<step>.png, checkpoints/<step>/). Ctrl-C writes a checkpoint and stops; --resume
   continues from the newest complete checkpoint. Default run folder: runs/<config name>.
   --threads: wasm threads (default: GANTRY_WASM_THREADS, else one per core).`;
-
-async function runConfig(runDir: string): Promise<TrainConfig> {
-  let text: string;
-  try {
-    text = await readFile(join(runDir, 'config.json'), 'utf8');
-  } catch {
-    throw new UsageError(`gantry train --resume: ${runDir} has no config.json; is it a run folder?`);
-  }
-  return parseTrainConfig(JSON.parse(text), `${runDir}/config.json`);
-}
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const args = parseCommandArgs('train', argv, {
@@ -33,7 +22,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let config: TrainConfig;
   if (args.resume) {
     if (args.run === undefined) throw new UsageError('gantry train --resume needs --run DIR (the run folder to continue)');
-    config = await runConfig(args.run);
+    config = await readRunConfig(args.run);
     if (args.config !== undefined && configSha256(await readTrainConfig(args.config)) !== configSha256(config)) {
       throw new UsageError(`gantry train --resume: ${args.config} differs from ${args.run}/config.json; a resumed run keeps its own config (omit --config)`);
     }
@@ -86,6 +75,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
             }
             break;
           }
+          case 'stale-temporary':
+            console.error(`removed ${event.path}, left by a write that was killed`);
+            break;
+          case 'checkpoint-skipped':
+            console.error(`warning: skipped checkpoint ${event.path}: ${event.reason}`);
+            break;
           case 'start':
             console.error(
               `training ${config.name} on ${event.dataset} (${event.images} images) for ${event.totalSteps} steps into ${runDir}` +

@@ -5,7 +5,12 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GraphBuilder, type WeightStorage } from '../onnx/graph.js';
 import { TensorDataType } from '@gantry/files/onnx';
-import { canFoldBatchNorm, ExportError, layerConverters, scalar, SUPPORTED_LAYER_CLASSES, toLayout, type GraphValue } from './layers.js';
+import { ExportError } from '../errors.js';
+import { scalar } from './activations.js';
+import { canFoldBatchNorm } from './batch-norm-folding.js';
+import type { GraphValue } from './graph-value.js';
+import { layerConverters, SUPPORTED_LAYER_CLASSES } from './layers.js';
+import { toLayout } from './layout.js';
 
 /** Axis order of an image output: tfjs' own (NHWC) or channels first. */
 export type OutputLayout = 'NHWC' | 'NCHW';

@@ -15,7 +15,8 @@ import { sampleLatents } from '@gantry/core';
 import { checkParity, type ParityFeed } from '../parity.js';
 import { checkerComplaints, conditionalGenerator, randomiseWeights, referenceGenerator } from '../test-support.js';
 import { convertLayersModel, type ConvertOptions, type ConvertedInput } from './convert.js';
-import { SUPPORTED_ACTIVATIONS, SUPPORTED_LAYER_CLASSES } from './layers.js';
+import { SUPPORTED_ACTIVATIONS } from './activations.js';
+import { SUPPORTED_LAYER_CLASSES } from './layers.js';
 
 const LATENT = 6;
 const FLOAT32_LIMIT = 1e-5;

@@ -3,5 +3,7 @@
 // can also import '@gantry/files/image'.
 export * from './onnx-runtime.js';
 export * from './registry.js';
+export * from './generator.js';
+export * from './batcher.js';
 export * from './server.js';
-export * from './samples.js';
+export { canonicalSamples, onnxSampleDims, outputDtype, PIXEL_RANGE, type CanonicalSamples, type RawSamples } from '@gantry/core';

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { GantryError } from '@gantry/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 
 type OrtModule = typeof import('onnxruntime-node');
@@ -36,6 +37,11 @@ export interface CreateSessionOptions {
   classInputName?: string;
   /** Intra-op thread count for the CPU provider; onnxruntime picks one per core when omitted. */
   intraOpThreads?: number;
+  /**
+   * Whether idle intra-op threads spin waiting for work (onnxruntime's default, true). A server sharing
+   * its cores with HTTP work does better without: spinning burns the CPU the requests need.
+   */
+  allowSpinning?: boolean;
 }
 
 /** A provider that was tried and skipped before the session's provider was found. */
@@ -68,19 +74,24 @@ export interface RawTensor {
   dims: number[];
 }
 
-export class ProviderUnavailableError extends Error {
+/** The requested execution provider cannot run here; the message says how to install it. */
+export class ProviderUnavailableError extends GantryError {
   override name = 'ProviderUnavailableError';
   constructor(
     message: string,
     readonly provider: ExecutionProvider,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('provider-unavailable', message, options);
   }
 }
 
-export class OnnxRuntimeError extends Error {
+/** onnxruntime refused a model or a run; the message names the file. */
+export class OnnxRuntimeError extends GantryError {
   override name = 'OnnxRuntimeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('onnxruntime', message, options);
+  }
 }
 
 let ortPromise: Promise<OrtModule> | undefined;
@@ -131,6 +142,8 @@ export class GeneratorSession {
     readonly classInput: ClassInputFeed | null,
     /** The chosen output's element type and dims (batch axis included), when the runtime reports them. */
     readonly outputInfo: TensorInfo | null,
+    /** The latent input's element type and dims (batch axis included), when the runtime reports them. */
+    readonly inputInfo: TensorInfo | null,
   ) {}
 
   /** @internal use {@link createSession}. */
@@ -160,6 +173,7 @@ export class GeneratorSession {
           executionProviders: [provider],
           graphOptimizationLevel: 'all',
           ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+          ...(options.allowSpinning === false ? { extra: { 'session.intra_op.allow_spinning': '0' } } : {}),
         } as const;
         const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
         let names: { inputName: string; outputName: string; classInput: ClassInputFeed | null };
@@ -170,7 +184,8 @@ export class GeneratorSession {
           throw error;
         }
         const outputInfo = tensorInfo(session.outputMetadata, names.outputName);
-        return new GeneratorSession(ort, session, onnxPath, provider, skipped, names.inputName, names.outputName, [...session.inputNames], names.classInput, outputInfo);
+        const inputInfo = tensorInfo(session.inputMetadata, names.inputName);
+        return new GeneratorSession(ort, session, onnxPath, provider, skipped, names.inputName, names.outputName, [...session.inputNames], names.classInput, outputInfo, inputInfo);
       } catch (error) {
         if (error instanceof OnnxRuntimeError) throw error;
         if (provider === 'cuda') {

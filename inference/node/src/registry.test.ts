@@ -125,7 +125,7 @@ test('hash mismatch names the file and both hashes', async () => {
   await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), (error: Error) => {
     assert.ok(error instanceof HashMismatchError);
     assert.equal(error.file, onnxPath);
-    assert.equal(error.expected, wrong);
+    assert.equal(error.cardSha256, wrong);
     assert.equal(error.actual, actual);
     for (const part of [onnxPath, wrong, actual]) assert.ok(error.message.includes(part), `message lacks ${part}: ${error.message}`);
     return true;
@@ -295,4 +295,31 @@ test('an ONNX file whose inputs or output disagree with its card is refused at l
 
 test('load validates chunkSize', async () => {
   await assert.rejects(ModelRegistry.load(scratch, { chunkSize: 0 }), /chunkSize must be an integer in \[1, 65536\], got 0/);
+});
+
+test('startup checks: a failing folder is skipped with its reason and the others are served; strict refuses to start', async () => {
+  const folder = await modelsFolder();
+  await writeTinyModelFolder(folder, 'good', greyOptions);
+  // The card's latent size disagrees with the ONNX input.
+  const wrongLatent = await writeTinyModelFolder(folder, 'wrong-latent', greyOptions);
+  await writeFile(join(folder, 'wrong-latent', 'card.json'), JSON.stringify({ ...wrongLatent, latent: { ...wrongLatent.latent, size: 9 } }));
+  // An output range with lo ≥ hi.
+  const badRange = await writeTinyModelFolder(folder, 'bad-range', greyOptions);
+  await writeFile(join(folder, 'bad-range', 'card.json'), JSON.stringify({ ...badRange, output: { ...badRange.output, range: [1, 1] } }));
+  // Half-copied: the ONNX file arrived, the card did not.
+  await mkdir(join(folder, 'half'));
+  await writeFile(join(folder, 'half', 'generator.onnx'), 'partial');
+  const registry = await ModelRegistry.load(folder, { device: 'cpu' });
+  try {
+    assert.deepEqual(registry.names(), ['good']);
+    const reasons = Object.fromEntries(registry.skipped.map((s) => [s.name, s.reason]));
+    assert.deepEqual(Object.keys(reasons).sort(), ['bad-range', 'half', 'wrong-latent']);
+    assert.match(reasons['wrong-latent']!, /latent input "latent" of type float32 \[batch, 5\] but the card says latent.size 9/);
+    assert.match(reasons['bad-range']!, /output.range is \[1,1\]; expected \[lo, hi\] with lo < hi/);
+    assert.match(reasons.half!, /holds generator.onnx but no card.json/);
+    for (const reason of Object.values(reasons)) assert.ok(!reason.includes('\n'), 'one line each');
+  } finally {
+    await registry.close();
+  }
+  await assert.rejects(ModelRegistry.load(folder, { device: 'cpu', strict: true }), /3 model folders in .* failed their checks:\n  bad-range: .*\n  half: .*\n  wrong-latent: /);
 });

@@ -1,163 +1,93 @@
-// HTTP API over a ModelRegistry, on node:http alone (a handful of routes does not justify a framework).
+// The HTTP server over a ModelRegistry, on node:http. This file does the connection-level work (limits,
+// timeouts, Host and CORS checks, content types, logging, metrics, draining on shutdown) and hands each
+// request to one of the parts under http/: routes.ts (which handler), schemas.ts (request bodies and
+// /openapi.json), api.ts (model endpoints), encoding.ts (output formats), static-files.ts (the site and
+// model files), page.ts (the built-in page), metrics.ts.
 //
-//   GET  /                              HTML page: every model with a sample grid
-//   GET  /healthz                       {"status":"ok","models":[names]}
-//   GET  /v1/models                     {"models":[cards]}
-//   GET  /v1/models/:name               the card
-//   POST /v1/models/:name/generate      body {"n"?, "seed"?, "scale"?, "class"?} → PNG grid, or JSON
-//                                       with Accept: application/json
-//   GET  /v1/models/:name/grid.png      ?n=&seed=&scale=&class= → PNG grid (for <img> tags and browsers)
+//   GET  /  /healthz  /metrics  /openapi.json  /v1/models  /v1/models/:name
+//   POST /v1/models/:name/{generate,interpolate,arithmetic,latents}   (application/json bodies)
+//   GET  /v1/models/:name/grid.png?n=&seed=&scale=&class=
+//   GET  /models/index.json  /models/:name/card.json  /models/:name/<onnx file>   (for the browser runtime)
 //
-// A class-conditional model needs "class": one integer for every sample, or one per sample (a JSON
-// array, or comma-separated in a query string); other models refuse it.
-//
-// Every error is JSON {"error": message, ...details} with a fitting status code.
+// Every client error is a 4xx with a JSON body {"error": message, ...} and no stack or server path.
 
-import { randomInt } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ClassRequestError, resolveClasses, type ModelCard } from '@gantry/core';
-import { sampleAt, samplesToGridPng, sampleToPng } from '@gantry/files/image';
-import { UnknownModelError, type ModelRegistry } from './registry.js';
+import type { AddressInfo, Socket } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { QueueFullError, WorkAbortedError } from './batcher.js';
+import type { ModelRegistry } from './registry.js';
+import { gridQueryBody, modelAction, requireGenerator, type Limits } from './http/api.js';
+import type { Encoded } from './http/encoding.js';
+import { HttpError } from './http/errors.js';
+import { ServerMetrics } from './http/metrics.js';
+import { indexPage } from './http/page.js';
+import { ALLOWED_METHODS, matchRoute, routeLabel, type Route } from './http/routes.js';
+import { jsonDepth, MAX_JSON_DEPTH, openApiDocument } from './http/schemas.js';
+import { etagOf, sendFile, sendStoredBytes, StaticSite } from './http/static-files.js';
 
-export const DEFAULT_MAX_N = 64;
-export const DEFAULT_N = 16;
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
-export const MAX_SCALE = 8;
-const UINT32_MAX = 0xffffffff;
+export { HttpError } from './http/errors.js';
+export { negotiate, headerText, contentDisposition, type OutputFormat } from './http/encoding.js';
+export { openApiDocument } from './http/schemas.js';
+
+export const DEFAULT_MAX_N = 256;
+export const DEFAULT_MAX_WORK = 2 ** 25;
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_WORK_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_CONNECTIONS = 512;
 
 export interface ServerOptions {
-  /** Largest n one request may ask for (default 64). */
+  /** Most images one request may produce (default 256). */
   maxN?: number;
-  /** Largest accepted request body in bytes (default 16 KiB); larger bodies get 413. */
+  /** Most output values one request may produce, images × pixels × channels × scale² (default 2^25). */
+  maxWork?: number;
+  /** Largest accepted request body in bytes (default 256 KiB); larger bodies get 413. */
   maxBodyBytes?: number;
-  /** Where unexpected (500) errors are reported; default console.error. */
+  /** Time to receive a request's headers and body (default 10 s); slower clients get 408. */
+  requestTimeoutMs?: number;
+  /** Time a request may wait for and run its generation (default 60 s); then 503. */
+  workTimeoutMs?: number;
+  /** Most open connections (default 512); more are closed at once. */
+  maxConnections?: number;
+  /** Origin allowed to call the API from a browser (CORS), or '*'; default none. */
+  cors?: string;
+  /** Host names accepted in the Host header besides this machine's own, when bound beyond loopback. */
+  allowedHosts?: readonly string[];
+  /** A static site folder served at / (the browser runtime's page). */
+  site?: string;
+  /** One JSON line per request; default stdout. */
+  log?: (line: string) => void;
+  /** Unexpected (500) failures, with their stack; default stderr. */
   logError?: (message: string) => void;
 }
 
-/** An error that becomes an HTTP response: `status` and a JSON body {error, ...details}. */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+const SECURITY_HEADERS = {
+  // The browser runtime needs cross-origin isolation (SharedArrayBuffer for wasm threads).
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The host part of a Host header ("example.com:8080" → "example.com", "[::1]:80" → "[::1]"). */
+function hostOf(header: string): string {
+  const value = header.trim().toLowerCase();
+  if (value.startsWith('[')) return value.slice(0, value.indexOf(']') + 1);
+  const colon = value.lastIndexOf(':');
+  return colon === -1 ? value : value.slice(0, colon);
+}
+
+function machineHosts(): Set<string> {
+  const hosts = new Set(['localhost', '127.0.0.1', '[::1]', hostname().toLowerCase()]);
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? [])
+      hosts.add(address.family === 'IPv6' ? `[${address.address.toLowerCase()}]` : address.address);
   }
-}
-
-interface GenerateParams {
-  n: number;
-  seed: number;
-  scale: number;
-  /** Each sample's class, for a class-conditional model. */
-  classes: Int32Array | undefined;
-}
-
-type Route =
-  | { kind: 'index' }
-  | { kind: 'health' }
-  | { kind: 'models' }
-  | { kind: 'model'; name: string }
-  | { kind: 'generate'; name: string }
-  | { kind: 'grid'; name: string };
-
-const ALLOWED_METHODS: Record<Route['kind'], readonly string[]> = {
-  index: ['GET', 'HEAD'],
-  health: ['GET', 'HEAD'],
-  models: ['GET', 'HEAD'],
-  model: ['GET', 'HEAD'],
-  generate: ['POST'],
-  grid: ['GET', 'HEAD'],
-};
-
-const GENERATE_BODY_KEYS = ['n', 'seed', 'scale', 'class'] as const;
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new HttpError(400, `malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
-  }
-}
-
-function matchRoute(pathname: string): Route | undefined {
-  // Tolerate one trailing slash ("/v1/models/") but not empty segments in the middle.
-  const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-  if (path === '/') return { kind: 'index' };
-  if (path === '/healthz') return { kind: 'health' };
-  if (path === '/v1/models') return { kind: 'models' };
-  const parts = path.split('/').slice(1);
-  if (parts.length < 3 || parts[0] !== 'v1' || parts[1] !== 'models' || parts[2] === '') return undefined;
-  const name = decodeSegment(parts[2]!);
-  if (parts.length === 3) return { kind: 'model', name };
-  if (parts.length === 4 && parts[3] === 'generate') return { kind: 'generate', name };
-  if (parts.length === 4 && parts[3] === 'grid.png') return { kind: 'grid', name };
-  return undefined;
-}
-
-/** Whether the client prefers JSON over PNG; PNG wins ties and wildcards, as the default format. */
-export function prefersJson(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const quality = { json: -1, png: -1 };
-  const specificity = { json: -1, png: -1 };
-  for (const part of accept.split(',')) {
-    const [rawType, ...params] = part.trim().toLowerCase().split(';');
-    const type = rawType!.trim();
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-    if (!Number.isFinite(q)) continue;
-    // The most specific matching range decides each type's quality (RFC 9110 §12.5.1).
-    const consider = (key: 'json' | 'png', exact: string, family: string): void => {
-      const level = type === exact ? 2 : type === `${family}/*` ? 1 : type === '*/*' ? 0 : -1;
-      if (level > specificity[key]) {
-        specificity[key] = level;
-        quality[key] = q;
-      }
-    };
-    consider('json', 'application/json', 'application');
-    consider('png', 'image/png', 'image');
-  }
-  return quality.json > 0 && quality.json > quality.png;
-}
-
-function parseIntegerField(value: unknown, name: string, min: number, max: number, fromQuery: boolean): number {
-  // Query strings carry text; accept only plain decimal integers there, not "1e1" or " 16".
-  const number = fromQuery && typeof value === 'string' ? (/^\d+$/.test(value) ? Number(value) : Number.NaN) : value;
-  if (!(typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max)) {
-    throw new HttpError(400, `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`, {
-      parameter: name,
-      min,
-      max,
-    });
-  }
-  return number;
-}
-
-/** A query string's class: "3" → 3, "0,1,2" → [0, 1, 2]; a token that is not plain digits stays text, for the error. */
-function classFromQuery(value: string): unknown {
-  const tokens = value.split(',').map((token) => (/^\d+$/.test(token) ? Number(token) : token));
-  return tokens.length === 1 && value.indexOf(',') === -1 ? tokens[0] : tokens;
-}
-
-function generateParams(source: Record<string, unknown>, maxN: number, fromQuery: boolean, name: string, card: ModelCard): GenerateParams {
-  const n = source.n === undefined ? Math.min(DEFAULT_N, maxN) : parseIntegerField(source.n, 'n', 1, maxN, fromQuery);
-  const seed = source.seed === undefined ? randomInt(0, UINT32_MAX + 1) : parseIntegerField(source.seed, 'seed', 0, UINT32_MAX, fromQuery);
-  const scale = source.scale === undefined ? 1 : parseIntegerField(source.scale, 'scale', 1, MAX_SCALE, fromQuery);
-  const request = fromQuery && typeof source.class === 'string' ? classFromQuery(source.class) : source.class;
-  try {
-    return { n, seed, scale, classes: resolveClasses(card.classInput, request, n, { model: name }) };
-  } catch (error) {
-    if (error instanceof ClassRequestError) throw new HttpError(400, error.message, { parameter: error.parameter, classes: error.classes });
-    throw error;
-  }
-}
-
-/** The x-gantry-class header: the one class of every sample, or the list. */
-function classHeader(classes: Int32Array): string {
-  return classes.every((c) => c === classes[0]) ? String(classes[0]) : classes.join(',');
+  return hosts;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -175,229 +105,382 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function parseJsonObject(body: Buffer): Record<string, unknown> {
+function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8').trim();
   if (text === '') return {};
-  let value: unknown;
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new HttpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels; no request needs that`, {
+      code: 'invalid-json',
+    });
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HttpError(400, `request body must be a JSON object like {"n": 16, "seed": 7}, got ${JSON.stringify(value)}`);
-  }
-  const unknownKeys = Object.keys(value).filter((key) => !(GENERATE_BODY_KEYS as readonly string[]).includes(key));
-  if (unknownKeys.length > 0) {
-    throw new HttpError(400, `unknown field(s) ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')} in request body; allowed: ${GENERATE_BODY_KEYS.join(', ')}`, {
-      allowed: GENERATE_BODY_KEYS,
+    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`, {
+      code: 'invalid-json',
     });
   }
-  return value as Record<string, unknown>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
+function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const type = header.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
-function sendBytes(res: ServerResponse, contentType: string, bytes: Buffer | string, headers: Record<string, string> = {}): void {
-  res.writeHead(200, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(bytes),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(bytes);
+/** What one request did, for its log line. */
+interface RequestRecord {
+  route: Route | undefined;
+  model?: string;
+  rows?: number;
 }
 
-function escapeHtml(text: string): string {
-  const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-  return text.replace(/[&<>"']/g, (c) => entities[c]!);
-}
+/** A running Gantry HTTP server; see {@link createServer}. */
+export class GantryServer {
+  readonly http: Server;
+  readonly metrics: ServerMetrics;
+  private draining = false;
+  private boundHost = '127.0.0.1';
+  private readonly hosts: Set<string>;
+  private readonly site: StaticSite | undefined;
+  private readonly limits: Limits;
+  private readonly maxBodyBytes: number;
+  private readonly workTimeoutMs: number;
+  private readonly log: (line: string) => void;
+  private readonly logError: (message: string) => void;
+  /** Open connections and how many requests each has in flight. */
+  private readonly sockets = new Map<Socket, number>();
 
-function indexPage(registry: ModelRegistry): string {
-  const sections = registry.names().map((name) => {
-    const model = registry.get(name);
-    const card: ModelCard = model.card;
-    const path = `/v1/models/${encodeURIComponent(name)}`;
-    const [h, w, c] = card.output.shape;
-    const scale = Math.max(1, Math.min(MAX_SCALE, Math.round(96 / Math.max(h, w))));
-    const classes = card.classInput?.classes;
-    const facts = [
-      `dataset ${card.dataset}`,
-      `${h}×${w}×${c} output`,
-      `latent ${card.latent.size}-d ${card.latent.distribution}`,
-      ...(classes !== undefined ? [`class-conditional: ${classes} classes`] : []),
-      ...(card.training ? [`${card.training.steps} training steps`] : []),
-      `running on ${model.provider}`,
-    ];
-    // A conditional model's grid starts with one sample per class in turn; the form picks one class.
-    const everyClass = classes === undefined ? undefined : Array.from({ length: 16 }, (_, i) => i % classes).join(',');
-    const query = `n=16&seed=7&scale=${scale}${everyClass === undefined ? '' : `&class=${everyClass}`}`;
-    const picker =
-      classes === undefined
-        ? ''
-        : `
-  <form class="classes" action="${escapeHtml(`${path}/grid.png`)}" method="get">
-    <input type="hidden" name="n" value="16"><input type="hidden" name="seed" value="7"><input type="hidden" name="scale" value="${scale}">
-    <label>class <select name="class"><option value="${everyClass}">every class in turn</option>${Array.from({ length: classes }, (_, k) => `<option value="${k}">${escapeHtml(card.classInput?.names?.[k] === undefined ? String(k) : `${k} ${card.classInput.names[k]}`)}</option>`).join('')}</select></label>
-    <button>show</button>
-  </form>`;
-    return `<section>
-  <h2><a href="${escapeHtml(path)}">${escapeHtml(name)}</a></h2>
-  <p>${escapeHtml(card.description)}</p>
-  <p class="facts">${facts.map(escapeHtml).join(' · ')}</p>${picker}
-  <img alt="16 samples from ${escapeHtml(name)}" src="${escapeHtml(`${path}/grid.png?${query}`)}">
-</section>`;
-  });
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Gantry models</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 60rem; }
-  img { image-rendering: pixelated; border: 1px solid #ccc; }
-  .facts { color: #555; font-size: 0.9rem; }
-  code { background: #f3f3f3; padding: 0.1rem 0.3rem; }
-</style>
-</head>
-<body>
-<h1>Gantry models</h1>
-<p>Each grid shows 16 samples for seed 7. Generate your own with
-<code>curl -X POST -d '{"n":16,"seed":7}' http://HOST/v1/models/NAME/generate -o grid.png</code>
-(send <code>Accept: application/json</code> for latents and per-sample PNGs; a class-conditional model
-also takes <code>"class": 3</code>, or one class per sample <code>"class": [0, 1, …]</code>).</p>
-${sections.join('\n')}
-<script>
-// Without script the form opens the grid itself; with it, the grid above the form changes in place.
-for (const form of document.querySelectorAll('form.classes')) {
-  const show = (event) => {
-    event?.preventDefault();
-    form.nextElementSibling.src = form.action + '?' + new URLSearchParams(new FormData(form));
-  };
-  form.addEventListener('submit', show);
-  form.querySelector('select').addEventListener('change', () => show());
-}
-</script>
-</body>
-</html>
-`;
-}
-
-/** Creates (does not start) the HTTP server; see {@link listen}. */
-export function createServer(registry: ModelRegistry, options: ServerOptions = {}): Server {
-  const maxN = options.maxN ?? DEFAULT_MAX_N;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const logError = options.logError ?? ((message: string) => console.error(message));
-  if (!(Number.isInteger(maxN) && maxN >= 1 && maxN <= 65536)) {
-    throw new RangeError(`maxN must be an integer in [1, 65536], got ${String(maxN)}`);
-  }
-  if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes >= 64)) {
-    throw new RangeError(`maxBodyBytes must be an integer >= 64, got ${String(maxBodyBytes)}`);
-  }
-
-  const requireModel = (name: string): ModelCard => {
-    try {
-      return registry.get(name).card;
-    } catch (error) {
-      if (error instanceof UnknownModelError) {
-        throw new HttpError(404, error.message, { known: error.known });
-      }
-      throw error;
-    }
-  };
-
-  const respondWithGeneration = async (res: ServerResponse, name: string, params: GenerateParams, json: boolean): Promise<void> => {
-    const result = await registry.generate(name, { n: params.n, seed: params.seed, ...(params.classes !== undefined ? { class: Array.from(params.classes) } : {}) });
-    const headers = {
-      'x-gantry-model': name,
-      'x-gantry-seed': String(params.seed),
-      'x-gantry-n': String(params.n),
-      ...(params.classes !== undefined ? { 'x-gantry-class': classHeader(params.classes) } : {}),
+  constructor(
+    readonly registry: ModelRegistry,
+    private readonly options: ServerOptions = {},
+  ) {
+    const integer = (value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+      if (!(Number.isInteger(value) && value >= min && value <= max))
+        throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+      return value;
     };
-    if (!json) {
-      const png = await samplesToGridPng(result.samples, result.n, result.shape, result.range, { scale: params.scale });
-      sendBytes(res, 'image/png', png, headers);
+    this.limits = {
+      maxRows: integer(options.maxN ?? DEFAULT_MAX_N, 'maxN', 1, 65536),
+      maxWork: integer(options.maxWork ?? DEFAULT_MAX_WORK, 'maxWork', 1),
+    };
+    this.maxBodyBytes = integer(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes', 64);
+    this.workTimeoutMs = integer(options.workTimeoutMs ?? DEFAULT_WORK_TIMEOUT_MS, 'workTimeoutMs', 1);
+    const requestTimeout = integer(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs', 1);
+    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.logError = options.logError ?? ((message) => console.error(message));
+    this.hosts = new Set([...machineHosts(), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+    this.site = options.site === undefined ? undefined : new StaticSite(options.site);
+    this.metrics = new ServerMetrics(registry);
+
+    this.http = createHttpServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(requestTimeout, 60_000),
+        keepAliveTimeout: 5_000,
+        // Node checks the timeouts on this interval (30 s by default, which would let slow bodies linger).
+        connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeout / 4))),
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.http.maxConnections = integer(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'maxConnections', 1);
+    this.http.on('connection', (socket: Socket) => {
+      this.sockets.set(socket, 0);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    // Malformed HTTP (bad request lines, oversized headers): a plain 400 and no log noise.
+    this.http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (socket.writable && error.code !== 'ECONNRESET') {
+        const status =
+          error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : error.code === 'HPE_HEADER_OVERFLOW'
+              ? '431 Request Header Fields Too Large'
+              : '400 Bad Request';
+        if (status.startsWith('408')) this.metrics.rejections.inc({ reason: 'timeout' });
+        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      } else socket.destroy();
+    });
+  }
+
+  /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
+  listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.boundHost = host;
+    return listen(this.http, port, host);
+  }
+
+  /**
+   * Stops taking connections and requests (new requests on open connections get 503), lets in-flight
+   * requests finish, and resolves when every connection is closed.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    // Connections without a request in flight (keep-alive ones, and ones opened ahead by a client's
+    // pool that never sent a request) are closed as soon as they are found; the others after their response.
+    const sweepIdle = (): void => {
+      for (const [socket, active] of this.sockets) if (active === 0) socket.destroy();
+    };
+    sweepIdle();
+    const sweep = setInterval(sweepIdle, 25);
+    await closed;
+    clearInterval(sweep);
+    this.metrics.close();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const record: RequestRecord = { route: undefined };
+    const controller = new AbortController();
+    let aborted = false;
+    const socket = req.socket;
+    this.sockets.set(socket, (this.sockets.get(socket) ?? 0) + 1);
+    res.on('close', () => {
+      if (this.sockets.has(socket)) this.sockets.set(socket, this.sockets.get(socket)! - 1);
+      if (!res.writableFinished) {
+        aborted = true;
+        controller.abort();
+      }
+      const status = aborted ? 499 : res.statusCode;
+      const seconds = (performance.now() - started) / 1000;
+      const route = routeLabel(record.route);
+      this.metrics.requests.inc({ route, method: req.method ?? '', status: String(status) });
+      this.metrics.latency.observe({ route }, seconds);
+      this.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          method: req.method,
+          path: (req.url ?? '').slice(0, 200),
+          route,
+          status,
+          ms: Math.round(seconds * 10000) / 10,
+          bytes: Number(res.getHeader('content-length') ?? 0),
+          ...(record.model !== undefined ? { model: record.model } : {}),
+          ...(record.rows !== undefined ? { rows: record.rows } : {}),
+          // A client that hangs up is not a server failure.
+          outcome: aborted ? 'aborted' : status >= 500 ? 'error' : status >= 400 ? 'client-error' : 'ok',
+        }),
+      );
+    });
+    for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
+    this.route(req, res, record, controller.signal).catch((error: unknown) =>
+      this.fail(req, res, error, aborted || controller.signal.aborted),
+    );
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, error: unknown, aborted: boolean): void {
+    if (aborted || error instanceof WorkAbortedError || res.destroyed) {
+      if (!res.headersSent && !res.destroyed) res.destroy();
       return;
     }
-    const latentSize = result.latents.length / result.n;
-    const latents = Array.from({ length: result.n }, (_, i) => Array.from(result.latents.subarray(i * latentSize, (i + 1) * latentSize)));
-    const images = await Promise.all(
-      Array.from({ length: result.n }, async (_, i) =>
-        (await sampleToPng(sampleAt(result.samples, result.shape, i), result.shape, result.range, { scale: params.scale })).toString('base64'),
-      ),
-    );
-    const classes = result.classes === null ? {} : { classes: Array.from(result.classes) };
-    sendJson(res, 200, { model: name, n: result.n, seed: params.seed, shape: result.shape, ...classes, latents, images }, headers);
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = matchRoute(url.pathname);
-    if (route === undefined) {
-      throw new HttpError(404, `no route for ${url.pathname}; try GET /, /healthz, /v1/models, /v1/models/:name, POST /v1/models/:name/generate`);
+    if (res.headersSent) {
+      this.logError(
+        `gantry server: ${req.method} ${(req.url ?? '').slice(0, 200)} failed mid-response: ${(error as Error).stack ?? String(error)}`,
+      );
+      res.destroy();
+      return;
     }
+    let http: HttpError;
+    if (error instanceof HttpError) http = error;
+    else if (error instanceof QueueFullError) {
+      this.metrics.rejections.inc({ reason: 'queue_full' });
+      http = new HttpError(429, error.message, { code: error.code }, { 'retry-after': String(error.retryAfterSeconds) });
+    } else if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'aborted') {
+      res.destroy();
+      return;
+    } else {
+      this.logError(
+        `gantry server: ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${(error as Error).stack ?? String(error)}`,
+      );
+      http = new HttpError(500, 'internal error; the server log has the details', { code: 'internal' });
+    }
+    // Unread request bodies are drained so keep-alive stays usable, unless the error closes the connection.
+    if (!req.readableEnded && http.headers.connection !== 'close') req.resume();
+    this.sendJson(res, http.status, { error: http.message, ...http.details }, http.headers);
+  }
+
+  private sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
+    const text = `${JSON.stringify(body)}\n`;
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  private sendEncoded(req: IncomingMessage, res: ServerResponse, encoded: Encoded): void {
+    res.writeHead(200, {
+      'content-type': encoded.contentType,
+      'content-length': encoded.body.length,
+      'cache-control': 'no-store',
+      ...encoded.headers,
+    });
+    res.end(req.method === 'HEAD' ? undefined : encoded.body);
+  }
+
+  /** CORS for the configured origin; true when the request was a preflight and is answered. */
+  private cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const allowed = this.options.cors;
+    const origin = req.headers.origin;
+    if (allowed === undefined || origin === undefined || (allowed !== '*' && origin !== allowed)) return false;
+    res.setHeader('access-control-allow-origin', allowed === '*' ? '*' : origin);
+    res.setHeader('vary', 'Origin');
+    res.setHeader(
+      'access-control-expose-headers',
+      'x-gantry-model, x-gantry-seed, x-gantry-n, x-gantry-shape, x-gantry-class, retry-after',
+    );
+    if (req.method !== 'OPTIONS') return false;
+    res
+      .writeHead(204, {
+        'access-control-allow-methods': 'GET, HEAD, POST',
+        'access-control-allow-headers': 'content-type, accept',
+        'access-control-max-age': '600',
+      })
+      .end();
+    return true;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, record: RequestRecord, signal: AbortSignal): Promise<void> {
+    const target = req.url ?? '/';
+    if (!target.startsWith('/')) throw new HttpError(400, 'the request target must be a path starting with "/"');
+    if (!isLoopback(this.boundHost)) {
+      const host = req.headers.host;
+      if (host === undefined || !this.hosts.has(hostOf(host))) {
+        this.metrics.rejections.inc({ reason: 'host' });
+        throw new HttpError(
+          400,
+          `Host ${JSON.stringify((host ?? '').slice(0, 100))} is not one this server answers to; start it with --allowed-host NAME to add one`,
+          { code: 'host' },
+        );
+      }
+    }
+    if (this.cors(req, res)) return;
+    if (this.draining) {
+      this.metrics.rejections.inc({ reason: 'draining' });
+      throw new HttpError(503, 'the server is shutting down', { code: 'draining' }, { connection: 'close', 'retry-after': '1' });
+    }
+    const query = target.indexOf('?');
+    const pathname = query === -1 ? target : target.slice(0, query);
+    const params = new URLSearchParams(query === -1 ? '' : target.slice(query + 1));
+    const route = matchRoute(pathname, this.site !== undefined);
+    record.route = route;
+    if (route === undefined) throw new HttpError(404, 'no such route; see /openapi.json', { code: 'not-found' });
     const method = req.method ?? 'GET';
     const allowed = ALLOWED_METHODS[route.kind];
-    if (!allowed.includes(method)) {
-      throw new HttpError(405, `method ${method} is not allowed on ${url.pathname}; allowed: ${allowed.join(', ')}`, { allowed }, { allow: allowed.join(', ') });
-    }
+    if (!allowed.includes(method))
+      throw new HttpError(
+        405,
+        `method ${method.slice(0, 20)} is not allowed here; allowed: ${allowed.join(', ')}`,
+        { allowed },
+        { allow: allowed.join(', ') },
+      );
+    const { registry } = this;
     switch (route.kind) {
       case 'index':
-        sendBytes(res, 'text/html; charset=utf-8', indexPage(registry));
+        if (this.site !== undefined && (await this.site.serve(req, res, '/'))) return;
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : indexPage(registry));
+        return;
+      case 'site':
+        if (!(await this.site!.serve(req, res, pathname))) throw new HttpError(404, 'no such file', { code: 'not-found' });
         return;
       case 'health':
-        sendJson(res, 200, { status: 'ok', models: registry.names() });
+        this.sendJson(res, 200, { status: this.draining ? 'draining' : 'ok', models: registry.names() });
         return;
-      case 'models':
-        sendJson(res, 200, { models: registry.cards() });
-        return;
-      case 'model':
-        sendJson(res, 200, requireModel(route.name));
-        return;
-      case 'grid': {
-        const card = requireModel(route.name);
-        const params = generateParams(Object.fromEntries(url.searchParams), maxN, true, route.name, card);
-        await respondWithGeneration(res, route.name, params, false);
+      case 'metrics': {
+        const text = await this.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': this.metrics.registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
         return;
       }
-      case 'generate': {
-        const card = requireModel(route.name);
-        const body = parseJsonObject(await readBody(req, maxBodyBytes));
-        const params = generateParams(body, maxN, false, route.name, card);
-        await respondWithGeneration(res, route.name, params, prefersJson(req.headers.accept));
+      case 'openapi':
+        this.sendJson(res, 200, openApiDocument());
+        return;
+      case 'models':
+        this.sendJson(res, 200, { models: registry.cards() });
+        return;
+      case 'model':
+        this.sendJson(res, 200, requireGenerator(registry, route.name).card);
+        return;
+      case 'model-index': {
+        const bytes = Buffer.from(`${JSON.stringify({ models: registry.names() })}\n`);
+        sendStoredBytes(req, res, bytes, 'application/json; charset=utf-8', etagOf(bytes));
+        return;
+      }
+      case 'model-file': {
+        const generator = requireGenerator(registry, route.name);
+        if (route.file === 'card.json') {
+          const bytes = registry.cardBytes(route.name);
+          sendStoredBytes(req, res, bytes, 'application/json; charset=utf-8', etagOf(bytes));
+        } else if (route.file === generator.card.onnx.file) {
+          await sendFile(
+            req,
+            res,
+            join(registry.get(route.name).folder, generator.card.onnx.file),
+            'application/octet-stream',
+            `"${generator.card.onnx.sha256}"`,
+          );
+        } else
+          throw new HttpError(
+            404,
+            `model ${JSON.stringify(route.name)} has no file ${JSON.stringify(route.file.slice(0, 100))}; it serves card.json and ${generator.card.onnx.file}`,
+            { code: 'not-found' },
+          );
+        return;
+      }
+      case 'grid':
+      case 'action': {
+        record.model = route.name;
+        let body: unknown;
+        if (route.kind === 'grid') body = gridQueryBody(params);
+        else {
+          // Only JSON: a form or text/plain POST from any web page cannot reach the API (no CORS preflight for those).
+          if (!isJsonContentType(req.headers['content-type'])) {
+            throw new HttpError(
+              415,
+              `Content-Type must be application/json, got ${JSON.stringify((req.headers['content-type'] ?? '(none)').slice(0, 100))}`,
+              { code: 'unsupported-media-type' },
+            );
+          }
+          body = parseJson(await readBody(req, this.maxBodyBytes));
+        }
+        const timeout = AbortSignal.timeout(this.workTimeoutMs);
+        const context = {
+          registry,
+          limits: this.limits,
+          accept: route.kind === 'grid' ? 'image/png' : req.headers.accept,
+          formatQuery: route.kind === 'grid' ? 'png' : params.get('format'),
+          signal: AbortSignal.any([signal, timeout]),
+          reject: (reason: string) => this.metrics.rejections.inc({ reason }),
+        };
+        let encoded: Encoded;
+        try {
+          encoded = await modelAction(context, route.name, route.kind === 'grid' ? 'generate' : route.action, body);
+        } catch (error) {
+          if (error instanceof WorkAbortedError && timeout.aborted && !signal.aborted) {
+            this.metrics.rejections.inc({ reason: 'timeout' });
+            throw new HttpError(
+              503,
+              `the request waited longer than ${this.workTimeoutMs} ms for the model; retry later`,
+              { code: 'timeout' },
+              { 'retry-after': '5' },
+            );
+          }
+          throw error;
+        }
+        if (signal.aborted) return;
+        record.rows = Number(encoded.headers['x-gantry-n'] ?? encoded.headers['x-gantry-shape']?.split(',')[0] ?? 0);
+        this.sendEncoded(req, res, encoded);
         return;
       }
     }
-  };
+  }
+}
 
-  return createHttpServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) {
-        // Too late for a JSON error: cut the response so the client sees it is incomplete.
-        logError(`gantry server: ${req.method} ${req.url} failed mid-response: ${(error as Error).message}`);
-        res.destroy();
-        return;
-      }
-      if (error instanceof HttpError) {
-        // Unread request bodies (413, early 4xx on POST) are drained so keep-alive stays usable,
-        // unless the error asked to close the connection.
-        if (!req.readableEnded && error.headers.connection !== 'close') req.resume();
-        sendJson(res, error.status, { error: error.message, ...error.details }, error.headers);
-        return;
-      }
-      logError(`gantry server: ${req.method} ${req.url} failed: ${(error as Error).stack ?? String(error)}`);
-      sendJson(res, 500, { error: `internal error: ${(error as Error).message ?? String(error)}` });
-    });
-  });
+/** Creates (does not start) the HTTP server; see {@link GantryServer.listen}. */
+export function createServer(registry: ModelRegistry, options: ServerOptions = {}): GantryServer {
+  return new GantryServer(registry, options);
 }
 
 /**

@@ -1,4 +1,4 @@
-// The 1-D case study's players (ANCHORS.md): G(z) = z + θG, a single trainable shift, and the linear
+// The 1-D case study's players (docs/REFERENCES.md#the-1-d-case-study): G(z) = z + θG, a single trainable shift, and the linear
 // critic f(x) = θD·x (optionally + b). With data N(0, 1) every quantity of the game has a closed form,
 // so the best-response manifolds and equilibria of each penalty can be checked exactly.
 import * as tf from '@tensorflow/tfjs-core';

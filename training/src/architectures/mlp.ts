@@ -66,7 +66,11 @@ export function buildMlpGenerator(o: MlpGeneratorOptions): tfl.Sequential {
   let seed = o.seed;
   const g = tfl.sequential({ name: 'generator' });
   let first = true;
-  const inputShape = (): { inputShape?: number[] } => (first ? ((first = false), { inputShape: [o.latentSize] }) : {});
+  const inputShape = (): { inputShape?: number[] } => {
+    if (!first) return {};
+    first = false;
+    return { inputShape: [o.latentSize] };
+  };
   for (const width of o.widths) {
     g.add(tfl.layers.dense({ ...inputShape(), units: width, useBias: o.hiddenBias ?? true, kernelInitializer: initializer(seed++, o.weightInit) }));
     const norm = normLayer(o.norm);
@@ -89,7 +93,11 @@ export function buildMlpDiscriminator(o: MlpDiscriminatorOptions): tfl.Sequentia
   let seed = o.seed + 1000;
   const d = tfl.sequential({ name: 'discriminator' });
   let first = true;
-  const inputShape = (): { inputShape?: number[] } => (first ? ((first = false), { inputShape: [...o.inputShape] }) : {});
+  const inputShape = (): { inputShape?: number[] } => {
+    if (!first) return {};
+    first = false;
+    return { inputShape: [...o.inputShape] };
+  };
   if (o.inputShape.length > 1) d.add(tfl.layers.flatten(inputShape()));
   for (const width of o.widths) {
     d.add(tfl.layers.dense({ ...inputShape(), units: width * o.maxoutPieces, kernelInitializer: initializer(seed++, o.weightInit) }));

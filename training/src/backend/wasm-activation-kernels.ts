@@ -5,7 +5,7 @@
 // stock Step kernel (a branch-free loop) times dy. Results are bitwise tfjs', except that a NaN input
 // gives a NaN gradient instead of alpha · dy.
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { floatHeap, addWasmKernel, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
 
 export const LEAKY_RELU_BACKPROP = 'GantryLeakyReluBackprop';

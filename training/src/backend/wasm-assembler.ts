@@ -119,7 +119,10 @@ export function heapInstance<T>(backend: WasmBackend, functions: readonly WasmFu
   const memory = module.wasmMemory ?? module.asm?.memory;
   if (memory === undefined) return undefined;
   let byFunctions = instances.get(memory);
-  if (byFunctions === undefined) instances.set(memory, (byFunctions = new Map()));
+  if (byFunctions === undefined) {
+    byFunctions = new Map();
+    instances.set(memory, byFunctions);
+  }
   let exports = byFunctions.get(functions);
   if (exports === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;

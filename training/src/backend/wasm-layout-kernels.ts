@@ -138,15 +138,27 @@ function batchMatMul({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   let out: TensorInfo;
   if (unbatched && swapMatMulOperands(m, k, n, transposeA, transposeB)) {
     // Cᵀ = op(B)ᵀ · op(A)ᵀ, where a transposed operand is already laid out as its transpose's transpose.
-    if (!transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
-    if (!transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
+    if (!transposeB) {
+      b = transposeLastTwo(b, wasm);
+      temporaries.push(b);
+    }
+    if (!transposeA) {
+      a = transposeLastTwo(a, wasm);
+      temporaries.push(a);
+    }
     const product = runStockKernel('BatchMatMul', { inputs: { a: b, b: a }, attrs: plain, backend: wasm });
     temporaries.push(product);
     const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
     out = reshaped(transposeLastTwo(product, wasm), outShape);
   } else {
-    if (transposeA) temporaries.push((a = transposeLastTwo(a, wasm)));
-    if (transposeB) temporaries.push((b = transposeLastTwo(b, wasm)));
+    if (transposeA) {
+      a = transposeLastTwo(a, wasm);
+      temporaries.push(a);
+    }
+    if (transposeB) {
+      b = transposeLastTwo(b, wasm);
+      temporaries.push(b);
+    }
     out = runStockKernel('BatchMatMul', { inputs: { a, b }, attrs: plain, backend: wasm });
   }
   for (const t of temporaries) wasm.disposeData(t.dataId);

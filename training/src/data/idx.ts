@@ -5,9 +5,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { bytesToSignedUnit, type ImageDataset } from './image-dataset.js';
+import { GantryError } from '@gantry/core';
 
-export class DatasetError extends Error {
+/** Training data that cannot be read or does not fit the config. */
+export class DatasetError extends GantryError {
   override name = 'DatasetError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('dataset', message, options);
+  }
 }
 
 export interface IdxImages {

@@ -8,6 +8,7 @@
 // A file that sharp cannot decode stops the load with its name, unless skipUnreadable is set: then it
 // is skipped, reported through onProgress and counted.
 import { availableParallelism } from 'node:os';
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
@@ -61,7 +62,7 @@ async function imageFilesBelow(dir: string, isImage: (name: string) => boolean):
 }
 
 async function listImages(root: string, extensions: readonly string[]): Promise<{ files: ImageFile[]; classNames?: string[] }> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(root);
   } catch (error) {

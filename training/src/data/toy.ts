@@ -4,7 +4,7 @@
 // - grid-25: 25 Gaussians at {−4, −2, 0, 2, 4}², std 0.05, equal weights (PacGAN's grid);
 // - ring-8: 8 Gaussians on the unit circle at angles 2πk/8, std 0.01 (Metz et al.'s ring, without
 //   the repeated angle of their notebook's linspace(0, 2π, 8));
-// - gaussian-1d: N(0, 1), the data of the 1-D case study (ANCHORS.md);
+// - gaussian-1d: N(0, 1), the data of the 1-D case study (docs/REFERENCES.md#the-1-d-case-study);
 // - swiss-roll: the 2-D Swiss roll of WGAN-GP's toy code (sklearn's make_swiss_roll with noise 0.25,
 //   coordinates x and z, divided by 7.5).
 import type { Rng } from '@gantry/core';

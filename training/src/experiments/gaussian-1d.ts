@@ -1,4 +1,4 @@
-// The 1-D case study (ANCHORS.md): data N(0, 1), G(z) = z + θG, critic f(x) = θD·x, Wasserstein
+// The 1-D case study (docs/REFERENCES.md#the-1-d-case-study): data N(0, 1), G(z) = z + θG, critic f(x) = θD·x, Wasserstein
 // objective. Every quantity has a closed form. D minimises θD·θG + penalty, G minimises −θD·θG.
 // - Two-sided WGAN-GP, λ(|θD| − 1)²: D's best responses are the two branches θD = ±1 − θG/(2λ)
 //   (each a local minimum while it keeps its sign). Along the + branch G's loss is −θG + θG²/(2λ),

@@ -73,7 +73,7 @@ export type GenerateSamples = (unit: ModeCollapseUnit, parameters: ModeCollapseP
 /** A "mean ± s.e." cell; the figures as published, mean and standard error over 10 trials. */
 type Published = readonly [mean: number, standardError: number];
 
-/** PacGAN (Lin et al. 2018) Table 1, as quoted in /work/shared/ANCHORS.md. HQ in percent. */
+/** PacGAN (Lin et al. 2018) Table 1 (docs/REFERENCES.md#mode-collapse-on-2-d-mixtures-pacgan-table-1). HQ in percent. */
 export const PACGAN_TABLE_1: ReadonlyArray<{ packing: number; ring: { modes: Published; hq: Published; reverseKl: Published }; grid: { modes: Published; hq: Published; reverseKl: Published } }> = [
   { packing: 1, ring: { modes: [6.3, 0.5], hq: [98.2, 0.2], reverseKl: [0.45, 0.09] }, grid: { modes: [17.3, 0.8], hq: [94.8, 0.7], reverseKl: [0.7, 0.07] } },
   { packing: 2, ring: { modes: [7.9, 0.1], hq: [95.6, 2.0], reverseKl: [0.07, 0.03] }, grid: { modes: [23.8, 0.7], hq: [91.3, 0.8], reverseKl: [0.13, 0.04] } },
@@ -147,7 +147,7 @@ export function modeCollapseTable(rows: readonly ModeCollapseRow[]): string {
       grid ? cell(grid.reverseKl, 2) : '–',
     ];
   });
-  // Only GAN and PacGANm have published rows in the same setup (ANCHORS.md: other papers' baselines are not comparable).
+  // Only GAN and PacGANm have published rows in the same setup (other papers' baselines are not comparable: docs/REFERENCES.md#mode-collapse-on-2-d-mixtures-pacgan-table-1).
   const packings = methods.filter((m) => m === 'GAN' || m.startsWith('PacGAN')).map((m) => methodSettings(m).packing);
   const published = PACGAN_TABLE_1.filter((row) => packings.includes(row.packing)).map((row) => [
     `${row.packing === 1 ? 'GAN' : `PacGAN${row.packing}`} (PacGAN Table 1)`,

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { linePlot } from '../plots/line-plot.js';
 import type { Experiment, ExperimentUnit } from './experiment.js';
-import { applyOverrides, ExperimentError, fromJson, prepareExperiment, runExperiment, runExperimentShard, toJson, type ExperimentEvent } from './runner.js';
+import { ExperimentError } from './errors.js';
+import { fromJson, toJson } from './json.js';
+import { applyOverrides } from './overrides.js';
+import { prepareExperiment, runExperiment, runExperimentShard, type ExperimentEvent } from './runner.js';
 import { formatNumber, markdownTable } from './table.js';
 
 interface Counting {

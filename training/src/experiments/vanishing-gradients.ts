@@ -114,7 +114,7 @@ const shared = { seed: 1, discriminatorLearningRate: 1e-3 };
 export const vanishingGradientsExperiment: Experiment<VanishingGradientsParameters, VanishingGradientsUnit, VanishingGradientsResult> = {
   name: 'vanishing-gradients',
   description: "Arjovsky & Bottou's figures: G's gradient norm (and its variance over batches) for the minimax and −log D losses as a fresh D is trained towards optimality against a frozen G (small DCGAN, MNIST).",
-  // tfjs' JavaScript cpu backend is ~300× slower than wasm on convolutions (ANCHORS.md).
+  // tfjs' JavaScript cpu backend is ~300× slower than wasm on convolutions (docs/REFERENCES.md#the-reference-dcgan-for-mnist).
   backend: 'wasm',
   parameters: {
     quick: { ...shared, generatorSteps: [2], discriminatorSteps: 12, measureEvery: 4, batches: 2, batchSize: 16, images: 256, generatorWidth: 8, discriminatorWidth: 8 },

@@ -2,7 +2,7 @@
 // almost everywhere on lines between real and generated samples, so instead of clipping weights
 // the critic's loss gets λ·E[(‖∇f(x̂)‖ − 1)²] at random points x̂ on those lines. The one-sided
 // variant λ·E[ReLU(‖∇f(x̂)‖ − 1)] (not squared) only punishes norms above 1: in the project's
-// "1-D case study" (ANCHORS.md) the two-sided form has a spurious equilibrium that this one avoids.
+// "1-D case study" (docs/REFERENCES.md#the-1-d-case-study) the two-sided form has a spurious equilibrium that this one avoids.
 //
 // The penalty is itself a function of a gradient, so training the critic on it differentiates
 // through tf.grad (double backprop): the backward ops of the inner tf.grad are recorded on the

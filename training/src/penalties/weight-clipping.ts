@@ -1,6 +1,7 @@
 // WGAN's weight clipping (Arjovsky et al. 2017): after every critic update each of the critic's
 // trainable weights is clamped to [−c, c], a crude way to keep f K-Lipschitz for some K. Too small a
-// c makes the critic's gradients vanish, too large a c lets them explode (ANCHORS.md), which is what
+// c makes the critic's gradients vanish, too large a c lets them explode (docs/REFERENCES.md#claims-of-the-early-gan-theory-papers),
+// which is what
 // the gradient penalties replace. Non-trainable weights (batch-norm moving statistics) are left alone.
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -15,17 +15,9 @@ import { labelTensor } from '../strategies/batches.js';
 import type { NamedTensor } from '../strategies/index.js';
 import type { Players } from './players.js';
 import type { TrainConfig } from './config.js';
+import { readCheckpointState, type CheckpointState } from './run-folder.js';
 
-export interface CheckpointState<RngState> {
-  step: number;
-  /** Seconds of training wall time up to this checkpoint, summed over resumed sessions. */
-  wallSeconds: number;
-  rng: RngState;
-  backend: string;
-  savedAt: string;
-  /** Class-conditional runs: the data's class names, by class index (what `gantry sample --class K` picks from). */
-  classNames?: string[];
-}
+export type { CheckpointState } from './run-folder.js';
 
 
 async function tensorFiles(tensors: NamedTensor[], header: Record<string, unknown>): Promise<{ json: string; bin: Uint8Array }> {
@@ -50,9 +42,7 @@ export function checkpointGeneratorModel(checkpoint: string, config: TrainConfig
   return join(checkpoint, config.ema.enabled ? EMA_FOLDER : 'generator', 'model.json');
 }
 
-export async function readCheckpointState<RngState>(checkpoint: string): Promise<CheckpointState<RngState>> {
-  return JSON.parse(await readFile(join(checkpoint, 'state.json'), 'utf8')) as CheckpointState<RngState>;
-}
+export { readCheckpointState } from './run-folder.js';
 
 /** A class-conditional run's class names, by index, from its checkpoint (null for an unconditional run). */
 export async function checkpointClassNames(checkpoint: string, config: TrainConfig): Promise<string[] | null> {

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isToyDataset, toyDatasetNames } from '../data/toy.js';
 import { objectiveNames } from '../objectives/index.js';
+import { GantryError } from '@gantry/core';
 
 const positiveInt = z.int().min(1);
 const learningRate = z.number().gt(0).max(1);
@@ -339,8 +340,12 @@ export function trainConfigWarnings(config: TrainConfig): string[] {
 }
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 
-export class ConfigError extends Error {
+/** A training config that does not validate; the message lists every key, its value and what is allowed. */
+export class ConfigError extends GantryError {
   override name = 'ConfigError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('config-invalid', message, options);
+  }
 }
 
 function describe(value: unknown): string {

@@ -8,23 +8,29 @@ import { createTrainingEvaluator } from '../evaluation/in-training.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { Rng, sampleLatents, type RngState } from '@gantry/core';
+import { GantryError, Rng, sampleLatents, type RngState } from '@gantry/core';
 import { encodeNpy } from '@gantry/files/npy';
 import { isPointDataset, loadDataset, sampleShape, type Dataset } from '../data/datasets.js';
 import { labelTensor } from '../strategies/batches.js';
 import type { DatasetProgress } from '../data/image-dataset.js';
 import { createStrategy } from '../strategies/index.js';
+import type { StepLosses } from '../strategies/game.js';
 import { ConfigError, type TrainConfig } from './config.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { checkpointFolder, latestCheckpoint, listCheckpointSteps, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { RunFolderError } from './run-folder.js';
 import { updateEma } from './ema.js';
 import { buildPlayersFor, disposePlayers } from './players.js';
 import { plotRange, samplesToPng } from './point-plot.js';
 import { disposeSnapshot, firstNonFinite, restoreSnapshot, takeSnapshot } from './snapshot.js';
-import { writeFileAtomic } from '@gantry/files/atomic';
+import { checkFolderPath, removeStaleTemporaries, writeFileAtomic } from '@gantry/files/atomic';
 
 export type TrainEvent =
   /** Loading the dataset (image folders and the Fashion-MNIST package report files read). */
   | { type: 'data'; progress: DatasetProgress }
+  /** Resuming: a temporary that a killed write left behind was removed. */
+  | { type: 'stale-temporary'; path: string }
+  /** Resuming: a checkpoint that does not load was passed over for an older one. */
+  | { type: 'checkpoint-skipped'; path: string; reason: string }
   | { type: 'start'; fromStep: number; totalSteps: number; dataset: string; images: number; resumedFrom?: string }
   | { type: 'step'; step: number; totalSteps: number; losses: Record<string, number>; imagesPerSecond: number; elapsedSeconds: number }
   | { type: 'sample'; step: number; path: string }
@@ -50,19 +56,17 @@ export interface TrainResult {
   checkpoint: string;
 }
 
-export class RunFolderError extends Error {
-  override name = 'RunFolderError';
-}
+export { RunFolderError } from './run-folder.js';
 
 /** A step made a loss or the weights NaN/Inf; the state before that step is saved as `checkpoint`. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends GantryError {
   override name = 'TrainingDivergedError';
   constructor(
     message: string,
     readonly step: number,
     readonly checkpoint: string,
   ) {
-    super(message);
+    super('training-diverged', message);
   }
 }
 
@@ -131,23 +135,56 @@ async function truncateLog(logPath: string, step: number): Promise<void> {
   await writeFileAtomic(logPath, kept.map((l) => `${l}\n`).join(''));
 }
 
-async function prepareRunFolder(runDir: string, config: TrainConfig, resume: boolean): Promise<string | undefined> {
+/** Readies the run folder; when resuming, returns its complete checkpoints, newest first. */
+async function prepareRunFolder(runDir: string, config: TrainConfig, resume: boolean, emit: (event: TrainEvent) => void): Promise<string[]> {
+  await checkFolderPath(runDir, 'the run folder (--run)');
   const existing = await latestCheckpoint(runDir);
   if (!resume && existing !== undefined) {
     throw new RunFolderError(`run folder ${runDir} already has checkpoints (newest: ${existing}); pass --resume to continue it, or choose another --run folder`);
   }
-  if (resume && existing === undefined) {
+  const candidates = (await listCheckpointSteps(runDir)).reverse().map((step) => checkpointFolder(runDir, step));
+  if (resume && candidates.length === 0) {
     throw new RunFolderError(`nothing to resume in ${runDir}: it has no complete checkpoint`);
+  }
+  if (resume) {
+    for (const dir of [runDir, join(runDir, 'checkpoints'), join(runDir, 'samples')]) {
+      for (const name of await removeStaleTemporaries(dir)) emit({ type: 'stale-temporary', path: join(dir, name) });
+    }
   }
   await mkdir(join(runDir, 'samples'), { recursive: true });
   await writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  return existing;
+  return resume ? candidates : [];
+}
+
+/**
+ * Loads the newest checkpoint of `candidates` (newest first) that loads whole; those that do not are
+ * reported and passed over. Loading overwrites every weight and optimizer slot, and a strategy's state is
+ * read last, so a checkpoint that failed half-way leaves nothing behind once an older one has loaded.
+ */
+async function loadNewestLoadable(
+  candidates: readonly string[],
+  players: Parameters<typeof loadCheckpoint>[1],
+  strategy: Parameters<typeof loadCheckpoint>[2],
+  emit: (event: TrainEvent) => void,
+): Promise<{ folder: string; state: CheckpointState<RngState> }> {
+  const skipped: string[] = [];
+  for (const folder of candidates) {
+    try {
+      return { folder, state: await loadCheckpoint<RngState>(folder, players, strategy) };
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      emit({ type: 'checkpoint-skipped', path: folder, reason });
+      skipped.push(`${folder}: ${reason}`);
+    }
+  }
+  throw new RunFolderError(`cannot resume: no checkpoint loads (${skipped.join('; ')}); start a new run or restore a checkpoint`);
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { runDir, config, backend, signal } = options;
   const emit = options.onEvent ?? (() => {});
-  const resumeFrom = await prepareRunFolder(runDir, config, options.resume === true);
+  const candidates = await prepareRunFolder(runDir, config, options.resume === true, emit);
   const data = await loadDataset(config.data, { seed: config.seed, onProgress: (progress) => emit({ type: 'data', progress }) });
   const players = buildPlayersFor(config, data);
   const classNames = config.model.conditional !== undefined && !isPointDataset(data) ? data.classNames : undefined;
@@ -158,8 +195,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let rng = Rng.fromSeed(config.seed);
   let step = 0;
   let priorWallSeconds = 0;
-  if (resumeFrom !== undefined) {
-    const state: CheckpointState<RngState> = await loadCheckpoint(resumeFrom, players, strategy);
+  let resumeFrom: string | undefined;
+  if (candidates.length > 0) {
+    const loaded = await loadNewestLoadable(candidates, players, strategy, emit);
+    resumeFrom = loaded.folder;
+    const state = loaded.state;
     // Labels are indices into the class list: a renamed, added or removed class folder would silently
     // re-label what each embedding row learnt.
     if (classNames !== undefined && state.classNames !== undefined && state.classNames.join('\u0000') !== classNames.join('\u0000')) {
@@ -201,7 +241,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         break;
       }
       const before = await takeSnapshot(players, strategy, rng.getState(), step);
-      let losses;
+      let losses: StepLosses;
       try {
         losses = strategy.step({ config, players, data, rng, step });
         const bad = firstNonFinite(losses, players);

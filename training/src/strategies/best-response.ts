@@ -9,7 +9,7 @@
 // from the previous step's w (checkpointed, so a resume is exact). H_GD w is the θG-gradient of
 // ⟨∇_θD L_D, w⟩, so G's whole update is the gradient of L_G − ⟨∇_θD L_D, w⟩ with w held fixed.
 // Each step first retracts D onto the manifold with strategy.retractionSteps ordinary D updates.
-// In the 1-D case study this finds the spurious equilibrium of the two-sided penalty (ANCHORS.md).
+// In the 1-D case study this finds the spurious equilibrium of the two-sided penalty (docs/REFERENCES.md#the-1-d-case-study).
 import * as tf from '@tensorflow/tfjs-core';
 import { discriminatorUpdates } from './alternating.js';
 import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type GameBatch, type StepContext, type StepLosses } from './game.js';

@@ -30,7 +30,7 @@ export function withSubstituteWeights<T>(model: tfl.LayersModel, substitutes: re
     if (shape.join(',') !== weight.shape.join(',')) {
       throw new RangeError(`withSubstituteWeights: ${weight.name} has shape [${weight.shape.join(', ')}], its substitute [${shape.join(', ')}]`);
     }
-    if (Object.prototype.hasOwnProperty.call(weight, 'read')) throw new Error(`withSubstituteWeights: ${model.name}'s weights are already substituted`);
+    if (Object.hasOwn(weight, 'read')) throw new Error(`withSubstituteWeights: ${model.name}'s weights are already substituted`);
   });
   try {
     weights.forEach((weight, i) => {

@@ -1,0 +1,2 @@
+export * from './static-server.js';
+export * from './chromium.js';
