@@ -18,7 +18,9 @@ const hasChromium = await access(CHROMIUM).then(
   () => false,
 );
 
-test('gantry report of the shipped run renders its charts and slider in Chromium with no console error', { skip: hasChromium ? false : `no ${CHROMIUM}` }, async () => {
+test('gantry report of the shipped run renders its charts and slider in Chromium with no console error', {
+  skip: hasChromium ? false : `no ${CHROMIUM}`,
+}, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gantry-report-'));
   try {
     const out = join(dir, 'report.html');
@@ -37,7 +39,8 @@ test('gantry report of the shipped run renders its charts and slider in Chromium
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       // Offline: any request leaving the file would be a missing inline asset.
       page.on('request', (request) => {
-        if (!request.url().startsWith('file:') && !request.url().startsWith('data:')) problems.push(`network request: ${request.url()}`);
+        if (!request.url().startsWith('file:') && !request.url().startsWith('data:'))
+          problems.push(`network request: ${request.url()}`);
       });
       await page.goto(pathToFileURL(out).href);
       await page.waitForSelector('.uplot canvas');

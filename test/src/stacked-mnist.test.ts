@@ -15,8 +15,11 @@ test('gantry experiment stacked-mnist --quick, then eval of a unit and the repor
     assert.equal(experiment.code, 0, experiment.stderr);
     assert.match(experiment.stdout, /\| DCGAN +\| 1 +\| [\d.]+ +\| [\d.]+ +\| 99\.0 +\| 3\.40 /);
     assert.match(experiment.stdout, /\| PacDCGAN2 +\| 1 +\| [\d.]+ +\| [\d.]+ +\| 1000\.0 +\| 0\.06 /);
-    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { summary: { rows: Array<{ modes: { mean: number } }> } };
-    for (const row of results.summary.rows) assert.ok(row.modes.mean >= 1 && row.modes.mean <= 200, `modes ${row.modes.mean} of 200 samples`);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as {
+      summary: { rows: Array<{ modes: { mean: number } }> };
+    };
+    for (const row of results.summary.rows)
+      assert.ok(row.modes.mean >= 1 && row.modes.mean <= 200, `modes ${row.modes.mean} of 200 samples`);
 
     const evaluation = await runGantry(['eval', '--run', join(out, 'units', 'DCGAN-seed0', 'run'), '--samples', '300']);
     assert.equal(evaluation.code, 0, evaluation.stderr);

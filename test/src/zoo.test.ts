@@ -45,7 +45,15 @@ for (const { name, metrics } of shipped) {
     try {
       const out = join(dir, 'metrics.json');
       // --out and --no-card leave the shipped metrics.json and card.json as they are.
-      const args = ['eval', '--model', join(modelsDir, name), '--samples', String(metrics.evaluationSamples), '--seed', String(metrics.evaluationSeed ?? 0)];
+      const args = [
+        'eval',
+        '--model',
+        join(modelsDir, name),
+        '--samples',
+        String(metrics.evaluationSamples),
+        '--seed',
+        String(metrics.evaluationSeed ?? 0),
+      ];
       const result = await runGantry([...args, '--out', out, '--no-card'], { timeoutMs: 600_000 });
       assert.equal(result.code, 0, result.stderr);
       const report = JSON.parse(await readFile(out, 'utf8')) as { cardMetrics: Record<string, number> };
@@ -54,7 +62,10 @@ for (const { name, metrics } of shipped) {
         if (tolerance === undefined) continue;
         const actual = report.cardMetrics[key]!;
         const bound = tolerance.relative !== undefined ? tolerance.relative * Math.abs(expected) : tolerance.absolute!;
-        assert.ok(Math.abs(actual - expected) <= bound, `${name} ${key}: card ${expected}, recomputed ${actual} (tolerance ${bound})`);
+        assert.ok(
+          Math.abs(actual - expected) <= bound,
+          `${name} ${key}: card ${expected}, recomputed ${actual} (tolerance ${bound})`,
+        );
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

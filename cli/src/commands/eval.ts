@@ -64,9 +64,15 @@ async function fromModel(modelDir: string, n: number, seed: number): Promise<Gen
   const registry = await ModelRegistry.load(dirname(modelDir), { only: [name], device: 'cpu' });
   try {
     const { card } = registry.get(name);
-    const requested = card.classInput === undefined ? undefined : Array.from({ length: n }, (_, i) => i % card.classInput!.classes);
+    const requested =
+      card.classInput === undefined ? undefined : Array.from({ length: n }, (_, i) => i % card.classInput!.classes);
     const { samples } = await registry.generate(name, { n, seed, ...(requested === undefined ? {} : { class: requested }) });
-    return { values: samples, dataset: card.dataset, ...(requested === undefined ? {} : { requested }), label: `model ${modelDir}` };
+    return {
+      values: samples,
+      dataset: card.dataset,
+      ...(requested === undefined ? {} : { requested }),
+      label: `model ${modelDir}`,
+    };
   } finally {
     await registry.close();
   }
@@ -86,12 +92,19 @@ export function imageTable(evaluation: ImageEvaluation): string {
     [`precision (k = ${evaluation.k})`, (s) => percent(s.precision)],
     [`recall (k = ${evaluation.k})`, (s) => percent(s.recall)],
   ];
-  if (evaluation.generator.classAccuracy !== undefined) rows.push(['requested class drawn', (s) => (s.classAccuracy === undefined ? '—' : percent(s.classAccuracy))]);
+  if (evaluation.generator.classAccuracy !== undefined)
+    rows.push(['requested class drawn', (s) => (s.classAccuracy === undefined ? '—' : percent(s.classAccuracy))]);
   const histograms = [
     `class histogram, generator:    ${evaluation.generator.coverage.histogram.join(' ')}`,
     `class histogram, real vs real: ${evaluation.realVsReal.coverage.histogram.join(' ')}`,
   ];
-  return [table(['measure', 'generator', 'real vs real'], rows.map(([name, cell]) => [name, cell(evaluation.generator), cell(evaluation.realVsReal)])), ...histograms].join('\n');
+  return [
+    table(
+      ['measure', 'generator', 'real vs real'],
+      rows.map(([name, cell]) => [name, cell(evaluation.generator), cell(evaluation.realVsReal)]),
+    ),
+    ...histograms,
+  ].join('\n');
 }
 
 export function pointTable(evaluation: PointEvaluation): string {
@@ -119,7 +132,8 @@ export function stackedTable(evaluation: StackedEvaluation): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -134,7 +148,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
     out: { type: 'string' },
     'no-card': { type: 'boolean', default: false },
   });
-  if ((args.run === undefined) === (args.model === undefined)) throw new UsageError('gantry eval: give exactly one of --run DIR or --model DIR');
+  if ((args.run === undefined) === (args.model === undefined))
+    throw new UsageError('gantry eval: give exactly one of --run DIR or --model DIR');
   const samples = integerOption('eval', 'samples', args.samples, 10000, 10, 100000);
   const seed = integerOption('eval', 'seed', args.seed, 0, 0, 2 ** 32 - 1);
   const k = integerOption('eval', 'k', args.k, 3, 1, 100);
@@ -161,7 +176,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
     result = { kind: 'points', evaluation };
   } else {
     if (!(classifierDatasets as readonly string[]).includes(generated.dataset)) {
-      throw new UsageError(`gantry eval: no evaluation classifier for dataset "${generated.dataset}"; classifiers exist for ${classifierDatasets.join(', ')} and toy mixtures grid-25, ring-8`);
+      throw new UsageError(
+        `gantry eval: no evaluation classifier for dataset "${generated.dataset}"; classifiers exist for ${classifierDatasets.join(', ')} and toy mixtures grid-25, ring-8`,
+      );
     }
     const dataset = generated.dataset as ClassifierDataset;
     const classifierDir = join(args.classifiers ?? join('models', 'classifiers'), dataset);
@@ -189,7 +206,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
     seed,
     ...result,
     // JSON has no Infinity: a missing class is recorded as a max/min ratio of -1.
-    ...(metrics === undefined ? {} : { cardMetrics: Object.fromEntries(Object.entries(metrics).map(([key, v]) => [key, Number.isFinite(v) ? v : -1])) }),
+    ...(metrics === undefined
+      ? {}
+      : { cardMetrics: Object.fromEntries(Object.entries(metrics).map(([key, v]) => [key, Number.isFinite(v) ? v : -1])) }),
     evaluatedAt: new Date().toISOString(),
   };
   await writeFileAtomic(out, `${JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 'Infinity' : v), 2)}\n`);

@@ -14,7 +14,8 @@ export async function reportCommand(argv: string[]): Promise<void> {
   const outIndex = argv.indexOf('--out');
   const unknown = argv.filter((a) => a.startsWith('--') && a !== '--out');
   if (unknown.length > 0) throw new UsageError(`gantry report: unknown option ${unknown[0]} (options: --out FILE.html)`);
-  if (positional.length !== 1) throw new UsageError('gantry report: give one run or experiment folder, e.g. gantry report runs/mnist-dcgan');
+  if (positional.length !== 1)
+    throw new UsageError('gantry report: give one run or experiment folder, e.g. gantry report runs/mnist-dcgan');
   const folder = positional[0]!;
   const out = outIndex >= 0 ? argv[outIndex + 1] : join(folder, 'report.html');
   if (out === undefined) throw new UsageError('gantry report: --out needs a file name');

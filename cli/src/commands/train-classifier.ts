@@ -28,22 +28,32 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     backend: { type: 'string' },
   });
-  const dataset = choiceOption('train-classifier', 'dataset', requireOption('train-classifier', 'dataset', args.dataset, 'mnist or fashion-mnist'), classifierDatasets, 'mnist');
+  const dataset = choiceOption(
+    'train-classifier',
+    'dataset',
+    requireOption('train-classifier', 'dataset', args.dataset, 'mnist or fashion-mnist'),
+    classifierDatasets,
+    'mnist',
+  );
   const out = requireOption('train-classifier', 'out', args.out, 'the folder to write the classifier to');
   const options = {
     ...defaultClassifierTraining,
     epochs: integerOption('train-classifier', 'epochs', args.epochs, defaultClassifierTraining.epochs, 1, 1000),
     seed: integerOption('train-classifier', 'seed', args.seed, defaultClassifierTraining.seed, 0, 2 ** 32 - 1),
   };
-  const backend = await selectBackend(choiceOption('train-classifier', 'backend', args.backend, ['auto', 'wasm', 'cpu'] as const, 'auto'));
+  const backend = await selectBackend(
+    choiceOption('train-classifier', 'backend', args.backend, ['auto', 'wasm', 'cpu'] as const, 'auto'),
+  );
   console.log(`backend: ${backend.detail}`);
   const { train, test, splitDescription } = await loadLabelledSplits(dataset);
   console.log(`${dataset}: ${train.count} training and ${test.count} test images (${splitDescription})`);
   const batches = Math.floor(train.count / options.batchSize);
   const bar = new ProgressBar({ total: batches * options.epochs, label: 'train-classifier' });
   const trained = await trainClassifier(train, test, options, out, (event) => {
-    if (event.kind === 'batch') bar.update(event.epoch * batches + event.batch + 1, { epoch: String(event.epoch + 1), loss: event.loss.toFixed(4) });
-    else bar.log(`epoch ${event.epoch}: test accuracy ${(100 * event.testAccuracy).toFixed(2)} % (${event.seconds.toFixed(0)} s)`);
+    if (event.kind === 'batch')
+      bar.update(event.epoch * batches + event.batch + 1, { epoch: String(event.epoch + 1), loss: event.loss.toFixed(4) });
+    else
+      bar.log(`epoch ${event.epoch}: test accuracy ${(100 * event.testAccuracy).toFixed(2)} % (${event.seconds.toFixed(0)} s)`);
   });
   bar.finish();
   const { wallSeconds } = trained;
@@ -66,5 +76,7 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     testScore: inceptionScore(outputs.probabilities, outputs.classes),
   };
   await writeClassifierCard(card, out);
-  console.log(`test accuracy ${(100 * card.testAccuracy).toFixed(2)} %, test-split score ${card.testScore.toFixed(3)}; wrote ${join(out, 'model.json')} and card.json`);
+  console.log(
+    `test accuracy ${(100 * card.testAccuracy).toFixed(2)} %, test-split score ${card.testScore.toFixed(3)}; wrote ${join(out, 'model.json')} and card.json`,
+  );
 }

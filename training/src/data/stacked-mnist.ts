@@ -35,7 +35,11 @@ export function stackDigits(digits: ImageDataset, count: number, rng: Rng): { im
 }
 
 /** Stacked MNIST from MNIST's training digits: unlabelled 28×28×3 images in [-1, 1]. */
-export async function loadStackedMnist({ folder, images = STACKED_MNIST_DEFAULT_IMAGES, seed = 1 }: StackedMnistOptions = {}): Promise<ImageDataset> {
+export async function loadStackedMnist({
+  folder,
+  images = STACKED_MNIST_DEFAULT_IMAGES,
+  seed = 1,
+}: StackedMnistOptions = {}): Promise<ImageDataset> {
   const digits = await loadMnist(folder === undefined ? {} : { folder });
   const stacked = stackDigits(digits, images, Rng.fromSeed(seed));
   return { name: 'stacked-mnist', count: images, shape: [28, 28, 3], images: stacked.images };

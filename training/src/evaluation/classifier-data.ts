@@ -54,7 +54,10 @@ export function stratifiedSplit(data: ImageDataset, testPerClass: number, seed: 
       [members[i], members[j]] = [members[j]!, members[i]!];
     }
     if (members.length <= testPerClass) {
-      throw new GantryError('dataset-too-small', `${data.name}: class ${label} has ${members.length} images; the split holds out ${testPerClass} per class`);
+      throw new GantryError(
+        'dataset-too-small',
+        `${data.name}: class ${label} has ${members.length} images; the split holds out ${testPerClass} per class`,
+      );
     }
     test.push(...members.slice(0, testPerClass));
     train.push(...members.slice(testPerClass));

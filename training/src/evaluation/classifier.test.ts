@@ -8,7 +8,16 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@gantry/core';
 import type { ImageDataset } from '../data/image-dataset.js';
-import { float16Bits, loadClassifier, saveClassifierModel, writeClassifierCard, shiftedBatch, trainClassifier, type ClassifierCard, type ClassifierTrainingEvent } from './classifier.js';
+import {
+  float16Bits,
+  loadClassifier,
+  saveClassifierModel,
+  writeClassifierCard,
+  shiftedBatch,
+  trainClassifier,
+  type ClassifierCard,
+  type ClassifierTrainingEvent,
+} from './classifier.js';
 import { stratifiedSplit } from './classifier-data.js';
 
 await tf.setBackend('cpu');
@@ -24,7 +33,8 @@ function quarters(count: number, seed: number): ImageDataset {
   for (let i = 0; i < count; i++) {
     const label = rng.nextInt(2);
     labels[i] = label;
-    for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) images[i * PIXELS + (y + 2 + 4 * label) * SIDE + x + 2 + 4 * label] = 1;
+    for (let y = 0; y < 4; y++)
+      for (let x = 0; x < 4; x++) images[i * PIXELS + (y + 2 + 4 * label) * SIDE + x + 2 + 4 * label] = 1;
   }
   return { name: 'quarters', count, shape: [SIDE, SIDE, 1], images, labels, classNames: ['top-left', 'bottom-right'] };
 }
@@ -61,7 +71,11 @@ test('a trained classifier separates two easy classes, resumes from its epoch ch
     await writeClassifierCard(card, join(dir, 'shipped'));
     const loaded = await loadClassifier(join(dir, 'shipped'));
     const again = loaded.classifier.run(test.images, test.count);
-    assert.deepEqual(again.probabilities, written.run(test.images, test.count).probabilities, 'the folder holds what was written');
+    assert.deepEqual(
+      again.probabilities,
+      written.run(test.images, test.count).probabilities,
+      'the folder holds what was written',
+    );
     // float16 weights: 3 significant digits, so the probabilities move by far less than 1e-2.
     const drift = again.probabilities.reduce((m, p, i) => Math.max(m, Math.abs(p - outputs.probabilities[i]!)), 0);
     assert.ok(drift < 1e-2, `float16 storage moved a probability by ${drift}`);
@@ -73,7 +87,14 @@ test('a trained classifier separates two easy classes, resumes from its epoch ch
 
 test('the stratified split holds out the same number per class, disjoint from training, the same for the same seed', () => {
   const labels = Uint8Array.from({ length: 300 }, (_, i) => i % 3);
-  const data: ImageDataset = { name: 'x', count: 300, shape: [1, 1, 1], images: new Float32Array(300), labels, classNames: ['a', 'b', 'c'] };
+  const data: ImageDataset = {
+    name: 'x',
+    count: 300,
+    shape: [1, 1, 1],
+    images: new Float32Array(300),
+    labels,
+    classNames: ['a', 'b', 'c'],
+  };
   const split = stratifiedSplit(data, 20, 13);
   assert.equal(split.test.length, 60);
   assert.equal(split.train.length, 240);
@@ -85,11 +106,34 @@ test('the stratified split holds out the same number per class, disjoint from tr
 
 test('float16Bits rounds like numpy.float16, subnormals, overflow and ties to even included', () => {
   const rng = Rng.fromSeed(11);
-  assert.equal(float16Bits(-0), 0x8000, "negative zero keeps its sign");
-  const values = [0, 1, -1, 65504, 65520, 1e6, -1e6, 6e-8, 3e-8, 2.98e-8, 1e-10, 0.1, 1 / 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, Infinity, -Infinity];
+  assert.equal(float16Bits(-0), 0x8000, 'negative zero keeps its sign');
+  const values = [
+    0,
+    1,
+    -1,
+    65504,
+    65520,
+    1e6,
+    -1e6,
+    6e-8,
+    3e-8,
+    2.98e-8,
+    1e-10,
+    0.1,
+    1 / 3,
+    1 + 2 ** -11,
+    1 + 3 * 2 ** -11,
+    Infinity,
+    -Infinity,
+  ];
   for (let i = 0; i < 300; i++) values.push((rng.nextFloat() - 0.5) * 10 ** (rng.nextInt(12) - 6));
   const f32 = Array.from(Float32Array.from(values));
-  const script = 'import json,sys,numpy as np; v=np.array(json.load(sys.stdin),dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))';
-  const expected = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(f32.map((v) => (Number.isFinite(v) ? v : String(v)))) }).toString()) as number[];
+  const script =
+    'import json,sys,numpy as np; v=np.array(json.load(sys.stdin),dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))';
+  const expected = JSON.parse(
+    execFileSync('python3', ['-c', script], {
+      input: JSON.stringify(f32.map((v) => (Number.isFinite(v) ? v : String(v)))),
+    }).toString(),
+  ) as number[];
   f32.forEach((v, i) => assert.equal(float16Bits(v), expected[i], `${v}`));
 });

@@ -41,8 +41,13 @@ export const defaultClassifierTraining: ClassifierTrainingOptions = {
 export function buildClassifier(shape: readonly [number, number, number], classes: number, dropout: number): tfl.LayersModel {
   const input = tfl.input({ shape: [...shape], name: 'image' });
   let x = input as tfl.SymbolicTensor;
-  for (const [index, [filters, kernelSize]] of [[32, 5], [64, 3]].entries()) {
-    x = tfl.layers.conv2d({ filters, kernelSize, padding: 'same', useBias: false, name: `conv${index + 1}` }).apply(x) as tfl.SymbolicTensor;
+  for (const [index, [filters, kernelSize]] of [
+    [32, 5],
+    [64, 3],
+  ].entries()) {
+    x = tfl.layers
+      .conv2d({ filters, kernelSize, padding: 'same', useBias: false, name: `conv${index + 1}` })
+      .apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.batchNormalization({ name: `bn${index + 1}` }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.reLU().apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tfl.SymbolicTensor;
@@ -86,7 +91,10 @@ export class EvaluationClassifier {
   private readonly twoHeads: tfl.LayersModel;
 
   constructor(readonly model: tfl.LayersModel) {
-    this.twoHeads = tfl.model({ inputs: model.inputs, outputs: [model.getLayer(FEATURES_LAYER).output as tfl.SymbolicTensor, model.outputs[0]!] });
+    this.twoHeads = tfl.model({
+      inputs: model.inputs,
+      outputs: [model.getLayer(FEATURES_LAYER).output as tfl.SymbolicTensor, model.outputs[0]!],
+    });
   }
 
   get classes(): number {
@@ -102,7 +110,10 @@ export class EvaluationClassifier {
     const shape = this.inputShape;
     const pixels = shape[0] * shape[1] * shape[2];
     if (images.length !== count * pixels) {
-      throw new GantryError('classifier-input', `the classifier takes ${shape.join('×')} images; got ${images.length} values for ${count} images`);
+      throw new GantryError(
+        'classifier-input',
+        `the classifier takes ${shape.join('×')} images; got ${images.length} values for ${count} images`,
+      );
     }
     const featureSize = this.twoHeads.outputs[0]!.shape[1] as number;
     const probabilities = new Float32Array(count * this.classes);
@@ -206,7 +217,8 @@ export async function trainClassifier(
       // Cosine decay over the whole run, evaluated per batch.
       const progress = (epoch * batches + batch) / totalBatches;
       // tfjs reads Adam's rate on every update but declares it protected.
-      (optimizer as unknown as { learningRate: number }).learningRate = options.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
+      (optimizer as unknown as { learningRate: number }).learningRate =
+        options.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
       const indices = order.slice(batch * options.batchSize, (batch + 1) * options.batchSize);
       const images = shiftedBatch(train, indices, options.shift, rng);
       const oneHot = new Float32Array(indices.length * classes);
@@ -214,7 +226,10 @@ export async function trainClassifier(
       const loss = tf.tidy(() => {
         const x = tf.tensor4d(images, [indices.length, ...train.shape]);
         const y = tf.tensor2d(oneHot, [indices.length, classes]);
-        return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+        return optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          true,
+        )!;
       });
       if (batch % 20 === 0) onEvent({ kind: 'batch', epoch, batch, batches, loss: (await loss.data())[0]! });
       loss.dispose();
@@ -267,7 +282,10 @@ export function float16Bits(value: number): number {
 }
 
 interface WeightsManifestJson {
-  weightsManifest: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype: string; quantization?: object }> }>;
+  weightsManifest: Array<{
+    paths: string[];
+    weights: Array<{ name: string; shape: number[]; dtype: string; quantization?: object }>;
+  }>;
 }
 
 /**
@@ -276,12 +294,21 @@ interface WeightsManifestJson {
  */
 export function float16ModelFiles(files: ModelFiles): ModelFiles {
   const json = JSON.parse(files['model.json']) as WeightsManifestJson;
-  const source = new Float32Array(files['weights.bin'].buffer.slice(files['weights.bin'].byteOffset, files['weights.bin'].byteOffset + files['weights.bin'].byteLength));
+  const source = new Float32Array(
+    files['weights.bin'].buffer.slice(
+      files['weights.bin'].byteOffset,
+      files['weights.bin'].byteOffset + files['weights.bin'].byteLength,
+    ),
+  );
   const out = new Uint16Array(source.length);
   for (let i = 0; i < source.length; i++) out[i] = float16Bits(source[i]!);
   for (const group of json.weightsManifest) {
     for (const spec of group.weights) {
-      if (spec.dtype !== 'float32') throw new GantryError('classifier-weights', `weight ${spec.name} is ${spec.dtype}; float16 storage takes float32 weights only`);
+      if (spec.dtype !== 'float32')
+        throw new GantryError(
+          'classifier-weights',
+          `weight ${spec.name} is ${spec.dtype}; float16 storage takes float32 weights only`,
+        );
       spec.quantization = { dtype: 'float16', original_dtype: 'float32' };
     }
   }
@@ -309,10 +336,16 @@ export async function loadClassifier(folder: string): Promise<{ classifier: Eval
   try {
     card = JSON.parse(await readFile(join(folder, 'card.json'), 'utf8')) as ClassifierCard;
   } catch (error) {
-    throw new GantryError('classifier-missing', `no evaluation classifier in ${folder}: card.json could not be read (${(error as Error).message})`);
+    throw new GantryError(
+      'classifier-missing',
+      `no evaluation classifier in ${folder}: card.json could not be read (${(error as Error).message})`,
+    );
   }
   if (card.format !== 'gantry-classifier-card/1') {
-    throw new GantryError('classifier-card', `${join(folder, 'card.json')}: format is ${JSON.stringify(card.format)}, expected "gantry-classifier-card/1"`);
+    throw new GantryError(
+      'classifier-card',
+      `${join(folder, 'card.json')}: format is ${JSON.stringify(card.format)}, expected "gantry-classifier-card/1"`,
+    );
   }
   const model = await loadLayersModelFromFile(join(folder, 'model.json'));
   return { classifier: new EvaluationClassifier(model), card };

@@ -56,7 +56,10 @@ function scores(outputs: ClassifierOutputs, reference: ClassifierOutputs, k: num
   const pr = precisionRecall(reference.features, outputs.features, outputs.featureSize, k);
   const result: ImageScores = {
     samples: outputs.count,
-    frechetDistance: frechetDistance(fitGaussian(reference.features, reference.featureSize), fitGaussian(outputs.features, outputs.featureSize)),
+    frechetDistance: frechetDistance(
+      fitGaussian(reference.features, reference.featureSize),
+      fitGaussian(outputs.features, outputs.featureSize),
+    ),
     inceptionScore: inceptionScore(outputs.probabilities, outputs.classes),
     confident: confidentFraction(outputs.probabilities, outputs.classes),
     coverage: classCoverage(outputs.probabilities, outputs.classes),
@@ -142,7 +145,11 @@ export function evaluatePoints(samples: Float32Array, modes: MixtureModes, seed 
   const count = samples.length / 2;
   const real = generateToyDataset(modes.name, count, Rng.fromSeed(seed)).points;
   const centres = modes.centres.map((c) => [...c]);
-  return { dataset: modes.name, generator: modeCoverage(samples, centres, modes.sigma), realVsReal: modeCoverage(real, centres, modes.sigma) };
+  return {
+    dataset: modes.name,
+    generator: modeCoverage(samples, centres, modes.sigma),
+    realVsReal: modeCoverage(real, centres, modes.sigma),
+  };
 }
 
 export interface StackedEvaluation {
@@ -152,7 +159,13 @@ export interface StackedEvaluation {
 }
 
 /** PacGAN's Stacked MNIST modes and KL of `generated`, beside stacks of the MNIST test digits. */
-export function evaluateStacked(classifier: EvaluationClassifier, generated: Float32Array, count: number, testDigits: ImageDataset, seed = 0): StackedEvaluation {
+export function evaluateStacked(
+  classifier: EvaluationClassifier,
+  generated: Float32Array,
+  count: number,
+  testDigits: ImageDataset,
+  seed = 0,
+): StackedEvaluation {
   const real = stackDigits(testDigits, count, Rng.fromSeed(seed));
   return {
     generator: stackedModeCoverage(stackedModesOf(classifier, generated, count)),

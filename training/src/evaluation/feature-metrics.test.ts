@@ -27,13 +27,16 @@ test('Fréchet distance of diagonal covariances is the closed form Σ(μ₁−μ
   const dimension = 6;
   const fit = (means: number[], variances: number[]) => ({
     mean: Float64Array.from(means),
-    covariance: Float64Array.from({ length: dimension * dimension }, (_, i) => (i % (dimension + 1) === 0 ? variances[i / (dimension + 1)]! : 0)),
+    covariance: Float64Array.from({ length: dimension * dimension }, (_, i) =>
+      i % (dimension + 1) === 0 ? variances[i / (dimension + 1)]! : 0,
+    ),
     dimension,
   });
   const p = fit([0, 1, 2, 3, 4, 5], [1, 4, 9, 0.25, 2, 0.01]);
   const q = fit([1, 1, 0, 3, 4.5, 5], [4, 1, 9, 1, 8, 0.04]);
   let expected = 0;
-  for (let d = 0; d < dimension; d++) expected += (p.mean[d]! - q.mean[d]!) ** 2 + (Math.sqrt(p.covariance[d * 7]!) - Math.sqrt(q.covariance[d * 7]!)) ** 2;
+  for (let d = 0; d < dimension; d++)
+    expected += (p.mean[d]! - q.mean[d]!) ** 2 + (Math.sqrt(p.covariance[d * 7]!) - Math.sqrt(q.covariance[d * 7]!)) ** 2;
   assert.ok(Math.abs(frechetDistance(p, q) - expected) < 1e-9, `${frechetDistance(p, q)} vs ${expected}`);
   assert.ok(frechetDistance(p, p) < 1e-9);
 });
@@ -51,7 +54,9 @@ a = np.array(d['a'], dtype=np.float64).reshape(-1, n); b = np.array(d['b'], dtyp
 s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
 root = scipy.linalg.sqrtm(s1 @ s2).real
 print(float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1 + s2 - 2 * root)))`;
-  const reference = Number(execFileSync('python3', ['-c', script], { input: JSON.stringify({ dimension, a: [...a], b: [...b] }) }).toString());
+  const reference = Number(
+    execFileSync('python3', ['-c', script], { input: JSON.stringify({ dimension, a: [...a], b: [...b] }) }).toString(),
+  );
   assert.ok(Math.abs(ours - reference) < 1e-6 * Math.max(1, reference), `ours ${ours} vs scipy ${reference}`);
 });
 
@@ -70,7 +75,9 @@ def radii(x): return np.sort(dist(x, x), axis=1)[:, k]
 def inside(q, ref): return float((dist(q, ref) <= radii(ref)[None, :]).any(1).mean())
 print(json.dumps([inside(f, r), inside(r, f)]))`;
   const [precision, recall] = JSON.parse(
-    execFileSync('python3', ['-c', script], { input: JSON.stringify({ dimension, k: 3, real: [...real], fake: [...fake] }) }).toString(),
+    execFileSync('python3', ['-c', script], {
+      input: JSON.stringify({ dimension, k: 3, real: [...real], fake: [...fake] }),
+    }).toString(),
   ) as [number, number];
   // float32 distances may flip a point lying exactly on a ball's edge; allow one point either way.
   assert.ok(Math.abs(ours.precision - precision) <= 1 / 250 + 1e-12, `precision ${ours.precision} vs ${precision}`);

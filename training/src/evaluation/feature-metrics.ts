@@ -16,7 +16,10 @@ export interface GaussianFit {
 export function fitGaussian(features: Float32Array, dimension: number): GaussianFit {
   const count = features.length / dimension;
   if (!(Number.isInteger(count) && count >= 2)) {
-    throw new GantryError('features-too-few', `a Gaussian fit needs at least 2 feature rows of ${dimension}; got ${features.length} values`);
+    throw new GantryError(
+      'features-too-few',
+      `a Gaussian fit needs at least 2 feature rows of ${dimension}; got ${features.length} values`,
+    );
   }
   const mean = new Float64Array(dimension);
   for (let i = 0; i < count; i++) for (let d = 0; d < dimension; d++) mean[d]! += features[i * dimension + d]!;
@@ -63,12 +66,19 @@ export function traceSqrtProduct(a: Float64Array, b: Float64Array, n: number): n
   const inner = rootA.mmul(toMatrix(b, n)).mmul(rootA);
   // Symmetrise: rounding leaves the product off-symmetric by ~1e-16, which the symmetric solver ignores anyway.
   const symmetric = inner.add(inner.transpose()).mul(0.5);
-  return new EigenvalueDecomposition(symmetric, { assumeSymmetric: true }).realEigenvalues.reduce((sum, lambda) => sum + Math.sqrt(Math.max(lambda, 0)), 0);
+  return new EigenvalueDecomposition(symmetric, { assumeSymmetric: true }).realEigenvalues.reduce(
+    (sum, lambda) => sum + Math.sqrt(Math.max(lambda, 0)),
+    0,
+  );
 }
 
 /** ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½). */
 export function frechetDistance(p: GaussianFit, q: GaussianFit): number {
-  if (p.dimension !== q.dimension) throw new GantryError('features-dimension', `Fréchet distance between ${p.dimension}- and ${q.dimension}-dimensional features`);
+  if (p.dimension !== q.dimension)
+    throw new GantryError(
+      'features-dimension',
+      `Fréchet distance between ${p.dimension}- and ${q.dimension}-dimensional features`,
+    );
   const n = p.dimension;
   let meanTerm = 0;
   let traces = 0;
@@ -93,7 +103,8 @@ const ROWS_PER_CHUNK = 1000;
 /** Each row's squared distance to its k-th nearest other row of the same set. */
 export function kthNeighbourRadii(features: Float32Array, dimension: number, k: number): Float32Array {
   const count = features.length / dimension;
-  if (!(k >= 1 && k < count)) throw new GantryError('knn-k', `k-NN radii need 1 ≤ k < ${count} (the number of feature rows); got k = ${k}`);
+  if (!(k >= 1 && k < count))
+    throw new GantryError('knn-k', `k-NN radii need 1 ≤ k < ${count} (the number of feature rows); got k = ${k}`);
   const all = tf.tensor2d(features, [count, dimension]);
   const radii = new Float32Array(count);
   for (let start = 0; start < count; start += ROWS_PER_CHUNK) {
@@ -112,7 +123,12 @@ export function kthNeighbourRadii(features: Float32Array, dimension: number, k: 
 }
 
 /** Fraction of `queries` rows that lie within some reference row's ball (squared radius `radii`). */
-export function fractionInsideBalls(queries: Float32Array, references: Float32Array, radii: Float32Array, dimension: number): number {
+export function fractionInsideBalls(
+  queries: Float32Array,
+  references: Float32Array,
+  radii: Float32Array,
+  dimension: number,
+): number {
   const count = queries.length / dimension;
   const refs = tf.tensor2d(references, [references.length / dimension, dimension]);
   const radiusRow = tf.tensor2d(radii, [1, radii.length]);

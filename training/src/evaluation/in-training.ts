@@ -47,7 +47,11 @@ function generate(generator: tfl.LayersModel, latents: Float32Array, size: numbe
  * metric (folders, 1-D toy data). The classifier comes from `logging.classifier`, by default
  * models/classifiers/<dataset> below the working folder.
  */
-export async function createTrainingEvaluator(config: TrainConfig, data: Dataset, classes: number | null): Promise<TrainingEvaluator | null> {
+export async function createTrainingEvaluator(
+  config: TrainConfig,
+  data: Dataset,
+  classes: number | null,
+): Promise<TrainingEvaluator | null> {
   const { evaluateEvery, evaluateSamples } = config.logging;
   if (evaluateEvery === 0) return null;
   const spec = { size: config.model.latentSize, distribution: config.model.latentDistribution };
@@ -59,7 +63,11 @@ export async function createTrainingEvaluator(config: TrainConfig, data: Dataset
     const centres = modes.centres.map((c) => [...c]);
     return async (generator) => {
       const coverage = modeCoverage(generate(generator, latents, spec.size, requested), centres, modes.sigma);
-      return { modes: coverage.modes, highQualityFraction: coverage.highQualityFraction, ...(coverage.reverseKl === null ? {} : { reverseKl: coverage.reverseKl }) };
+      return {
+        modes: coverage.modes,
+        highQualityFraction: coverage.highQualityFraction,
+        ...(coverage.reverseKl === null ? {} : { reverseKl: coverage.reverseKl }),
+      };
     };
   }
   if (!(classifierDatasets as readonly string[]).includes(config.data.dataset)) return null;
@@ -70,10 +78,17 @@ export async function createTrainingEvaluator(config: TrainConfig, data: Dataset
     const outputs = classifier.run(referenceImages, referenceImages.length / (data.shape[0] * data.shape[1] * data.shape[2]));
     return fitGaussian(outputs.features, outputs.featureSize);
   })();
-  return async (generator) => scoreSamples(classifier, generate(generator, latents, spec.size, requested), evaluateSamples, referenceFit, requested);
+  return async (generator) =>
+    scoreSamples(classifier, generate(generator, latents, spec.size, requested), evaluateSamples, referenceFit, requested);
 }
 
-function scoreSamples(classifier: EvaluationClassifier, images: Float32Array, count: number, reference: GaussianFit, requested: number[] | null): Record<string, number> {
+function scoreSamples(
+  classifier: EvaluationClassifier,
+  images: Float32Array,
+  count: number,
+  reference: GaussianFit,
+  requested: number[] | null,
+): Record<string, number> {
   const outputs = classifier.run(images, count);
   const coverage = classCoverage(outputs.probabilities, outputs.classes);
   const metrics: Record<string, number> = {

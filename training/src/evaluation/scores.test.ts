@@ -21,7 +21,10 @@ const oneHot = (labels: number[], classes: number): Float32Array => {
 };
 
 test('the Inception-style score is the class count for confident, balanced predictions and 1 for uninformative ones', () => {
-  const balanced = oneHot(Array.from({ length: 40 }, (_, i) => i % 10), 10);
+  const balanced = oneHot(
+    Array.from({ length: 40 }, (_, i) => i % 10),
+    10,
+  );
   assert.ok(Math.abs(inceptionScore(balanced, 10) - 10) < 1e-9);
   assert.ok(Math.abs(inceptionScore(new Float32Array(40 * 10).fill(0.1), 10) - 1) < 1e-6);
   assert.ok(Math.abs(inceptionScore(oneHot(new Array(40).fill(3), 10), 10) - 1) < 1e-9, 'one repeated class');
@@ -64,17 +67,33 @@ test('Stacked MNIST: each channel is a digit of the mode 100·r + 10·g + b; cov
 
 test('the in-training evaluator scores a generator stuck on one grid-25 centre: 1 mode, all high quality, KL log 25', async () => {
   const config = parseTrainConfig(
-    { data: { dataset: 'grid-25', points: 100 }, model: { architecture: 'mlp', latentSize: 2 }, logging: { evaluateEvery: 5, evaluateSamples: 50 } },
+    {
+      data: { dataset: 'grid-25', points: 100 },
+      model: { architecture: 'mlp', latentSize: 2 },
+      logging: { evaluateEvery: 5, evaluateSamples: 50 },
+    },
     'test',
   );
   const data = generateToyDataset('grid-25', 100, Rng.fromSeed(1));
   const evaluate = await createTrainingEvaluator(config, data, null);
   assert.ok(evaluate !== null);
-  const stuck = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 2, kernelInitializer: 'zeros', biasInitializer: tfl.initializers.constant({ value: 2 }) })] });
+  const stuck = tfl.sequential({
+    layers: [
+      tfl.layers.dense({
+        inputShape: [2],
+        units: 2,
+        kernelInitializer: 'zeros',
+        biasInitializer: tfl.initializers.constant({ value: 2 }),
+      }),
+    ],
+  });
   const metrics = await evaluate(stuck);
   assert.equal(metrics.modes, 1);
   assert.equal(metrics.highQualityFraction, 1);
   assert.ok(Math.abs(metrics.reverseKl! - Math.log(25)) < 1e-9);
-  const off = parseTrainConfig({ data: { dataset: 'grid-25', points: 100 }, model: { architecture: 'mlp', latentSize: 2 } }, 'test');
+  const off = parseTrainConfig(
+    { data: { dataset: 'grid-25', points: 100 }, model: { architecture: 'mlp', latentSize: 2 } },
+    'test',
+  );
   assert.equal(await createTrainingEvaluator(off, data, null), null, 'evaluateEvery 0 evaluates nothing');
 });

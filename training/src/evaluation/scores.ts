@@ -64,5 +64,9 @@ export function classCoverage(probabilities: Float32Array, classes: number): Cla
   const histogram = new Array<number>(classes).fill(0);
   for (const c of predictedClasses(probabilities, classes)) histogram[c]!++;
   const min = Math.min(...histogram);
-  return { histogram, covered: histogram.filter((n) => n > 0).length, maxMinRatio: min === 0 ? Infinity : Math.max(...histogram) / min };
+  return {
+    histogram,
+    covered: histogram.filter((n) => n > 0).length,
+    maxMinRatio: min === 0 ? Infinity : Math.max(...histogram) / min,
+  };
 }

@@ -49,12 +49,22 @@ export function stackedMnistConfig(unit: StackedMnistUnit, p: StackedMnistParame
       name: `stacked-mnist-${unit.id}`.toLowerCase(),
       seed: 1000 * unit.seed + 7,
       data: { dataset: 'stacked-mnist', images: p.images },
-      model: { architecture: 'dcgan', latentSize: 100, generatorWidth: p.generatorWidth, discriminatorWidth: p.discriminatorWidth },
+      model: {
+        architecture: 'dcgan',
+        latentSize: 100,
+        generatorWidth: p.generatorWidth,
+        discriminatorWidth: p.discriminatorWidth,
+      },
       objective: 'non-saturating',
       transforms: { packing: unit.method === 'PacDCGAN2' ? 2 : 1 },
       optimizer: { generator: adam, discriminator: adam },
       training: { steps: p.steps, batchSize: p.batchSize },
-      logging: { logEvery: Math.min(50, p.steps), sampleEvery: Math.max(1, Math.min(p.steps, 4 * p.checkpointEvery)), checkpointEvery: p.checkpointEvery, keepCheckpoints: 2 },
+      logging: {
+        logEvery: Math.min(50, p.steps),
+        sampleEvery: Math.max(1, Math.min(p.steps, 4 * p.checkpointEvery)),
+        checkpointEvery: p.checkpointEvery,
+        keepCheckpoints: 2,
+      },
     },
     `the stacked-mnist config of ${unit.id}`,
   );
@@ -68,11 +78,34 @@ export const stackedMnistExperiment: Experiment<StackedMnistParameters, StackedM
   description: "DCGAN vs PacDCGAN2 on Stacked MNIST (1 000 modes), PacGAN's Table 2 protocol with the shipped MNIST classifier",
   backend: 'wasm',
   parameters: {
-    quick: { seeds: 1, steps: 2, batchSize: 8, images: 64, samples: 200, generatorWidth: 8, discriminatorWidth: 8, checkpointEvery: 1, classifier: 'models/classifiers/mnist' },
+    quick: {
+      seeds: 1,
+      steps: 2,
+      batchSize: 8,
+      images: 64,
+      samples: 200,
+      generatorWidth: 8,
+      discriminatorWidth: 8,
+      checkpointEvery: 1,
+      classifier: 'models/classifiers/mnist',
+    },
     // PacGAN trains each network for 50 epochs of its 128 000 images with batch 64 (100 000 steps); this is a tenth.
-    full: { seeds: 10, steps: 10_000, batchSize: 64, images: 50_000, samples: PACGAN_STACKED_SAMPLES, generatorWidth: 64, discriminatorWidth: 64, checkpointEvery: 500, classifier: 'models/classifiers/mnist' },
+    full: {
+      seeds: 10,
+      steps: 10_000,
+      batchSize: 64,
+      images: 50_000,
+      samples: PACGAN_STACKED_SAMPLES,
+      generatorWidth: 64,
+      discriminatorWidth: 64,
+      checkpointEvery: 500,
+      classifier: 'models/classifiers/mnist',
+    },
   },
-  units: (p) => STACKED_METHODS.flatMap((method) => Array.from({ length: p.seeds }, (_, seed) => ({ id: `${method}-seed${seed}`, method, seed }))),
+  units: (p) =>
+    STACKED_METHODS.flatMap((method) =>
+      Array.from({ length: p.seeds }, (_, seed) => ({ id: `${method}-seed${seed}`, method, seed })),
+    ),
   async run(unit, p, context) {
     const config = stackedMnistConfig(unit, p);
     const runDir = join(context.unitDir, 'run');
@@ -94,7 +127,12 @@ export const stackedMnistExperiment: Experiment<StackedMnistParameters, StackedM
     const { classifier } = await loadClassifier(p.classifier);
     try {
       const coverage = stackedModeCoverage(stackedModesOf(classifier, values, p.samples));
-      return { modes: coverage.modes, klToUniform: coverage.klToUniform, samples: p.samples, trainingSeconds: result.wallSeconds };
+      return {
+        modes: coverage.modes,
+        klToUniform: coverage.klToUniform,
+        samples: p.samples,
+        trainingSeconds: result.wallSeconds,
+      };
     } finally {
       classifier.dispose();
     }
@@ -111,7 +149,11 @@ export const stackedMnistExperiment: Experiment<StackedMnistParameters, StackedM
       };
     });
     const cell = (m: MeanWithError | null, digits: number): string =>
-      m === null ? '–' : m.standardError === null ? formatNumber(m.mean, digits) : `${formatNumber(m.mean, digits)} ± ${formatNumber(m.standardError, digits)}`;
+      m === null
+        ? '–'
+        : m.standardError === null
+          ? formatNumber(m.mean, digits)
+          : `${formatNumber(m.mean, digits)} ± ${formatNumber(m.standardError, digits)}`;
     const table = markdownTable(
       ['method', 'runs', 'modes (of 1000)', 'KL to uniform', 'PacGAN modes', 'PacGAN KL', 'training s'],
       rows.map((r) => [

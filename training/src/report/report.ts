@@ -13,11 +13,28 @@ interface LogLine {
 
 /** The series the page plots, each a chart of numeric log fields against the step. */
 const CHARTS: Array<{ title: string; fields: Array<[field: string, label: string]>; note: string; log?: boolean }> = [
-  { title: 'Losses', fields: [['discriminator', 'D loss'], ['generator', 'G loss']], note: 'per logged step' },
-  { title: 'Discriminator outputs', fields: [['realScore', 'D(x)'], ['fakeScore', 'D(G(z))']], note: 'mean over the batch' },
+  {
+    title: 'Losses',
+    fields: [
+      ['discriminator', 'D loss'],
+      ['generator', 'G loss'],
+    ],
+    note: 'per logged step',
+  },
+  {
+    title: 'Discriminator outputs',
+    fields: [
+      ['realScore', 'D(x)'],
+      ['fakeScore', 'D(G(z))'],
+    ],
+    note: 'mean over the batch',
+  },
   {
     title: 'Gradient norms',
-    fields: [['discriminatorGradientNorm', '‖∇D‖'], ['generatorGradientNorm', '‖∇G‖']],
+    fields: [
+      ['discriminatorGradientNorm', '‖∇D‖'],
+      ['generatorGradientNorm', '‖∇G‖'],
+    ],
     note: 'global L2 norm of each player’s last update (log scale)',
     log: true,
   },
@@ -43,7 +60,8 @@ function uplotAssets(): { script: string; style: string } {
   return { script: join(dist, 'uPlot.iife.min.js'), style: join(dist, 'uPlot.min.css') };
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** JSON for a <script> element: no "</script>" can close it early. */
 const scriptJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -91,8 +109,17 @@ function seriesFromLog(log: LogLine[]): Series[] {
       .map(([field, label]) => ({ label, values: log.map((l) => (typeof l[field] === 'number' ? (l[field] as number) : null)) }));
     if (lines.length === 0) continue;
     if (chart.title === 'Penalty' && lines.every((line) => line.values.every((v) => v === null || v === 0))) continue;
-    const shown = chart.log === true ? lines.map((line) => ({ ...line, values: line.values.map((v) => (v !== null && v > 0 ? v : null)) })) : lines;
-    charts.push({ title: chart.title, note: chart.note, steps: log.map((l) => l.step), lines: shown, ...(chart.log === true ? { log: true } : {}) });
+    const shown =
+      chart.log === true
+        ? lines.map((line) => ({ ...line, values: line.values.map((v) => (v !== null && v > 0 ? v : null)) }))
+        : lines;
+    charts.push({
+      title: chart.title,
+      note: chart.note,
+      steps: log.map((l) => l.step),
+      lines: shown,
+      ...(chart.log === true ? { log: true } : {}),
+    });
   }
   const withMetrics = log.filter((l) => typeof l.metrics === 'object' && l.metrics !== null);
   const metricNames = [...new Set(withMetrics.flatMap((l) => Object.keys(l.metrics as object)))];
@@ -101,7 +128,12 @@ function seriesFromLog(log: LogLine[]): Series[] {
       title: METRIC_LABELS[name] ?? name,
       note: 'evaluated during training',
       steps: withMetrics.map((l) => l.step),
-      lines: [{ label: METRIC_LABELS[name] ?? name, values: withMetrics.map((l) => ((l.metrics as Record<string, number>)[name] ?? null)) }],
+      lines: [
+        {
+          label: METRIC_LABELS[name] ?? name,
+          values: withMetrics.map((l) => (l.metrics as Record<string, number>)[name] ?? null),
+        },
+      ],
     });
   }
   return charts;
@@ -109,7 +141,10 @@ function seriesFromLog(log: LogLine[]): Series[] {
 
 async function sampleFrames(runDir: string): Promise<Array<{ step: number; src: string }>> {
   const files = await readdir(join(runDir, 'samples')).catch(() => [] as string[]);
-  const steps = files.filter((f) => /^\d+\.png$/.test(f)).map((f) => Number(f.slice(0, -4))).sort((a, b) => a - b);
+  const steps = files
+    .filter((f) => /^\d+\.png$/.test(f))
+    .map((f) => Number(f.slice(0, -4)))
+    .sort((a, b) => a - b);
   return Promise.all(steps.map(async (step) => ({ step, src: await dataUri(join(runDir, 'samples', `${step}.png`)) })));
 }
 
@@ -122,7 +157,10 @@ function markdownToHtml(markdown: string): string {
     if (line.trim().startsWith('|')) {
       const rows: string[][] = [];
       while (i < lines.length && lines[i]!.trim().startsWith('|')) {
-        const cells = lines[i]!.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+        const cells = lines[i]!.trim()
+          .replace(/^\||\|$/g, '')
+          .split('|')
+          .map((c) => c.trim());
         if (!cells.every((c) => /^:?-+:?$/.test(c))) rows.push(cells);
         i++;
       }
@@ -200,7 +238,13 @@ function fact(value: string, label: string): string {
   return `<div class="fact"><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`;
 }
 
-function page(title: string, subtitle: string, sections: string[], data: unknown, uplot: { script: string; style: string }): string {
+function page(
+  title: string,
+  subtitle: string,
+  sections: string[],
+  data: unknown,
+  uplot: { script: string; style: string },
+): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
@@ -218,18 +262,27 @@ ${sections.join('\n')}
 
 function chartSections(charts: Series[]): string[] {
   return charts.map(
-    (chart, index) => `<section><h2>${escapeHtml(chart.title)}</h2><p class="note">${escapeHtml(chart.note)}</p><div id="chart-${index}"></div></section>`,
+    (chart, index) =>
+      `<section><h2>${escapeHtml(chart.title)}</h2><p class="note">${escapeHtml(chart.note)}</p><div id="chart-${index}"></div></section>`,
   );
 }
 
 function evaluationSection(evaluation: Record<string, unknown>): string {
-  const result = evaluation.evaluation as { generator?: Record<string, unknown>; realVsReal?: Record<string, unknown> } | undefined;
+  const result = evaluation.evaluation as
+    | { generator?: Record<string, unknown>; realVsReal?: Record<string, unknown> }
+    | undefined;
   if (result?.generator === undefined || result.realVsReal === undefined) return '';
-  const rows = Object.keys(result.generator).filter((key) => typeof result.generator![key] === 'number' || typeof result.generator![key] === 'string');
-  const cell = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : escapeHtml(String(v ?? '—')));
+  const rows = Object.keys(result.generator).filter(
+    (key) => typeof result.generator![key] === 'number' || typeof result.generator![key] === 'string',
+  );
+  const cell = (v: unknown): string =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : escapeHtml(String(v ?? '—'));
   return `<section><h2>Evaluation</h2><p class="note">gantry eval, ${escapeHtml(String(evaluation.samples))} samples, the generator beside the test split</p>
 <table><thead><tr><th>measure</th><th>generator</th><th>real vs real</th></tr></thead><tbody>${rows
-    .map((key) => `<tr><td>${escapeHtml(key)}</td><td>${cell(result.generator![key])}</td><td>${cell(result.realVsReal![key])}</td></tr>`)
+    .map(
+      (key) =>
+        `<tr><td>${escapeHtml(key)}</td><td>${cell(result.generator![key])}</td><td>${cell(result.realVsReal![key])}</td></tr>`,
+    )
     .join('')}</tbody></table></section>`;
 }
 
@@ -257,19 +310,39 @@ async function runReport(runDir: string, configText: string): Promise<string> {
     evaluationText === null ? '' : evaluationSection(JSON.parse(evaluationText) as Record<string, unknown>),
     `<section class="wide"><h2>Config</h2><p class="note">config.json, every default filled in</p><pre>${escapeHtml(JSON.stringify(JSON.parse(configText), null, 2))}</pre></section>`,
   ];
-  return page(`${config.name ?? basename(runDir)} · training report`, `gantry report · ${log.length} logged steps · ${frames.length} sample grids`, sections, { charts, frames }, await loadUplot());
+  return page(
+    `${config.name ?? basename(runDir)} · training report`,
+    `gantry report · ${log.length} logged steps · ${frames.length} sample grids`,
+    sections,
+    { charts, frames },
+    await loadUplot(),
+  );
 }
 
 async function experimentReport(folder: string, summary: string): Promise<string> {
   const files = await readdir(folder);
-  const plots = await Promise.all(files.filter((f) => f.endsWith('.png')).sort().map(async (f) => ({ name: f, src: await dataUri(join(folder, f)) })));
+  const plots = await Promise.all(
+    files
+      .filter((f) => f.endsWith('.png'))
+      .sort()
+      .map(async (f) => ({ name: f, src: await dataUri(join(folder, f)) })),
+  );
   const parameters = await readOptional(join(folder, 'parameters.json'));
   const sections = [
     `<section class="wide">${markdownToHtml(summary)}</section>`,
-    ...plots.map((p) => `<section class="plots"><h2>${escapeHtml(p.name.replace(/\.png$/, ''))}</h2><img alt="${escapeHtml(p.name)}" src="${p.src}"></section>`),
+    ...plots.map(
+      (p) =>
+        `<section class="plots"><h2>${escapeHtml(p.name.replace(/\.png$/, ''))}</h2><img alt="${escapeHtml(p.name)}" src="${p.src}"></section>`,
+    ),
     parameters === null ? '' : `<section class="wide"><h2>Parameters</h2><pre>${escapeHtml(parameters)}</pre></section>`,
   ];
-  return page(`${basename(folder)} · experiment report`, 'gantry report', sections, { charts: [], frames: [] }, await loadUplot());
+  return page(
+    `${basename(folder)} · experiment report`,
+    'gantry report',
+    sections,
+    { charts: [], frames: [] },
+    await loadUplot(),
+  );
 }
 
 async function loadUplot(): Promise<{ script: string; style: string }> {
