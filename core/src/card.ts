@@ -161,7 +161,8 @@ function show(value: unknown): string {
   return value === undefined ? 'missing' : JSON.stringify(value);
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` inside parsed JSON, or undefined where the path leaves it (for messages about a field's value). */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let node = root;
   for (const key of path) {
     if (typeof node !== 'object' || node === null) return undefined;

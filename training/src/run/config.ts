@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isToyDataset, toyDatasetNames } from '../data/toy.js';
 import { objectiveNames } from '../objectives/index.js';
-import { GantryError } from '@gantry/core';
+import { GantryError, valueAt } from '@gantry/core';
 
 const positiveInt = z.int().min(1);
 const learningRate = z.number().gt(0).max(1);
@@ -352,15 +352,6 @@ function describe(value: unknown): string {
   if (value === undefined) return 'missing';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node = root;
-  for (const key of path) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
 }
 
 /** Validates a parsed config; every problem is reported with its key path, the value and what is allowed. */
