@@ -6,6 +6,9 @@ import { serveCommand, serveUsage } from './commands/serve.js';
 import { sampleCommand, sampleUsage } from './commands/sample.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { experimentCommand, experimentUsage } from './commands/experiment.js';
+import { trainClassifierCommand, trainClassifierUsage } from './commands/train-classifier.js';
+import { evalCommand, evalUsage } from './commands/eval.js';
+import { reportCommand, reportUsage } from './commands/report.js';
 import { UsageError } from './args.js';
 import { describeFailure } from './failure.js';
 
@@ -16,6 +19,9 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   sample: { run: sampleCommand, usage: sampleUsage },
   generate: { run: generateCommand, usage: generateUsage },
   experiment: { run: experimentCommand, usage: experimentUsage },
+  eval: { run: evalCommand, usage: evalUsage },
+  report: { run: reportCommand, usage: reportUsage },
+  'train-classifier': { run: trainClassifierCommand, usage: trainClassifierUsage },
 };
 
 function help(): string {

@@ -46,3 +46,6 @@ export {
 export { auxiliaryClassifierLoss } from './objectives/auxiliary-classifier.js';
 export { buildMlpGenerator, buildMlpDiscriminator, type MlpGeneratorOptions, type MlpDiscriminatorOptions } from './architectures/mlp.js';
 export { buildLinearGenerator, buildLinearDiscriminator, ShiftLayer, type LinearPairOptions } from './architectures/linear.js';
+export * from './evaluation/index.js';
+export { buildReport } from './report/report.js';
+export { loadStackedMnist, stackDigits, STACKED_MNIST_MODES, STACKED_MNIST_DEFAULT_IMAGES } from './data/stacked-mnist.js';

@@ -4,6 +4,7 @@ import { loadFashionMnist } from './fashion-mnist.js';
 import { loadImageFolder } from './image-folder.js';
 import type { ImageDataset, ProgressCallback } from './image-dataset.js';
 import { loadMnist } from './mnist.js';
+import { loadStackedMnist } from './stacked-mnist.js';
 import { DEFAULT_TOY_POINTS, generateToyDataset, type PointDataset } from './toy.js';
 
 /** What the trainer draws real batches from: images (NHWC in [-1, 1]) or points. */
@@ -18,6 +19,7 @@ export interface LoadDatasetOptions {
 
 /** Seed offset for generated datasets, so their points never coincide with the training stream's draws. */
 const toyDataSeedOffset = 0xda7a;
+const stackedDataSeedOffset = 0x57ac;
 
 /** Loads the dataset a config names. */
 export async function loadDataset(data: TrainConfig['data'], { seed = 1, onProgress }: LoadDatasetOptions = {}): Promise<Dataset> {
@@ -26,6 +28,8 @@ export async function loadDataset(data: TrainConfig['data'], { seed = 1, onProgr
       return loadMnist({ folder: data.path, limit: data.limit });
     case 'fashion-mnist':
       return loadFashionMnist({ folder: data.path, limit: data.limit, onProgress });
+    case 'stacked-mnist':
+      return loadStackedMnist({ folder: data.path, images: data.images, seed: (seed + stackedDataSeedOffset) >>> 0 });
     case 'folder':
       return loadImageFolder({ ...data, onProgress });
     case 'grid-25':

@@ -173,7 +173,7 @@ test('the config selects the folder loader; bad folder settings are reported by 
   assert.throws(() => parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32, channels: 2 } }), /"data\.channels" is 2: .*1\|3/);
   assert.throws(() => parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32, extensions: ['*.png'] } }), /"data\.extensions\.0" is "\*\.png": a file name ending such as "\.png"/);
   assert.throws(() => parseTrainConfig({ data: { dataset: 'mnist', imageSize: 32 } }), /unknown key "imageSize" at "data"/);
-  assert.throws(() => parseTrainConfig({ data: { dataset: 'cifar' } }), /"data\.dataset" is "cifar": expected one of "mnist" \(the default\), "fashion-mnist", "folder"/);
+  assert.throws(() => parseTrainConfig({ data: { dataset: 'cifar' } }), /"data\.dataset" is "cifar": expected one of "mnist" \(the default\), "fashion-mnist", "stacked-mnist", "folder"/);
   assert.deepEqual(parseTrainConfig({ data: { limit: 5 } }).data, { dataset: 'mnist', limit: 5 });
 });
 

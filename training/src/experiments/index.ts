@@ -4,6 +4,7 @@ import { gaussian1dExperiment } from './gaussian-1d.js';
 import { vanishingGradientsExperiment } from './vanishing-gradients.js';
 import { clippingExperiment } from './clipping.js';
 import { modeCollapseTrainingExperiment } from './mode-collapse-training.js';
+import { stackedMnistExperiment } from './stacked-mnist.js';
 import { registerExperiment, type RegisteredExperiment } from './runner.js';
 
 export type { Experiment, ExperimentUnit, ExperimentSummary, Plot, UnitContext, SummaryContext } from './experiment.js';
@@ -33,8 +34,9 @@ export { clippingExperiment, type ClippingParameters, type ClippingResult, type 
 export { modeCollapseTrainingExperiment, modeCollapseConfig, trainAndSample } from './mode-collapse-training.js';
 export { startRun, takeStep, endRun, withRun, contextOf, type InProcessRun } from './in-process.js';
 export { markdownTable, formatNumber } from './table.js';
+export { stackedMnistExperiment, stackedMnistConfig, STACKED_METHODS, type StackedMnistParameters, type StackedMnistUnit, type StackedMnistResult } from './stacked-mnist.js';
 
 /** Every experiment the CLI can run, by name. */
 export const EXPERIMENTS: ReadonlyMap<string, RegisteredExperiment> = new Map(
-  [registerExperiment(divergencesExperiment), registerExperiment(gaussian1dExperiment), registerExperiment(vanishingGradientsExperiment), registerExperiment(clippingExperiment), registerExperiment(modeCollapseTrainingExperiment)].map((e) => [e.name, e]),
+  [registerExperiment(divergencesExperiment), registerExperiment(gaussian1dExperiment), registerExperiment(vanishingGradientsExperiment), registerExperiment(clippingExperiment), registerExperiment(modeCollapseTrainingExperiment), registerExperiment(stackedMnistExperiment)].map((e) => [e.name, e]),
 );

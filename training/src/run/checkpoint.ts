@@ -68,19 +68,31 @@ export async function sampleCheckpoint(checkpoint: string, config: TrainConfig, 
   const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
   try {
     const size = config.model.latentSize;
-    const samples = tf.tidy(() => {
-      const latents = tf.tensor2d(sampleLatents({ size, distribution: config.model.latentDistribution }, n, seed), [n, size]);
-      const labels = classNames === null ? null : labelTensor(Array.from({ length: n }, (_, i) => classIndex ?? i % classNames.length));
-      return generator.predict(labels === null ? latents : [latents, labels]) as tf.Tensor;
-    });
-    const values = (await samples.data()) as Float32Array;
-    const shape = samples.shape.slice(1);
-    samples.dispose();
-    return { values, shape };
+    const latents = sampleLatents({ size, distribution: config.model.latentDistribution }, n, seed);
+    const classes = classNames === null ? null : Array.from({ length: n }, (_, i) => classIndex ?? i % classNames.length);
+    // In chunks: a full-width generator's activations for thousands of samples would take gigabytes.
+    let values: Float32Array | null = null;
+    let shape: number[] = [];
+    for (let start = 0; start < n; start += SAMPLE_CHUNK) {
+      const count = Math.min(SAMPLE_CHUNK, n - start);
+      const samples = tf.tidy(() => {
+        const z = tf.tensor2d(latents.subarray(start * size, (start + count) * size), [count, size]);
+        const labels = classes === null ? null : labelTensor(classes.slice(start, start + count));
+        return generator.predict(labels === null ? z : [z, labels]) as tf.Tensor;
+      });
+      const chunk = (await samples.data()) as Float32Array;
+      shape = samples.shape.slice(1);
+      values ??= new Float32Array(n * (chunk.length / count));
+      values.set(chunk, start * (chunk.length / count));
+      samples.dispose();
+    }
+    return { values: values!, shape };
   } finally {
     generator.dispose();
   }
 }
+
+const SAMPLE_CHUNK = 256;
 
 export function checkpointFolder(runDir: string, step: number): string {
   return join(runDir, 'checkpoints', String(step));

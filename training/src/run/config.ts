@@ -35,6 +35,13 @@ const idxDataFields = {
 const dataVariants = [
   z.strictObject({ dataset: z.literal('mnist').default('mnist'), ...idxDataFields }),
   z.strictObject({ dataset: z.literal('fashion-mnist'), ...idxDataFields }),
+  /** Three MNIST digits as R, G, B (1 000 modes), drawn from the run's seed. */
+  z.strictObject({
+    dataset: z.literal('stacked-mnist'),
+    path: idxDataFields.path,
+    /** How many stacked images to draw (default 50 000). */
+    images: positiveInt.max(1_000_000).optional(),
+  }),
   z.strictObject({
     dataset: z.literal('folder'),
     /** A folder of images, or of one sub-folder of images per class (labels). */
@@ -59,7 +66,7 @@ const dataVariants = [
 
 const dataSchema = z
   .discriminatedUnion('dataset', dataVariants, {
-    error: (issue) => (issue.code === 'invalid_union' ? `expected one of "mnist" (the default), "fashion-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}` : undefined),
+    error: (issue) => (issue.code === 'invalid_union' ? `expected one of "mnist" (the default), "fashion-mnist", "stacked-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}` : undefined),
   })
   .prefault({});
 
@@ -250,6 +257,12 @@ const baseSchema = z.strictObject({
       keepCheckpoints: positiveInt.default(3),
       /** Number of fixed-latent samples in each sample grid (a square looks best: 16, 36, 64). */
       sampleCount: positiveInt.max(256).default(64),
+      /** Every N steps, the cheap metrics of the (EMA) generator go into the log under `metrics`; 0: never. */
+      evaluateEvery: z.number().int().min(0).default(0),
+      /** Samples per in-training evaluation (and training images in the Fréchet reference). */
+      evaluateSamples: positiveInt.min(20).max(20000).default(1000),
+      /** The evaluation classifier's folder; default models/classifiers/<dataset> below the working folder. */
+      classifier: z.string().min(1).optional(),
     })
     .prefault({}),
 });

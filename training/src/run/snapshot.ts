@@ -62,7 +62,8 @@ const quantityNames: Record<string, string> = {
 
 /** What went non-finite in a step, e.g. "the generator loss became NaN"; undefined if everything is finite. */
 export function firstNonFinite(losses: StepLosses, players: Players): string | undefined {
-  const loss = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
+  // Gradient norms are diagnostics: their sum of squares overflows float32 long before the weights do.
+  const loss = Object.entries(losses).find(([key, v]) => !key.endsWith('GradientNorm') && !Number.isFinite(v));
   if (loss !== undefined) return `${quantityNames[loss[0]] ?? loss[0]} became ${loss[1]}`;
   for (const [name, model] of [['generator', players.generator], ['discriminator', players.discriminator]] as const) {
     // A sum is NaN or ±Inf when any term is; one reduction per weight keeps this cheap.

@@ -4,6 +4,7 @@
 // samples/<step>.npy for points), and atomic checkpoints it can resume from. A step whose losses or weights turn NaN/Inf is undone, the state before it is
 // saved as a checkpoint, and training stops with a TrainingDivergedError naming the quantity.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { createTrainingEvaluator } from '../evaluation/in-training.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -213,6 +214,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await truncateLog(logPath, step);
   }
   const sampleInputs = fixedSampleInputs(config, classNames?.length ?? null);
+  const evaluate = await createTrainingEvaluator(config, data, classNames?.length ?? null);
   const total = config.training.steps;
   emit({ type: 'start', fromStep: step, totalSteps: total, dataset: data.name, images: data.count, ...(resumeFrom ? { resumedFrom: resumeFrom } : {}) });
 
@@ -263,8 +265,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const now = performance.now();
       // Counted as in the benchmarks: real images per second of one generator step's batch.
       const imagesPerSecond = (windowSteps * config.training.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
-      if (step % config.logging.logEvery === 0 || step === total) {
-        const line = { step, time: new Date().toISOString(), wallSeconds: Number(wallSeconds().toFixed(3)), imagesPerSecond: Number(imagesPerSecond.toFixed(2)), backend, ...losses };
+      const metrics = evaluate !== null && (step % config.logging.evaluateEvery === 0 || step === total) ? await evaluate(sampler) : undefined;
+      if (step % config.logging.logEvery === 0 || step === total || metrics !== undefined) {
+        const line = {
+          step,
+          time: new Date().toISOString(),
+          wallSeconds: Number(wallSeconds().toFixed(3)),
+          imagesPerSecond: Number(imagesPerSecond.toFixed(2)),
+          backend,
+          ...losses,
+          ...(metrics === undefined ? {} : { metrics }),
+        };
         await appendFile(logPath, `${JSON.stringify(line)}\n`);
         windowStart = now;
         windowSteps = 0;

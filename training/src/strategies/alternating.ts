@@ -6,7 +6,7 @@ import type { Rng } from '@gantry/core';
 import type { Dataset } from '../data/datasets.js';
 import type { TrainConfig } from '../run/config.js';
 import type { Players } from '../run/players.js';
-import { discriminatorUpdate, drawGeneratorBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type StepContext, type StepLosses } from './game.js';
+import { discriminatorUpdate, drawGeneratorBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, minimizeReporting, type StepContext, type StepLosses } from './game.js';
 import { trainableVariables } from './model-weights.js';
 
 export type { StepLosses } from './game.js';
@@ -26,14 +26,19 @@ export function discriminatorUpdates(context: StepContext, count: number) {
   return discriminatorUpdate(context, true)!;
 }
 
-/** One plain generator update against the current D; returns G's loss. */
-export function generatorUpdate(context: StepContext): number {
+/** One plain generator update against the current D; returns G's loss and gradient norm. */
+export function generatorUpdate(context: StepContext): { loss: number; gradientNorm: number } {
   const { config, players } = context;
   return tf.tidy(() => {
     const draw = drawGeneratorBatch(context);
     const judge = judgeOf(config, players);
-    const loss = players.generatorOptimizer.minimize(() => generatorLossOf(config, judge, fakeInput(context, draw), draw.fakeLabels), true, trainableVariables(players.generator));
-    return loss!.dataSync()[0]!;
+    const { loss, gradientNorm } = minimizeReporting(
+      players.generatorOptimizer,
+      () => generatorLossOf(config, judge, fakeInput(context, draw), draw.fakeLabels),
+      true,
+      trainableVariables(players.generator),
+    );
+    return { loss: loss!.dataSync()[0]!, gradientNorm: gradientNorm!.dataSync()[0]! };
   });
 }
 

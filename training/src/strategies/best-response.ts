@@ -120,7 +120,7 @@ export class BestResponseStrategy implements Strategy {
       result.gradient.forEach((g) => g.tensor.dispose());
       return result.generatorLoss;
     });
-    return lossesOf(d, generatorLoss);
+    return lossesOf(d, { loss: generatorLoss });
   }
 
   getState(): NamedTensor[] {

@@ -38,6 +38,9 @@ export interface StepLosses {
   penalty: number;
   /** Auxiliary-classifier D only: the class cross-entropy of the last D step, real plus fake, before λ. */
   classification?: number;
+  /** Global L2 norms of the last D update's gradient and of G's (strategies that update G by plain gradients). */
+  discriminatorGradientNorm?: number;
+  generatorGradientNorm?: number;
 }
 
 /** What G's samples for one batch are made from. */
@@ -198,6 +201,31 @@ export interface DiscriminatorReport {
   penalty: number;
   /** See DiscriminatorTerms.classification (null without a class head). */
   classification: number | null;
+  /** Global L2 norm of D's gradient in the reported update. */
+  gradientNorm: number;
+}
+
+/** The L2 norm of all the gradients together. */
+export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
+  return tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+}
+
+/**
+ * optimizer.minimize, except that with `report` it also returns the loss and the global L2 norm of the
+ * gradient (minimize is computeGradients then applyGradients; this splits them to see the gradients).
+ */
+export function minimizeReporting(
+  optimizer: tf.Optimizer,
+  f: () => tf.Scalar,
+  report: boolean,
+  variables: tf.Variable[],
+): { loss: tf.Scalar | null; gradientNorm: tf.Scalar | null } {
+  if (!report) return { loss: optimizer.minimize(f, false, variables), gradientNorm: null };
+  const { value, grads } = optimizer.computeGradients(f, variables);
+  const gradientNorm = globalNorm(grads);
+  optimizer.applyGradients(grads);
+  tf.dispose(Object.values(grads));
+  return { loss: value, gradientNorm };
 }
 
 /**
@@ -215,7 +243,8 @@ export function discriminatorUpdate(context: StepContext, report: boolean): Disc
     const objective = objectiveOf(config);
     const kept: tf.Tensor[] = [];
     const dVars = trainableVariables(players.discriminator);
-    const loss = players.discriminatorOptimizer.minimize(
+    const { loss, gradientNorm } = minimizeReporting(
+      players.discriminatorOptimizer,
       () => {
         const terms = discriminatorTerms(config, judge, batch, fakeInputs);
         // Kept past minimize's own cleanup for the report; disposed below.
@@ -232,12 +261,27 @@ export function discriminatorUpdate(context: StepContext, report: boolean): Disc
     if (!report) return;
     const [realScore, fakeScore, penalty, classification] = kept.map((t) => t.dataSync()[0]!);
     kept.forEach((t) => t.dispose());
-    result = { loss: loss!.dataSync()[0]!, realScore: realScore!, fakeScore: fakeScore!, penalty: penalty!, classification: classification ?? null };
+    result = {
+      loss: loss!.dataSync()[0]!,
+      realScore: realScore!,
+      fakeScore: fakeScore!,
+      penalty: penalty!,
+      classification: classification ?? null,
+      gradientNorm: gradientNorm!.dataSync()[0]!,
+    };
   });
   return result;
 }
 
-export function lossesOf(d: DiscriminatorReport, generator: number): StepLosses {
-  const losses = { discriminator: d.loss, generator, realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty };
+export function lossesOf(d: DiscriminatorReport, generator: { loss: number; gradientNorm?: number }): StepLosses {
+  const losses = {
+    discriminator: d.loss,
+    generator: generator.loss,
+    realScore: d.realScore,
+    fakeScore: d.fakeScore,
+    penalty: d.penalty,
+    discriminatorGradientNorm: d.gradientNorm,
+    ...(generator.gradientNorm === undefined ? {} : { generatorGradientNorm: generator.gradientNorm }),
+  };
   return d.classification === null ? losses : { ...losses, classification: d.classification };
 }

@@ -4,7 +4,7 @@
 // step. One batch serves both players: G's loss reads D on the very fakes D was trained on.
 import * as tf from '@tensorflow/tfjs-core';
 import { constrainDiscriminator } from '../penalties/index.js';
-import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, judgeOf, objectiveOf, type StepContext, type StepLosses } from './game.js';
+import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, globalNorm, judgeOf, objectiveOf, type StepContext, type StepLosses } from './game.js';
 import { trainableVariables } from './model-weights.js';
 
 export function takeSimultaneousStep(context: StepContext): StepLosses {
@@ -32,6 +32,7 @@ export function takeSimultaneousStep(context: StepContext): StepLosses {
     }, dVars);
     // G's gradient against the same, not yet updated, D and the same latents.
     const g = tf.variableGrads(() => generatorLossOf(config, judge, fakeInput(context, batch), batch.fakeLabels), gVars);
+    const [dNorm, gNorm] = [globalNorm(d.grads), globalNorm(g.grads)].map((t) => t.dataSync()[0]!);
     players.discriminatorOptimizer.applyGradients(d.grads);
     constrainDiscriminator(config.penalty, dVars);
     players.generatorOptimizer.applyGradients(g.grads);
@@ -39,7 +40,15 @@ export function takeSimultaneousStep(context: StepContext): StepLosses {
     const [dLoss, gLoss, real, fake, pen] = [d.value, g.value, realScore!, fakeScore!, penalty!].map((t: tf.Tensor) => t.dataSync()[0]!);
     // Kept past variableGrads' own cleanup; tidy leaves kept tensors alone, so they are disposed here.
     [realScore, fakeScore, penalty, classification].forEach((t: tf.Scalar | null) => t?.dispose());
-    const losses: StepLosses = { discriminator: dLoss!, generator: gLoss!, realScore: real!, fakeScore: fake!, penalty: pen! };
+    const losses: StepLosses = {
+      discriminator: dLoss!,
+      generator: gLoss!,
+      realScore: real!,
+      fakeScore: fake!,
+      penalty: pen!,
+      discriminatorGradientNorm: dNorm!,
+      generatorGradientNorm: gNorm!,
+    };
     result = classificationValue === null ? losses : { ...losses, classification: classificationValue };
   });
   return result!;

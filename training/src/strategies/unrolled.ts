@@ -78,5 +78,5 @@ export function takeUnrolledStep(context: StepContext): StepLosses {
     const loss = context.players.generatorOptimizer.minimize(() => unrolledGeneratorLoss(context, batch, options), true, trainableVariables(context.players.generator));
     return loss!.dataSync()[0]!;
   });
-  return lossesOf(d, generator);
+  return lossesOf(d, { loss: generator });
 }
