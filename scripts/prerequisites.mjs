@@ -58,13 +58,17 @@ export function ensureOnnxPython(log = console.error) {
     const version = onnxVersion(python);
     if (version !== null) return { python, version };
   }
-  const installCommand = hasApt() ? 'sudo apt-get install -y python3-onnx' : `python3 -m venv ${VENV} && ${venvPython} -m pip install onnx`;
+  const installCommand = hasApt()
+    ? 'sudo apt-get install -y python3-onnx'
+    : `python3 -m venv ${VENV} && ${venvPython} -m pip install onnx`;
   if (isRoot() && hasApt() && aptInstall(log, 'python3-onnx')) {
     const version = onnxVersion('/usr/bin/python3');
     if (version !== null) return { python: '/usr/bin/python3', version };
   }
   if (process.env.GANTRY_PREREQUISITES_NO_PIP !== '1') {
-    const base = pythonsOnHand().find((python) => python !== venvPython && run(python, ['-c', 'import venv, ensurepip']).status === 0);
+    const base = pythonsOnHand().find(
+      (python) => python !== venvPython && run(python, ['-c', 'import venv, ensurepip']).status === 0,
+    );
     if (base !== undefined) {
       log(`prerequisites: no python3 here can import onnx; creating ${VENV} and running pip install onnx`);
       const made = existsSync(venvPython) || run(base, ['-m', 'venv', VENV], { stdio: 'inherit' }).status === 0;
@@ -74,15 +78,20 @@ export function ensureOnnxPython(log = console.error) {
       }
     }
   }
-  throw new PrerequisiteError(`ONNX's checker needs a python3 that can import onnx, and none could be set up here. Run:\n  ${installCommand}\nthen npm test again.`);
+  throw new PrerequisiteError(
+    `ONNX's checker needs a python3 that can import onnx, and none could be set up here. Run:\n  ${installCommand}\nthen npm test again.`,
+  );
 }
 
 /** Chromium for the browser tests; returns its path. */
 export function ensureChromium(log = console.error) {
   const chromium = process.env.GANTRY_CHROMIUM || DEFAULT_CHROMIUM;
   if (existsSync(chromium)) return chromium;
-  if (chromium === DEFAULT_CHROMIUM && isRoot() && hasApt() && aptInstall(log, 'chromium') && existsSync(chromium)) return chromium;
-  throw new PrerequisiteError(`the browser tests need Chromium at ${chromium}, which is missing. Run:\n  sudo apt-get install -y chromium\n(or set GANTRY_CHROMIUM to a Chromium binary), then npm test again.`);
+  if (chromium === DEFAULT_CHROMIUM && isRoot() && hasApt() && aptInstall(log, 'chromium') && existsSync(chromium))
+    return chromium;
+  throw new PrerequisiteError(
+    `the browser tests need Chromium at ${chromium}, which is missing. Run:\n  sudo apt-get install -y chromium\n(or set GANTRY_CHROMIUM to a Chromium binary), then npm test again.`,
+  );
 }
 
 /** Sets both up; returns the environment the tests run with. */

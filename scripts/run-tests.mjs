@@ -19,7 +19,11 @@ function sourceExists(compiled) {
 
 function collect(dir, out) {
   let entries;
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of entries) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) collect(path, out);

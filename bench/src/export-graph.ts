@@ -19,7 +19,9 @@ const LATENT = 100;
 /** The graph's compute ops, leaving out what only shuffles constants (Identity, Constant, Shape arithmetic). */
 function computeOps(bytes: Uint8Array): string[] {
   const bookkeeping = new Set(['Identity', 'Constant', 'Shape', 'Gather', 'Unsqueeze', 'Concat', 'Cast']);
-  return decodeModel(bytes).graph.node.map((n) => n.op_type).filter((op) => !bookkeeping.has(op));
+  return decodeModel(bytes)
+    .graph.node.map((n) => n.op_type)
+    .filter((op) => !bookkeeping.has(op));
 }
 
 async function timeSession(session: ort.InferenceSession, batch: number, seconds: number): Promise<number> {
@@ -38,7 +40,9 @@ async function timeSession(session: ort.InferenceSession, batch: number, seconds
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '3' } },
+  });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
   await selectBackend('cpu');
@@ -55,14 +59,22 @@ async function main(): Promise<void> {
     const python = process.env.GANTRY_BENCH_PYTHON ?? '/usr/bin/python3';
     const script = fileURLToPath(new URL('../torch_onnx_generator.py', import.meta.url));
     const made = spawnSync(python, [script, torchPath], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) });
-    if (made.status !== 0) throw new Error(`torch.onnx export failed (needs Debian's python3-torch for ${python}): ${(made.stderr || made.error?.message || '').trim().split('\n').pop()}`);
+    if (made.status !== 0)
+      throw new Error(
+        `torch.onnx export failed (needs Debian's python3-torch for ${python}): ${(made.stderr || made.error?.message || '').trim().split('\n').pop()}`,
+      );
     const torchOps = computeOps(await readFile(torchPath));
     const ourOps = computeOps(ours);
     console.log(`Gantry (NCHW) ops: ${ourOps.length} ${ourOps.join(' ')}`);
     console.log(`torch.onnx ops:    ${torchOps.length} ${torchOps.join(' ')} (without Identity/Constant/Shape arithmetic)`);
     const rows: string[] = [];
     for (const threads of [1, 2]) {
-      const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+      const options: ort.InferenceSession.SessionOptions = {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      };
       const sessions = {
         gantry: await ort.InferenceSession.create(ours, options),
         gantryNhwc: await ort.InferenceSession.create(oursNhwc, options),
@@ -71,7 +83,8 @@ async function main(): Promise<void> {
       for (const batch of [1, 256]) {
         const totals = { gantry: 0, gantryNhwc: 0, torch: 0 };
         for (let r = 0; r < rounds; r++) {
-          for (const key of ['gantry', 'torch', 'gantryNhwc'] as const) totals[key] += await timeSession(sessions[key], batch, seconds);
+          for (const key of ['gantry', 'torch', 'gantryNhwc'] as const)
+            totals[key] += await timeSession(sessions[key], batch, seconds);
         }
         const [g, n, t] = [totals.gantry / rounds, totals.gantryNhwc / rounds, totals.torch / rounds];
         rows.push(
@@ -82,7 +95,9 @@ async function main(): Promise<void> {
       }
       await Promise.all(Object.values(sessions).map((s) => s.release()));
     }
-    console.log(`\nreference DCGAN generator in onnxruntime-node ${ort.env.versions.node ?? ''}, ${rounds} alternating rounds of ${seconds} s each:\n${rows.join('\n')}`);
+    console.log(
+      `\nreference DCGAN generator in onnxruntime-node ${ort.env.versions.node ?? ''}, ${rounds} alternating rounds of ${seconds} s each:\n${rows.join('\n')}`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

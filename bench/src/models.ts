@@ -1,6 +1,14 @@
 // The networks the benchmarks time, shared by train-step.ts and profile-step.ts.
 import { Rng } from '@gantry/core';
-import { generateToyDataset, modeCollapseConfig, MODE_COLLAPSE_PARAMETERS, type Dataset, type ImageDataset, type ModeCollapseMethod, type TrainConfigInput } from '@gantry/training';
+import {
+  generateToyDataset,
+  modeCollapseConfig,
+  MODE_COLLAPSE_PARAMETERS,
+  type Dataset,
+  type ImageDataset,
+  type ModeCollapseMethod,
+  type TrainConfigInput,
+} from '@gantry/training';
 
 export interface BenchModel {
   /** Name shared with bench/pytorch_reference.py where it has a PyTorch twin. */
@@ -26,8 +34,23 @@ export function syntheticImages(shape: [number, number, number], count: number):
   return { name: 'synthetic', count, shape, images };
 }
 
-function dcgan(name: string, description: string, config: TrainConfigInput, imageShape: [number, number, number], heavy = false): BenchModel {
-  return { name, description, config, sampleShape: imageShape, batch: 64, data: (count) => syntheticImages(imageShape, count), heavy, pytorchReference: true };
+function dcgan(
+  name: string,
+  description: string,
+  config: TrainConfigInput,
+  imageShape: [number, number, number],
+  heavy = false,
+): BenchModel {
+  return {
+    name,
+    description,
+    config,
+    sampleShape: imageShape,
+    batch: 64,
+    data: (count) => syntheticImages(imageShape, count),
+    heavy,
+    pytorchReference: true,
+  };
 }
 
 /** A mode-collapse experiment run at PacGAN's size (its `full` parameters) on grid-25. */
@@ -46,15 +69,29 @@ function modeCollapse(method: ModeCollapseMethod): BenchModel {
 }
 
 export const benchModels: BenchModel[] = [
-  dcgan('dcgan-mnist', 'reference DCGAN, 28×28×1 (docs/REFERENCES.md)', { model: { generatorWidth: 128, discriminatorWidth: 64 }, training: { batchSize: 64 } }, [28, 28, 1]),
-  dcgan('dcgan-64', 'DCGAN 64×64×3, 4 up-sampling stages', { model: { generatorWidth: 512, discriminatorWidth: 64 }, training: { batchSize: 64 } }, [64, 64, 3], true),
+  dcgan(
+    'dcgan-mnist',
+    'reference DCGAN, 28×28×1 (docs/REFERENCES.md)',
+    { model: { generatorWidth: 128, discriminatorWidth: 64 }, training: { batchSize: 64 } },
+    [28, 28, 1],
+  ),
+  dcgan(
+    'dcgan-64',
+    'DCGAN 64×64×3, 4 up-sampling stages',
+    { model: { generatorWidth: 512, discriminatorWidth: 64 }, training: { batchSize: 64 } },
+    [64, 64, 3],
+    true,
+  ),
   dcgan(
     'wgan-gp-mnist',
     'WGAN-GP step on the reference networks: critic loss + gradient penalty (double backprop)',
     {
       objective: 'wasserstein',
       penalty: { type: 'gradient', lambda: 10 },
-      optimizer: { generator: { learningRate: 1e-4, beta1: 0, beta2: 0.9 }, discriminator: { learningRate: 1e-4, beta1: 0, beta2: 0.9 } },
+      optimizer: {
+        generator: { learningRate: 1e-4, beta1: 0, beta2: 0.9 },
+        discriminator: { learningRate: 1e-4, beta1: 0, beta2: 0.9 },
+      },
       model: { generatorWidth: 128, discriminatorWidth: 64 },
       training: { batchSize: 64 },
     },

@@ -22,11 +22,13 @@ async function main(): Promise<void> {
     },
   });
   const model = benchModels.find((m) => m.name === values.model);
-  if (model === undefined) throw new Error(`--model ${values.model} is not a bench model; choose from ${benchModels.map((m) => m.name).join(', ')}`);
+  if (model === undefined)
+    throw new Error(`--model ${values.model} is not a bench model; choose from ${benchModels.map((m) => m.name).join(', ')}`);
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
   if (!(Number.isInteger(steps) && steps >= 1)) throw new RangeError(`--steps must be a positive integer, got ${values.steps}`);
-  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`--warmup must be a non-negative integer, got ${values.warmup}`);
+  if (!(Number.isInteger(warmup) && warmup >= 0))
+    throw new RangeError(`--warmup must be a non-negative integer, got ${values.warmup}`);
 
   const backend = await selectBackend('wasm');
   const config = parseTrainConfig({ ...model.config, training: { ...model.config.training, batchSize: model.batch } });
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
     }
     const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const kernelMs = sorted.reduce((sum, [, row]) => sum + row.ms, 0) / steps;
-    console.log(`${model.name} on ${backend.detail}: ${wallMs.toFixed(0)} ms/step while profiled, ${kernelMs.toFixed(0)} ms in kernels`);
+    console.log(
+      `${model.name} on ${backend.detail}: ${wallMs.toFixed(0)} ms/step while profiled, ${kernelMs.toFixed(0)} ms in kernels`,
+    );
     console.log('   ms/step  calls/step  kernel');
     for (const [key, row] of sorted) {
       if (row.ms / steps < 0.5) continue;

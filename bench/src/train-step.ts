@@ -21,7 +21,14 @@ interface TfjsResult {
   rssMiB?: { start: number; end: number; steps: number };
 }
 
-async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: number, steps: number, batch: number, soak: number): Promise<TfjsResult> {
+async function benchTfjs(
+  model: BenchModel,
+  backend: 'wasm' | 'cpu',
+  warmup: number,
+  steps: number,
+  batch: number,
+  soak: number,
+): Promise<TfjsResult> {
   await selectBackend(backend);
   const config = parseTrainConfig({ ...model.config, training: { ...model.config.training, batchSize: batch } });
   const players = buildPlayers(config, model.sampleShape);
@@ -39,12 +46,19 @@ async function benchTfjs(model: BenchModel, backend: 'wasm' | 'cpu', warmup: num
     const cpu = process.cpuUsage(cpuStarted);
     const secondsPerStep = (performance.now() - started) / 1000 / steps;
     const cpuSecondsPerStep = (cpu.user + cpu.system) / 1e6 / steps;
-    const result: TfjsResult = { imagesPerSecond: batch / secondsPerStep, secondsPerStep, cpuSecondsPerStep, batch, tensorsConstant: tf.memory().numTensors === tensorsBefore };
+    const result: TfjsResult = {
+      imagesPerSecond: batch / secondsPerStep,
+      secondsPerStep,
+      cpuSecondsPerStep,
+      batch,
+      tensorsConstant: tf.memory().numTensors === tensorsBefore,
+    };
     if (soak > 0) {
       const start = process.memoryUsage().rss / 2 ** 20;
       for (let i = 0; i < soak; i++) {
         step();
-        if ((i + 1) % 50 === 0) process.stderr.write(`\r  soak ${i + 1}/${soak} steps, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+        if ((i + 1) % 50 === 0)
+          process.stderr.write(`\r  soak ${i + 1}/${soak} steps, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
       }
       process.stderr.write('\n');
       result.rssMiB = { start, end: process.memoryUsage().rss / 2 ** 20, steps: soak };
@@ -68,11 +82,20 @@ interface TorchResult {
 function benchPytorch(name: string, warmup: number, steps: number, threads: number): TorchResult | { absent: string } {
   const script = fileURLToPath(new URL('../pytorch_reference.py', import.meta.url));
   const python = process.env.GANTRY_BENCH_PYTHON ?? '/usr/bin/python3';
-  const run = spawnSync(python, [script, '--model', name, '--warmup', String(warmup), '--steps', String(steps), '--threads', String(threads)], { encoding: 'utf8' });
-  if (run.error !== undefined) return { absent: `${python} could not be run (${run.error.message}); install Debian's python3-torch` };
+  const run = spawnSync(
+    python,
+    [script, '--model', name, '--warmup', String(warmup), '--steps', String(steps), '--threads', String(threads)],
+    { encoding: 'utf8' },
+  );
+  if (run.error !== undefined)
+    return { absent: `${python} could not be run (${run.error.message}); install Debian's python3-torch` };
   if (run.status !== 0) {
     const missing = /No module named 'torch'/.test(run.stderr);
-    return { absent: missing ? `PyTorch is not installed for ${python} (apt-get install python3-torch)` : `the PyTorch reference failed: ${run.stderr.trim().split('\n').pop()}` };
+    return {
+      absent: missing
+        ? `PyTorch is not installed for ${python} (apt-get install python3-torch)`
+        : `the PyTorch reference failed: ${run.stderr.trim().split('\n').pop()}`,
+    };
   }
   const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as { images_per_second: number; threads: number; blas: string };
   return { imagesPerSecond: line.images_per_second, threads: line.threads, blas: line.blas };
@@ -91,7 +114,8 @@ async function main(): Promise<void> {
   });
   const selected = values.model ?? models.map((m) => m.name);
   const unknown = selected.filter((name) => !models.some((m) => m.name === name));
-  if (unknown.length > 0) throw new Error(`--model ${unknown.join(', ')} is not a bench model; choose from ${models.map((m) => m.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`--model ${unknown.join(', ')} is not a bench model; choose from ${models.map((m) => m.name).join(', ')}`);
   const defaultSteps = Number(values.steps);
   const defaultWarmup = Number(values.warmup);
   const soak = Number(values.soak);
@@ -126,7 +150,9 @@ async function main(): Promise<void> {
       'absent' in torch
         ? `absent: ${torch.absent}`
         : `${torch.imagesPerSecond.toFixed(1)} img/s (${torch.threads} threads, BLAS ${torch.blas.split(', ').pop()!.split('/').pop()})` +
-          (weakBlas ? '\n             WARNING: PyTorch runs on the reference BLAS, a weak baseline; apt-get install libopenblas0-pthread' : '');
+          (weakBlas
+            ? '\n             WARNING: PyTorch runs on the reference BLAS, a weak baseline; apt-get install libopenblas0-pthread'
+            : '');
     const ratio = 'absent' in torch ? 'n/a' : (wasm.imagesPerSecond / torch.imagesPerSecond).toFixed(2);
     const oneThread = torchDefault !== null && !('absent' in torchDefault) ? torchDefault : null;
     const fastestTorch = 'absent' in torch ? null : Math.max(torch.imagesPerSecond, oneThread?.imagesPerSecond ?? 0);
@@ -138,8 +164,12 @@ async function main(): Promise<void> {
         ...(oneThread !== null ? [`  PyTorch, 1 thread (Debian's default): ${oneThread.imagesPerSecond.toFixed(1)} img/s`] : []),
         `  tfjs-cpu   ${cpuText}`,
         `  ratio wasm/PyTorch at equal threads: ${ratio}`,
-        ...(fastestTorch !== null && oneThread !== null ? [`  ratio wasm/PyTorch at PyTorch's faster thread count: ${(wasm.imagesPerSecond / fastestTorch).toFixed(2)}`] : []),
-        ...(wasm.rssMiB ? [`  RSS over ${wasm.rssMiB.steps} steps: ${wasm.rssMiB.start.toFixed(0)} → ${wasm.rssMiB.end.toFixed(0)} MiB`] : []),
+        ...(fastestTorch !== null && oneThread !== null
+          ? [`  ratio wasm/PyTorch at PyTorch's faster thread count: ${(wasm.imagesPerSecond / fastestTorch).toFixed(2)}`]
+          : []),
+        ...(wasm.rssMiB
+          ? [`  RSS over ${wasm.rssMiB.steps} steps: ${wasm.rssMiB.start.toFixed(0)} → ${wasm.rssMiB.end.toFixed(0)} MiB`]
+          : []),
       ].join('\n'),
     );
   }

@@ -13,11 +13,17 @@ export class UsageError extends GantryError {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T): ReturnType<typeof parseArgs<{ options: T; args: string[]; allowPositionals: false; strict: true }>>['values'] {
+export function parseCommandArgs<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T; args: string[]; allowPositionals: false; strict: true }>>['values'] {
   try {
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
   } catch (error) {
-    const known = Object.keys(options).map((k) => `--${k}`).join(', ');
+    const known = Object.keys(options)
+      .map((k) => `--${k}`)
+      .join(', ');
     throw new UsageError(`gantry ${command}: ${(error as Error).message.split('\n')[0]} (options: ${known}; see "gantry help")`);
   }
 }
@@ -27,7 +33,14 @@ export function requireOption<V>(command: string, name: string, value: V | undef
   return value;
 }
 
-export function integerOption(command: string, name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+export function integerOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -36,7 +49,13 @@ export function integerOption(command: string, name: string, value: string | und
   return n;
 }
 
-export function choiceOption<C extends string>(command: string, name: string, value: string | undefined, choices: readonly C[], fallback: C): C {
+export function choiceOption<C extends string>(
+  command: string,
+  name: string,
+  value: string | undefined,
+  choices: readonly C[],
+  fallback: C,
+): C {
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) {
     throw new UsageError(`gantry ${command}: --${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);

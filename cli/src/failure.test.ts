@@ -11,7 +11,10 @@ test('an expected error is its message alone, with or without --verbose', () => 
 test('an unexpected error is one line plus the hint, and its stack only under --verbose', () => {
   const bug = new TypeError("Cannot read properties of undefined (reading 'shape')");
   const quiet = describeFailure(bug, false);
-  assert.deepEqual(quiet.split('\n'), [`error: ${bug.message}`, '(an unexpected failure; run with --verbose for the stack trace)']);
+  assert.deepEqual(quiet.split('\n'), [
+    `error: ${bug.message}`,
+    '(an unexpected failure; run with --verbose for the stack trace)',
+  ]);
   assert.match(describeFailure(bug, true), /^error: TypeError: Cannot read properties[^\n]*\n\s+at /);
   const internal = new GantryError('internal', 'an invariant broke', { expected: false });
   assert.match(describeFailure(internal, false), /run with --verbose/);

@@ -36,7 +36,9 @@ export class ProgressBar {
     const elapsed = (performance.now() - this.started) / 1000;
     const done = count - this.startCount;
     const eta = done > 0 ? ((total - count) * elapsed) / done : NaN;
-    const extras = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('  ');
+    const extras = Object.entries(fields)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('  ');
     const width = 24;
     const filled = Math.round((Math.min(count, total) / total) * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;

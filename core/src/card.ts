@@ -16,8 +16,10 @@ export class CardError extends GantryError {
 
 // Every check of one field shares one description of what is allowed, so a failure says it once.
 const allowed = (text: string) => ({ error: text });
-const integerAtLeast = (min: number) => z.int(allowed(`an integer >= ${min}`)).check(z.minimum(min, allowed(`an integer >= ${min}`)));
-const numberAtLeast = (min: number) => z.number(allowed(`a finite number >= ${min}`)).check(z.minimum(min, allowed(`a finite number >= ${min}`)));
+const integerAtLeast = (min: number) =>
+  z.int(allowed(`an integer >= ${min}`)).check(z.minimum(min, allowed(`an integer >= ${min}`)));
+const numberAtLeast = (min: number) =>
+  z.number(allowed(`a finite number >= ${min}`)).check(z.minimum(min, allowed(`a finite number >= ${min}`)));
 const nonEmptyString = z.string(allowed('a non-empty string')).check(z.minLength(1, allowed('a non-empty string')));
 const choice = <const T extends readonly [string, ...string[]]>(values: T, suffix = '') =>
   z.enum(values, allowed(values.map((v) => JSON.stringify(v)).join(' or ') + suffix));
@@ -45,7 +47,10 @@ const outputSchema = z.object(
     /** Axis order of the ONNX output: NHWC (tfjs' order) or NCHW (channels first). */
     layout,
     /** Range of the generator's raw output values, e.g. [-1, 1] for tanh. */
-    range: z.tuple([finiteNumber('an array of 2 numbers'), finiteNumber('an array of 2 numbers')], allowed('an array of 2 numbers')),
+    range: z.tuple(
+      [finiteNumber('an array of 2 numbers'), finiteNumber('an array of 2 numbers')],
+      allowed('an array of 2 numbers'),
+    ),
     /**
      * Element type of the ONNX output: 'float32' (absent in older cards) holds the raw values; 'uint8'
      * holds pixels, `range` mapped to 0…255 inside the model.
@@ -184,7 +189,9 @@ export function parseCard(json: unknown, where = 'card.json'): ModelCard {
     const path = issue.path.filter((key) => typeof key === 'string');
     const field = path.at(-1) ?? '';
     const parent = path.slice(0, -1).join('.');
-    problems.add(`${where}${parent ? ` ${parent}` : ''}: field "${field}" is ${show(valueAt(json, path))}; expected ${issue.message}`);
+    problems.add(
+      `${where}${parent ? ` ${parent}` : ''}: field "${field}" is ${show(valueAt(json, path))}; expected ${issue.message}`,
+    );
   }
   throw new CardError([...problems].join('\n'));
 }

@@ -24,8 +24,17 @@ test('one class fills every sample; an array gives one per sample', () => {
 
 test('an unconditional model takes no class and says so when given one', () => {
   assert.equal(resolveClasses(undefined, undefined, 5), undefined);
-  rejects(() => resolveClasses(undefined, 2, 5, { model: 'digits' }), /^class was given \(2\) but model "digits" is unconditional: it has no class input; leave class out$/, null);
-  rejects(() => resolveClasses(undefined, [1], 1, { parameter: 'label' }), /^label was given \(\[1\]\) but the model is unconditional/, null, 'label');
+  rejects(
+    () => resolveClasses(undefined, 2, 5, { model: 'digits' }),
+    /^class was given \(2\) but model "digits" is unconditional: it has no class input; leave class out$/,
+    null,
+  );
+  rejects(
+    () => resolveClasses(undefined, [1], 1, { parameter: 'label' }),
+    /^label was given \(\[1\]\) but the model is unconditional/,
+    null,
+    'label',
+  );
 });
 
 test('a conditional model needs a class, and says which are allowed', () => {
@@ -38,11 +47,23 @@ test('a conditional model needs a class, and says which are allowed', () => {
 
 test('values that are not integers in range are refused with the position and the range', () => {
   for (const bad of [10, -1, 2.5, Number.NaN, Infinity]) {
-    rejects(() => resolveClasses(tenClasses, bad, 2, { model: 'acgan' }), new RegExp(`^class must be an integer in \\[0, 9\\] \\(model "acgan" has 10 classes\\), got ${String(bad)}$`), 10);
+    rejects(
+      () => resolveClasses(tenClasses, bad, 2, { model: 'acgan' }),
+      new RegExp(`^class must be an integer in \\[0, 9\\] \\(model "acgan" has 10 classes\\), got ${String(bad)}$`),
+      10,
+    );
   }
   rejects(() => resolveClasses(tenClasses, [1, 2, 12], 3), /^class\[2\] must be an integer in \[0, 9\] .*got 12$/, 10);
   rejects(() => resolveClasses(tenClasses, [1, '2'], 2), /^class\[1\] must be an integer .*got "2"$/, 10);
-  rejects(() => resolveClasses(tenClasses, '3', 2), /^class must be an integer in \[0, 9\] for every sample, or an array of 2 such integers, one per sample; got "3"$/, 10);
+  rejects(
+    () => resolveClasses(tenClasses, '3', 2),
+    /^class must be an integer in \[0, 9\] for every sample, or an array of 2 such integers, one per sample; got "3"$/,
+    10,
+  );
   rejects(() => resolveClasses(tenClasses, null, 2), /got null$/, 10);
-  rejects(() => resolveClasses(tenClasses, [1, 2], 3), /^class has 2 entries but 3 samples are asked for; give an integer in \[0, 9\]/, 10);
+  rejects(
+    () => resolveClasses(tenClasses, [1, 2], 3),
+    /^class has 2 entries but 3 samples are asked for; give an integer in \[0, 9\]/,
+    10,
+  );
 });

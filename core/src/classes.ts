@@ -46,28 +46,49 @@ export interface ClassRequestContext {
  * {@link ClassRequestError} when a conditional model gets no class, an unconditional one gets one, or a
  * value is not an integer in range.
  */
-export function resolveClasses(classInput: ClassInputSpec | undefined, request: unknown, n: number, context: ClassRequestContext = {}): Int32Array | undefined {
+export function resolveClasses(
+  classInput: ClassInputSpec | undefined,
+  request: unknown,
+  n: number,
+  context: ClassRequestContext = {},
+): Int32Array | undefined {
   const parameter = context.parameter ?? 'class';
   const model = context.model === undefined ? 'the model' : `model "${context.model}"`;
   if (classInput === undefined) {
     if (request === undefined) return undefined;
-    throw new ClassRequestError(`${parameter} was given (${show(request)}) but ${model} is unconditional: it has no class input; leave ${parameter} out`, parameter, null);
+    throw new ClassRequestError(
+      `${parameter} was given (${show(request)}) but ${model} is unconditional: it has no class input; leave ${parameter} out`,
+      parameter,
+      null,
+    );
   }
   const { classes } = classInput;
   const max = classes - 1;
   const allowed = `an integer in [0, ${max}] for every sample, or an array of ${n} such integers, one per sample`;
   if (request === undefined) {
-    throw new ClassRequestError(`${parameter} is required: ${model} is class-conditional with ${classes} classes; give ${allowed}`, parameter, classes);
+    throw new ClassRequestError(
+      `${parameter} is required: ${model} is class-conditional with ${classes} classes; give ${allowed}`,
+      parameter,
+      classes,
+    );
   }
   const checkIndex = (value: unknown, name: string): number => {
     if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max)) {
-      throw new ClassRequestError(`${name} must be an integer in [0, ${max}] (${model} has ${classes} classes), got ${show(value)}`, parameter, classes);
+      throw new ClassRequestError(
+        `${name} must be an integer in [0, ${max}] (${model} has ${classes} classes), got ${show(value)}`,
+        parameter,
+        classes,
+      );
     }
     return value;
   };
   if (Array.isArray(request)) {
     if (request.length !== n) {
-      throw new ClassRequestError(`${parameter} has ${request.length} entries but ${n} samples are asked for; give ${allowed}`, parameter, classes);
+      throw new ClassRequestError(
+        `${parameter} has ${request.length} entries but ${n} samples are asked for; give ${allowed}`,
+        parameter,
+        classes,
+      );
     }
     return Int32Array.from(request, (value: unknown, i) => checkIndex(value, `${parameter}[${i}]`));
   }

@@ -1,16 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from './rng.js';
-import {
-  MAX_LATENT_ROWS,
-  combine,
-  interpolate,
-  latentRow,
-  lerp,
-  sampleLatents,
-  sampleLatentsWithRng,
-  slerp,
-} from './latents.js';
+import { MAX_LATENT_ROWS, combine, interpolate, latentRow, lerp, sampleLatents, sampleLatentsWithRng, slerp } from './latents.js';
 
 function norm(v: ArrayLike<number>): number {
   let s = 0;
@@ -28,11 +19,17 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 test('sampleLatents golden values for seed 7 (normal and uniform)', () => {
   assert.deepEqual(
     Array.from(sampleLatents({ size: 4, distribution: 'normal' }, 2, 7)),
-    [-1.5370383262634277, -0.2949978709220886, 2.7798852920532227, 0.5592584609985352, 1.1707197427749634, 0.22119922935962677, -0.8068733811378479, -1.2010109424591064],
+    [
+      -1.5370383262634277, -0.2949978709220886, 2.7798852920532227, 0.5592584609985352, 1.1707197427749634, 0.22119922935962677,
+      -0.8068733811378479, -1.2010109424591064,
+    ],
   );
   assert.deepEqual(
     Array.from(sampleLatents({ size: 4, distribution: 'uniform' }, 2, 7)),
-    [-0.5323445796966553, 0.024464726448059082, -0.10217094421386719, -0.6545696258544922, 0.13133931159973145, -0.05293762683868408, 0.026422858238220215, -0.2863401174545288],
+    [
+      -0.5323445796966553, 0.024464726448059082, -0.10217094421386719, -0.6545696258544922, 0.13133931159973145,
+      -0.05293762683868408, 0.026422858238220215, -0.2863401174545288,
+    ],
   );
 });
 
@@ -74,13 +71,17 @@ test('normal latents have unit variance', () => {
 
 test('sampleLatents validates its parameters, naming them', () => {
   const spec = { size: 4, distribution: 'normal' } as const;
-  assert.throws(() => sampleLatents(spec, 0, 1), { name: 'RangeError', message: `n must be an integer in [1, ${MAX_LATENT_ROWS}], got 0` });
+  assert.throws(() => sampleLatents(spec, 0, 1), {
+    name: 'RangeError',
+    message: `n must be an integer in [1, ${MAX_LATENT_ROWS}], got 0`,
+  });
   assert.throws(() => sampleLatents(spec, 2.5, 1), /n must be an integer/);
   assert.throws(() => sampleLatents(spec, 1, -3), /seed must be an integer in \[0, 4294967295\], got -3/);
   assert.throws(() => sampleLatents({ size: 0, distribution: 'normal' }, 1, 1), /spec\.size must be a positive integer, got 0/);
   assert.throws(
     () => sampleLatents({ size: 4, distribution: 'cauchy' as 'normal' }, 1, 1),
-    (error: Error) => error instanceof TypeError && /spec\.distribution must be "normal" or "uniform", got "cauchy"/.test(error.message),
+    (error: Error) =>
+      error instanceof TypeError && /spec\.distribution must be "normal" or "uniform", got "cauchy"/.test(error.message),
   );
   assert.throws(() => sampleLatentsWithRng(spec, 1, {} as Rng), /rng must be an Rng instance/);
 });
@@ -120,7 +121,10 @@ test('slerp falls back to lerp for parallel, antiparallel and zero vectors', () 
 });
 
 test('interpolate stacks steps rows from a to b inclusive', () => {
-  const [a, b] = [[1, 0], [0, 1]] as const;
+  const [a, b] = [
+    [1, 0],
+    [0, 1],
+  ] as const;
   const linear = interpolate(a, b, 5, 'lerp');
   assert.equal(linear.length, 10);
   assertClose(linear.subarray(0, 2), a);
@@ -145,6 +149,13 @@ test('combine computes weighted sums such as a - b + c', () => {
   assert.deepEqual(Array.from(result), [10.5, 21.5, 32.5]);
   assert.deepEqual(Array.from(combine([{ vector: c, weight: 0.5 }])), [5, 10, 15]);
   assert.throws(() => combine([]), /terms must be a non-empty array/);
-  assert.throws(() => combine([{ vector: a, weight: 1 }, { vector: [1], weight: 1 }]), /terms\[0\]\.vector and terms\[1\]\.vector must have the same length, got 3 and 1/);
+  assert.throws(
+    () =>
+      combine([
+        { vector: a, weight: 1 },
+        { vector: [1], weight: 1 },
+      ]),
+    /terms\[0\]\.vector and terms\[1\]\.vector must have the same length, got 3 and 1/,
+  );
   assert.throws(() => combine([{ vector: a, weight: Infinity }]), /terms\[0\]\.weight must be a finite number, got Infinity/);
 });

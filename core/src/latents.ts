@@ -163,7 +163,12 @@ function slerpUnchecked(a: LatentVector, b: LatentVector, t: number): Float32Arr
  * `steps` vectors from a to b inclusive (t = 0, 1/(steps−1), …, 1), stacked row-major into one
  * steps × length array, ready to feed a generator as a batch.
  */
-export function interpolate(a: LatentVector, b: LatentVector, steps: number, method: InterpolationMethod = 'slerp'): Float32Array {
+export function interpolate(
+  a: LatentVector,
+  b: LatentVector,
+  steps: number,
+  method: InterpolationMethod = 'slerp',
+): Float32Array {
   assertVector(a, 'a');
   assertVector(b, 'b');
   assertSameLength(a, b, 'a', 'b');

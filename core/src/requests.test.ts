@@ -22,7 +22,12 @@ test('interpolation frames start and end on the key points; a loop returns to th
   const plan = planInterpolation(spec, { seeds: [1, 2, 3], steps: 5, method: 'slerp' });
   assert.equal(plan.frames, 9);
   assert.deepEqual(plan.keyFrames, [0, 4, 8]);
-  for (const [i, seed] of [[0, 1], [4, 2], [8, 3]] as const) assert.deepEqual(plan.latents.subarray(i * 8, i * 8 + 8), seedLatent(spec, seed));
+  for (const [i, seed] of [
+    [0, 1],
+    [4, 2],
+    [8, 3],
+  ] as const)
+    assert.deepEqual(plan.latents.subarray(i * 8, i * 8 + 8), seedLatent(spec, seed));
   const loop = planInterpolation(spec, { seeds: [1, 2], steps: 4, loop: true });
   assert.equal(loop.frames, 6);
   assert.deepEqual(loop.keyFrames, [0, 3]);
@@ -31,7 +36,11 @@ test('interpolation frames start and end on the key points; a loop returns to th
 test('arithmetic: each term is the mean of its latents; one term of coefficient 1 is its latent', () => {
   const single = planArithmetic(spec, [{ coef: 1, seeds: [5] }]);
   assert.deepEqual(single.result, seedLatent(spec, 5));
-  const plan = planArithmetic(spec, [{ coef: 1, seeds: [1, 2] }, { coef: -1, seeds: [3] }, { coef: 1, seeds: [4] }]);
+  const plan = planArithmetic(spec, [
+    { coef: 1, seeds: [1, 2] },
+    { coef: -1, seeds: [3] },
+    { coef: 1, seeds: [4] },
+  ]);
   const [a, b, c, d] = [1, 2, 3, 4].map((s) => seedLatent(spec, s));
   for (let j = 0; j < 8; j++) {
     const expected = (a![j]! + b![j]!) / 2 - c![j]! + d![j]!;

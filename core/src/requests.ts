@@ -40,12 +40,14 @@ function checkTruncation(spec: LatentSpec, truncation: number | undefined): void
   if (typeof truncation !== 'number' || !Number.isFinite(truncation) || truncation < MIN_TRUNCATION) {
     fail('truncation', `must be a number ≥ ${MIN_TRUNCATION} (a threshold in standard deviations), got ${String(truncation)}`);
   }
-  if (spec.distribution !== 'normal') fail('truncation', `applies to normal latents only; this model's latents are ${spec.distribution}`);
+  if (spec.distribution !== 'normal')
+    fail('truncation', `applies to normal latents only; this model's latents are ${spec.distribution}`);
 }
 
 /** `n` latent rows drawn from one seed, optionally truncated. */
 export function sampleRows(spec: LatentSpec, n: number, seed: number, truncation?: number): Float32Array {
-  if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS)) fail('n', `must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
+  if (!(Number.isInteger(n) && n >= 1 && n <= MAX_LATENT_ROWS))
+    fail('n', `must be an integer in [1, ${MAX_LATENT_ROWS}], got ${String(n)}`);
   assertSeed(seed);
   checkTruncation(spec, truncation);
   const rng = Rng.fromSeed(seed);
@@ -97,9 +99,11 @@ export function explicitLatents(spec: LatentSpec, rows: readonly (readonly numbe
   }
   const out = new Float32Array(rows.length * spec.size);
   rows.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== spec.size) fail(`${parameter}[${i}]`, `must be an array of ${spec.size} numbers (the model's latent size)`);
+    if (!Array.isArray(row) || row.length !== spec.size)
+      fail(`${parameter}[${i}]`, `must be an array of ${spec.size} numbers (the model's latent size)`);
     row.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${parameter}[${i}][${j}]`, `must be a finite number, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        fail(`${parameter}[${i}][${j}]`, `must be a finite number, got ${String(v)}`);
       out[i * spec.size + j] = v;
     });
   });
@@ -117,7 +121,9 @@ function sourceRows(spec: LatentSpec, source: LatentSource, where: string, trunc
   if ((source.seeds === undefined) === (source.latents === undefined)) {
     fail(`${prefix}seeds`, `or ${prefix}latents must be given, not both and not neither`);
   }
-  return source.seeds !== undefined ? seedLatents(spec, source.seeds, truncation, `${prefix}seeds`) : explicitLatents(spec, source.latents!, `${prefix}latents`);
+  return source.seeds !== undefined
+    ? seedLatents(spec, source.seeds, truncation, `${prefix}seeds`)
+    : explicitLatents(spec, source.latents!, `${prefix}latents`);
 }
 
 export interface GenerateRequest extends LatentSource {
@@ -132,7 +138,11 @@ export interface GenerateRequest extends LatentSource {
  * `seed` (default seed 0 when only n is given is the caller's choice: pass it explicitly).
  */
 export function generateLatents(spec: LatentSpec, request: GenerateRequest): Float32Array {
-  const given = [request.latents !== undefined, request.seeds !== undefined, request.seed !== undefined || request.n !== undefined].filter(Boolean).length;
+  const given = [
+    request.latents !== undefined,
+    request.seeds !== undefined,
+    request.seed !== undefined || request.n !== undefined,
+  ].filter(Boolean).length;
   if (given !== 1) fail('seeds', 'or latents or {n, seed} must name the latents: exactly one of the three');
   if (request.latents !== undefined) {
     if (request.truncation !== undefined) fail('truncation', 'cannot apply to explicit latents; truncate them yourself');
@@ -173,7 +183,8 @@ export function planInterpolation(spec: LatentSpec, request: InterpolationReques
   const count = keys.length / spec.size;
   if (count < 2) fail(request.seeds !== undefined ? 'seeds' : 'latents', 'must name at least 2 key points');
   const steps = request.steps;
-  if (!(Number.isInteger(steps) && steps >= 2 && steps <= MAX_INTERPOLATION_STEPS)) fail('steps', `must be an integer in [2, ${MAX_INTERPOLATION_STEPS}], got ${String(steps)}`);
+  if (!(Number.isInteger(steps) && steps >= 2 && steps <= MAX_INTERPOLATION_STEPS))
+    fail('steps', `must be an integer in [2, ${MAX_INTERPOLATION_STEPS}], got ${String(steps)}`);
   const method = request.method ?? 'slerp';
   if (method !== 'lerp' && method !== 'slerp') fail('method', `must be "lerp" or "slerp", got ${String(method)}`);
   const loop = request.loop ?? false;
@@ -222,7 +233,8 @@ export interface ArithmeticPlan {
 
 /** DCGAN's vector arithmetic: each term is the mean of its latents; the result is Σ coef·mean. */
 export function planArithmetic(spec: LatentSpec, terms: readonly ArithmeticTerm[], truncation?: number): ArithmeticPlan {
-  if (!Array.isArray(terms) || terms.length === 0 || terms.length > 16) fail('terms', 'must be an array of 1 to 16 terms {coef, seeds | latents}');
+  if (!Array.isArray(terms) || terms.length === 0 || terms.length > 16)
+    fail('terms', 'must be an array of 1 to 16 terms {coef, seeds | latents}');
   const size = spec.size;
   const rows = terms.map((term, i) => {
     if (typeof term.coef !== 'number' || !Number.isFinite(term.coef) || Math.abs(term.coef) > 100) {
@@ -238,7 +250,9 @@ export function planArithmetic(spec: LatentSpec, terms: readonly ArithmeticTerm[
   let row = 0;
   rows.forEach((r, i) => {
     const count = r.length / size;
-    const mean = combine(Array.from({ length: count }, (_, j) => ({ vector: r.subarray(j * size, (j + 1) * size), weight: 1 / count })));
+    const mean = combine(
+      Array.from({ length: count }, (_, j) => ({ vector: r.subarray(j * size, (j + 1) * size), weight: 1 / count })),
+    );
     termMeans.set(mean, i * size);
     members.set(r, row * size);
     termOf.fill(i, row, row + count);

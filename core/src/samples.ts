@@ -66,7 +66,7 @@ export function canonicalSamples(raw: RawSamples, n: number, output: OutputSpec)
 export function pixelLevel(value: number, lo: number, hi: number): number {
   const level = Math.round(((value - lo) * 255) / (hi - lo));
   if (!(level > 0)) return 0;
-  return level > 255 ? 255 : level;
+  return Math.min(level, 255);
 }
 
 /** One model run: samples start … start + count − 1, fed as a batch of `batch` rows (count plus padding). */

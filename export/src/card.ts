@@ -32,7 +32,13 @@ export function buildCard(facts: CardFacts): ModelCard {
     latent: { size: facts.latent.size, distribution: facts.latent.distribution },
     ...(classInput === undefined
       ? {}
-      : { classInput: { name: classInput.name, classes: classInput.classes, ...(classInput.names ? { names: [...classInput.names] } : {}) } }),
+      : {
+          classInput: {
+            name: classInput.name,
+            classes: classInput.classes,
+            ...(classInput.names ? { names: [...classInput.names] } : {}),
+          },
+        }),
     output: { shape: facts.output.shape, layout: options.layout, range: facts.output.range, dtype: options.pixels },
     onnx: {
       file: ONNX_FILE,

@@ -27,11 +27,17 @@ test('ONNX’s checker runs shape inference (an output shape that contradicts th
   await writeFile(bad, gemmModel(4));
   const report = await runOnnxChecker([good, bad], python);
   assert.match(report.onnxVersion, /^\d+\.\d+\.\d+$/);
-  assert.deepEqual(report.failures.map((f) => f.path), [bad]);
+  assert.deepEqual(
+    report.failures.map((f) => f.path),
+    [bad],
+  );
   assert.match(report.failures[0]!.error, /Inferred shape and existing shape differ in dimension 1: \(3\) vs \(4\)/);
   assert.ok((await readFile(good)).equals(gemmModel(3)), 'the checker does not write inferred shapes into the file');
 });
 
 test('without a python3 that can import onnx the checker says how to install it', async () => {
-  await assert.rejects(runOnnxChecker(['x.onnx'], null), { name: 'OnnxCheckerError', message: /needs a python3 that can import onnx .*apt-get install python3-onnx/ });
+  await assert.rejects(runOnnxChecker(['x.onnx'], null), {
+    name: 'OnnxCheckerError',
+    message: /needs a python3 that can import onnx .*apt-get install python3-onnx/,
+  });
 });

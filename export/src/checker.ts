@@ -29,7 +29,8 @@ let found: string | null | undefined;
 
 /** The first python3 that can `import onnx`, or null when none can (looked up once). */
 export function findPythonWithOnnx(): string | null {
-  found ??= PYTHON_CANDIDATES.find((python) => spawnSync(python, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0) ?? null;
+  found ??=
+    PYTHON_CANDIDATES.find((python) => spawnSync(python, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0) ?? null;
   return found;
 }
 
@@ -59,11 +60,22 @@ print(json.dumps({"onnxVersion": onnx.__version__, "failures": failures}))
 import { GantryError } from '@gantry/core';
 
 /** Runs the checker with full shape inference over the ONNX files at `paths`, in one python3 process. */
-export async function runOnnxChecker(paths: readonly string[], python: string | null = findPythonWithOnnx()): Promise<CheckerReport> {
-  if (python === null) throw new OnnxCheckerError(`ONNX's checker needs a python3 that can import onnx (tried ${PYTHON_CANDIDATES.join(', ')}); ${ONNX_CHECKER_INSTALL_HINT}`);
+export async function runOnnxChecker(
+  paths: readonly string[],
+  python: string | null = findPythonWithOnnx(),
+): Promise<CheckerReport> {
+  if (python === null)
+    throw new OnnxCheckerError(
+      `ONNX's checker needs a python3 that can import onnx (tried ${PYTHON_CANDIDATES.join(', ')}); ${ONNX_CHECKER_INSTALL_HINT}`,
+    );
   const { code, stdout, stderr } = await runTool(python, ['-c', CHECK_SCRIPT, ...paths]).catch((error: unknown) => {
-    throw new OnnxCheckerError(`cannot run ${python} for ONNX's checker: ${error instanceof Error ? error.message : String(error)}`);
+    throw new OnnxCheckerError(
+      `cannot run ${python} for ONNX's checker: ${error instanceof Error ? error.message : String(error)}`,
+    );
   });
-  if (code !== 0) throw new OnnxCheckerError(`ONNX's checker (${python}) exited with status ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (code !== 0)
+    throw new OnnxCheckerError(
+      `ONNX's checker (${python}) exited with status ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+    );
   return JSON.parse(stdout) as CheckerReport;
 }

@@ -14,7 +14,11 @@ export interface ToolRun {
  * Runs `command args` to completion. Rejects only when the process cannot be started (the error of
  * `spawn`); a non-zero exit is the caller's to judge.
  */
-export async function runTool(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; stderrLimit?: number } = {}): Promise<ToolRun> {
+export async function runTool(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stderrLimit?: number } = {},
+): Promise<ToolRun> {
   const limit = options.stderrLimit ?? 4000;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let stdout = '';

@@ -13,7 +13,13 @@ import { CARD_FILE, ONNX_FILE, writeModelFolder } from '@gantry/files/model-fold
 import { decodeModel } from '@gantry/files/onnx';
 import { buildCard } from './card.js';
 import { findPythonWithOnnx, ONNX_CHECKER_INSTALL_HINT, OnnxCheckerError, runOnnxChecker } from './checker.js';
-import { convertLayersModel, DEFAULT_OPSET, type ConvertedInput, type OutputLayout, type OutputPixels } from './convert/convert.js';
+import {
+  convertLayersModel,
+  DEFAULT_OPSET,
+  type ConvertedInput,
+  type OutputLayout,
+  type OutputPixels,
+} from './convert/convert.js';
 import { ExportError } from './errors.js';
 import { loadLayersModelFromFile, saveModelFiles } from './model-files.js';
 import type { WeightStorage } from './onnx/graph.js';
@@ -107,19 +113,24 @@ export interface ExportResult {
 
 function checkOptions(options: ExportOptions): void {
   for (const key of ['outDir', 'name', 'dataset'] as const) {
-    if (typeof options[key] !== 'string' || options[key].length === 0) throw new ExportError(`options.${key} must be a non-empty string, got ${JSON.stringify(options[key])}`);
+    if (typeof options[key] !== 'string' || options[key].length === 0)
+      throw new ExportError(`options.${key} must be a non-empty string, got ${JSON.stringify(options[key])}`);
   }
   const range = options.outputRange;
   if (!(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
     throw new ExportError(`options.outputRange must be [low, high] with finite low < high, got ${JSON.stringify(range)}`);
   }
   const samples = options.paritySamples ?? DEFAULT_PARITY_SAMPLES;
-  if (!(Number.isInteger(samples) && samples >= 1 && samples <= 65536)) throw new ExportError(`options.paritySamples must be an integer in [1, 65536], got ${samples}`);
+  if (!(Number.isInteger(samples) && samples >= 1 && samples <= 65536))
+    throw new ExportError(`options.paritySamples must be an integer in [1, 65536], got ${samples}`);
   const tolerance = options.parityTolerance ?? DEFAULT_PARITY_TOLERANCE;
-  if (!(Number.isFinite(tolerance) && tolerance >= 0)) throw new ExportError(`options.parityTolerance must be a finite number >= 0, got ${tolerance}`);
+  if (!(Number.isFinite(tolerance) && tolerance >= 0))
+    throw new ExportError(`options.parityTolerance must be a finite number >= 0, got ${tolerance}`);
   const converter = options.converter ?? 'gantry';
-  if (!CONVERTERS.includes(converter)) throw new ExportError(`options.converter must be one of ${CONVERTERS.join(', ')}, got ${JSON.stringify(converter)}`);
-  if (!['auto', 'require', 'skip'].includes(options.onnxChecker ?? 'auto')) throw new ExportError(`options.onnxChecker must be "auto", "require" or "skip", got ${JSON.stringify(options.onnxChecker)}`);
+  if (!CONVERTERS.includes(converter))
+    throw new ExportError(`options.converter must be one of ${CONVERTERS.join(', ')}, got ${JSON.stringify(converter)}`);
+  if (!['auto', 'require', 'skip'].includes(options.onnxChecker ?? 'auto'))
+    throw new ExportError(`options.onnxChecker must be "auto", "require" or "skip", got ${JSON.stringify(options.onnxChecker)}`);
   if (converter === 'tf2onnx') {
     const ownOnly = [
       ...((options.batch ?? null) !== null ? ['a fixed batch'] : []),
@@ -128,30 +139,52 @@ function checkOptions(options: ExportOptions): void {
       ...((options.weights ?? 'float32') !== 'float32' ? ['float16 weights'] : []),
       ...(options.foldBatchNorm === true ? ['batch norm folding'] : []),
     ];
-    if (ownOnly.length > 0) throw new ExportError(`--converter tf2onnx writes the model as tf2onnx makes it; ${ownOnly.join(', ')} ${ownOnly.length === 1 ? 'is' : 'are'} only available with --converter gantry`);
+    if (ownOnly.length > 0)
+      throw new ExportError(
+        `--converter tf2onnx writes the model as tf2onnx makes it; ${ownOnly.join(', ')} ${ownOnly.length === 1 ? 'is' : 'are'} only available with --converter gantry`,
+      );
   }
   if (options.triton !== undefined && (options.batch ?? null) !== null) {
-    throw new ExportError(`a Triton repository needs a dynamic batch axis (Triton forms the batches itself, up to max_batch_size); export without a fixed batch (${options.batch})`);
+    throw new ExportError(
+      `a Triton repository needs a dynamic batch axis (Triton forms the batches itself, up to max_batch_size); export without a fixed batch (${options.batch})`,
+    );
   }
-  if (options.triton !== undefined) checkTritonSettings({ name: options.name, ...(options.triton.maxBatchSize !== undefined ? { maxBatchSize: options.triton.maxBatchSize } : {}) });
+  if (options.triton !== undefined)
+    checkTritonSettings({
+      name: options.name,
+      ...(options.triton.maxBatchSize !== undefined ? { maxBatchSize: options.triton.maxBatchSize } : {}),
+    });
 }
 
 /** The latent input and the optional class input of a generator, checked against the options. */
-function generatorInputs(model: tfl.LayersModel, inputs: readonly ConvertedInput[], options: ExportOptions): { latent: ConvertedInput; classInput?: ConvertedInput } {
+function generatorInputs(
+  model: tfl.LayersModel,
+  inputs: readonly ConvertedInput[],
+  options: ExportOptions,
+): { latent: ConvertedInput; classInput?: ConvertedInput } {
   const latents = inputs.filter((input) => input.kind === 'latent');
   const classes = inputs.filter((input) => input.kind === 'class');
   if (latents.length !== 1 || classes.length > 1) {
-    throw new ExportError(`model "${model.name}" has ${latents.length} latent input(s) and ${classes.length} class input(s); a generator takes one latent vector and at most one class index (read by Embedding layers)`);
+    throw new ExportError(
+      `model "${model.name}" has ${latents.length} latent input(s) and ${classes.length} class input(s); a generator takes one latent vector and at most one class index (read by Embedding layers)`,
+    );
   }
   const latent = latents[0]!;
-  if (latent.shape.length !== 1) throw new ExportError(`model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; a generator takes latent vectors [batch, size]`);
+  if (latent.shape.length !== 1)
+    throw new ExportError(
+      `model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; a generator takes latent vectors [batch, size]`,
+    );
   const size = options.latent?.size;
   if (size !== undefined && latent.shape[0] !== size) {
-    throw new ExportError(`options.latent.size is ${JSON.stringify(size)} but model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; it must be [batch, ${size}]`);
+    throw new ExportError(
+      `options.latent.size is ${JSON.stringify(size)} but model "${model.name}" takes latent input [batch, ${latent.shape.join(', ')}]; it must be [batch, ${size}]`,
+    );
   }
   const classInput = classes[0];
   if (classInput !== undefined && (classInput.shape.length !== 1 || classInput.shape[0] !== 1)) {
-    throw new ExportError(`model "${model.name}" takes class input [batch, ${classInput.shape.join(', ')}]; a class-conditional generator takes one class index per sample, [batch, 1]`);
+    throw new ExportError(
+      `model "${model.name}" takes class input [batch, ${classInput.shape.join(', ')}]; a class-conditional generator takes one class index per sample, [batch, 1]`,
+    );
   }
   return classInput === undefined ? { latent } : { latent, classInput };
 }
@@ -165,7 +198,10 @@ interface Converted {
 
 /** tf2onnx keeps tfjs' output layout and float32 weights; names come from the graph it wrote. */
 async function convertExternally(model: tfl.LayersModel, source: tfl.LayersModel | string, opset: number): Promise<Converted> {
-  if (model.inputs.length !== 1) throw new ExportError(`--converter tf2onnx exports generators with one latent input; model "${model.name}" has ${model.inputs.length} inputs (use --converter gantry)`);
+  if (model.inputs.length !== 1)
+    throw new ExportError(
+      `--converter tf2onnx exports generators with one latent input; model "${model.name}" has ${model.inputs.length} inputs (use --converter gantry)`,
+    );
   let modelJson = typeof source === 'string' ? source : undefined;
   const work = modelJson === undefined ? await mkdtemp(join(tmpdir(), 'gantry-export-')) : undefined;
   try {
@@ -189,8 +225,12 @@ async function check(bytes: Uint8Array, mode: CheckerMode, progress: (event: Exp
   if (mode === 'skip') return null;
   const python = findPythonWithOnnx();
   if (python === null) {
-    if (mode === 'require') throw new OnnxCheckerError(`ONNX's checker is required but no python3 here can import onnx; ${ONNX_CHECKER_INSTALL_HINT}`);
-    progress({ stage: 'warning', message: `ONNX's checker was skipped: no python3 here can import onnx (${ONNX_CHECKER_INSTALL_HINT}); the card records onnxChecker: null` });
+    if (mode === 'require')
+      throw new OnnxCheckerError(`ONNX's checker is required but no python3 here can import onnx; ${ONNX_CHECKER_INSTALL_HINT}`);
+    progress({
+      stage: 'warning',
+      message: `ONNX's checker was skipped: no python3 here can import onnx (${ONNX_CHECKER_INSTALL_HINT}); the card records onnxChecker: null`,
+    });
     return null;
   }
   progress({ stage: 'check', python });
@@ -200,7 +240,10 @@ async function check(bytes: Uint8Array, mode: CheckerMode, progress: (event: Exp
     await writeFile(path, bytes);
     const report = await runOnnxChecker([path], python);
     const failure = report.failures[0];
-    if (failure !== undefined) throw new OnnxCheckerError(`ONNX's checker (onnx ${report.onnxVersion}, full_check) rejects the exported model: ${failure.error}`);
+    if (failure !== undefined)
+      throw new OnnxCheckerError(
+        `ONNX's checker (onnx ${report.onnxVersion}, full_check) rejects the exported model: ${failure.error}`,
+      );
     return report.onnxVersion;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -245,20 +288,30 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
           });
     const { latent, classInput } = generatorInputs(model, converted.inputs, options);
     if (options.classNames !== undefined && options.classNames.length !== (classInput?.classes ?? 0)) {
-      throw new ExportError(`classNames: ${options.classNames.length} names given, but model "${model.name}" ${classInput === undefined ? 'has no class input' : `has ${classInput.classes} classes`}`);
+      throw new ExportError(
+        `classNames: ${options.classNames.length} names given, but model "${model.name}" ${classInput === undefined ? 'has no class input' : `has ${classInput.classes} classes`}`,
+      );
     }
     const latentSpec: LatentSpec = { size: latent.shape[0]!, distribution: options.latent.distribution };
     if (converted.outputShape.length !== 3) {
-      throw new ExportError(`model "${model.name}" outputs shape [batch, ${converted.outputShape.join(', ')}]; a generator must output images [batch, height, width, channels]`);
+      throw new ExportError(
+        `model "${model.name}" outputs shape [batch, ${converted.outputShape.join(', ')}]; a generator must output images [batch, height, width, channels]`,
+      );
     }
 
     progress({ stage: 'parity', samples });
     const seed = options.paritySeed ?? 0;
     const feeds: ParityFeed[] = converted.inputs.map((input) =>
       // Every class in turn, so each row of the embedding table is exercised.
-      input.kind === 'class' ? Int32Array.from({ length: samples }, (_, i) => i % input.classes!) : sampleLatents(latentSpec, samples, seed),
+      input.kind === 'class'
+        ? Int32Array.from({ length: samples }, (_, i) => i % input.classes!)
+        : sampleLatents(latentSpec, samples, seed),
     );
-    const maxAbsDiff = await checkParity(model, converted.bytes, feeds, samples, { layout, pixels, outputRange: options.outputRange });
+    const maxAbsDiff = await checkParity(model, converted.bytes, feeds, samples, {
+      layout,
+      pixels,
+      outputRange: options.outputRange,
+    });
     if (!(maxAbsDiff <= tolerance)) {
       throw new ParityError(
         `ONNX export of "${options.name}" disagrees with tfjs: max absolute difference ${maxAbsDiff.toExponential(3)} over ${samples} samples exceeds the limit ${tolerance} (parityTolerance)`,
@@ -275,8 +328,18 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
       latent: { ...latentSpec, inputName: latent.name },
       ...(classInput === undefined
         ? {}
-        : { classInput: { name: classInput.name, classes: classInput.classes!, ...(options.classNames ? { names: options.classNames } : {}) } }),
-      output: { name: converted.outputName, shape: converted.outputShape as [number, number, number], range: options.outputRange },
+        : {
+            classInput: {
+              name: classInput.name,
+              classes: classInput.classes!,
+              ...(options.classNames ? { names: options.classNames } : {}),
+            },
+          }),
+      output: {
+        name: converted.outputName,
+        shape: converted.outputShape as [number, number, number],
+        range: options.outputRange,
+      },
       onnx: converted.bytes,
       ...(options.training === undefined ? {} : { training: options.training }),
       parity: { maxAbsDiff, samples },
@@ -302,7 +365,11 @@ export async function exportGenerator(options: ExportOptions): Promise<ExportRes
         options.triton.dir,
         {
           name: options.name,
-          inputs: converted.inputs.map((input) => ({ name: input.name, type: input.kind === 'class' ? 'int64' : 'float32', dims: input.shape })),
+          inputs: converted.inputs.map((input) => ({
+            name: input.name,
+            type: input.kind === 'class' ? 'int64' : 'float32',
+            dims: input.shape,
+          })),
           output: { name: converted.outputName, type: pixels, dims: layout === 'NCHW' ? [c, h, w] : [h, w, c] },
           ...(options.triton.maxBatchSize !== undefined ? { maxBatchSize: options.triton.maxBatchSize } : {}),
         },

@@ -32,7 +32,13 @@ export { SUPPORTED_ACTIVATIONS } from './convert/activations.js';
 export type { GraphValue, LayerConverter, ConverterContext } from './convert/graph-value.js';
 export { GraphBuilder, float16Bits, type AttributeValue, type ValueInfo, type WeightStorage } from './onnx/graph.js';
 export { checkParity, ParityError, type ParityFeed, type ParityOutputFormat } from './parity.js';
-export { findPythonWithOnnx, runOnnxChecker, OnnxCheckerError, ONNX_CHECKER_INSTALL_HINT, type CheckerReport } from './checker.js';
+export {
+  findPythonWithOnnx,
+  runOnnxChecker,
+  OnnxCheckerError,
+  ONNX_CHECKER_INSTALL_HINT,
+  type CheckerReport,
+} from './checker.js';
 export { tritonConfig, writeTritonModel, DEFAULT_TRITON_MAX_BATCH, type TritonModel } from './triton.js';
 export { convertWithTf2onnx, locateTf2onnxTools, tf2onnxCommands, TF2ONNX_INSTALL_HINT, type Tf2onnxTools } from './tf2onnx.js';
 export { fileSystemModelHandler, loadLayersModelFromFile, saveModelFiles, ModelFileError } from './model-files.js';

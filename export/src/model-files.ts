@@ -37,7 +37,9 @@ function storedBytes(spec: tf.io.WeightsManifestEntry, where: string): number {
     case 'complex64':
       return count * 8;
     default:
-      throw new ModelFileError(`${where}: weight "${spec.name}" has dtype ${JSON.stringify(spec.dtype)}; supported: float32, int32, bool, complex64`);
+      throw new ModelFileError(
+        `${where}: weight "${spec.name}" has dtype ${JSON.stringify(spec.dtype)}; supported: float32, int32, bool, complex64`,
+      );
   }
 }
 
@@ -51,9 +53,14 @@ function parseManifest(json: Record<string, unknown>, where: string): tf.io.Weig
         Array.isArray(group.paths) &&
         group.paths.every((p) => typeof p === 'string' && p.length > 0) &&
         Array.isArray(group.weights) &&
-        group.weights.every((w) => isRecord(w) && typeof w.name === 'string' && Array.isArray(w.shape) && typeof w.dtype === 'string'),
+        group.weights.every(
+          (w) => isRecord(w) && typeof w.name === 'string' && Array.isArray(w.shape) && typeof w.dtype === 'string',
+        ),
     );
-  if (!ok) throw new ModelFileError(`${where}: "weightsManifest" must be an array of {paths: string[], weights: {name, shape, dtype}[]}`);
+  if (!ok)
+    throw new ModelFileError(
+      `${where}: "weightsManifest" must be an array of {paths: string[], weights: {name, shape, dtype}[]}`,
+    );
   return manifest as tf.io.WeightsManifestConfig;
 }
 
@@ -77,7 +84,9 @@ export function fileSystemModelHandler(modelJsonPath: string): tf.io.IOHandler {
         throw new ModelFileError(`${modelJsonPath} is not valid JSON (${messageOf(error)}); expected a tfjs layers model.json`);
       }
       if (!isRecord(json) || !isRecord(json.modelTopology)) {
-        throw new ModelFileError(`${modelJsonPath} is not a tfjs layers model.json: it needs a "modelTopology" object and a "weightsManifest" array`);
+        throw new ModelFileError(
+          `${modelJsonPath} is not a tfjs layers model.json: it needs a "modelTopology" object and a "weightsManifest" array`,
+        );
       }
       const manifest = parseManifest(json, modelJsonPath);
       const folder = dirname(modelJsonPath);
@@ -86,7 +95,9 @@ export function fileSystemModelHandler(modelJsonPath: string): tf.io.IOHandler {
         const buffers: ArrayBuffer[] = [];
         for (const path of manifest.flatMap((group) => group.paths)) {
           if (isAbsolute(path) || /^[a-z]+:\/\//i.test(path)) {
-            throw new ModelFileError(`${modelJsonPath}: weight path ${JSON.stringify(path)} must be relative to the model.json's folder`);
+            throw new ModelFileError(
+              `${modelJsonPath}: weight path ${JSON.stringify(path)} must be relative to the model.json's folder`,
+            );
           }
           try {
             const bytes = await readFile(resolve(folder, path));
@@ -98,7 +109,9 @@ export function fileSystemModelHandler(modelJsonPath: string): tf.io.IOHandler {
         const weightData = tf.io.concatenateArrayBuffers(buffers);
         const expectedBytes = specs.reduce((sum, spec) => sum + storedBytes(spec, modelJsonPath), 0);
         if (weightData.byteLength !== expectedBytes) {
-          throw new ModelFileError(`${modelJsonPath}: the weight files hold ${weightData.byteLength} bytes but the manifest describes ${expectedBytes}; they are truncated or do not belong to this model.json`);
+          throw new ModelFileError(
+            `${modelJsonPath}: the weight files hold ${weightData.byteLength} bytes but the manifest describes ${expectedBytes}; they are truncated or do not belong to this model.json`,
+          );
         }
         return [specs, weightData];
       });

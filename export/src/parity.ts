@@ -40,7 +40,8 @@ function graphInterface(onnxBytes: Uint8Array): { inputs: GraphInput[]; outputNa
   const graph = decodeModel(onnxBytes).graph;
   const inputs = graph?.input ?? [];
   const output = graph?.output?.[0];
-  if (inputs.length === 0 || output === undefined) throw new ParityError('onnxBytes: the ONNX model has no graph input or output', Infinity);
+  if (inputs.length === 0 || output === undefined)
+    throw new ParityError('onnxBytes: the ONNX model has no graph input or output', Infinity);
   const batch = inputs[0]!.type?.tensor_type?.shape?.dim?.[0]?.dim_value;
   return {
     inputs: inputs.map((input) => ({ name: input.name, int64: input.type?.tensor_type?.elem_type === TensorDataType.INT64 })),
@@ -52,13 +53,24 @@ function graphInterface(onnxBytes: Uint8Array): { inputs: GraphInput[]; outputNa
 function rowSizes(model: tfl.LayersModel): number[] {
   return model.inputs.map((input) => {
     const dims = input.shape.slice(1);
-    if (!dims.every((d): d is number => typeof d === 'number')) throw new ParityError(`model "${model.name}": input "${input.name}" has unknown sizes [${input.shape.join(', ')}]`, Infinity);
+    if (!dims.every((d): d is number => typeof d === 'number'))
+      throw new ParityError(
+        `model "${model.name}": input "${input.name}" has unknown sizes [${input.shape.join(', ')}]`,
+        Infinity,
+      );
     return dims.reduce((a, b) => a * b, 1);
   });
 }
 
 /** Rows [start, start + count) of a feed, zero-padded to `rows` rows, as the ONNX input wants them. */
-function onnxRows(feed: ParityFeed, rowSize: number, start: number, count: number, rows: number, int64: boolean): RawTensor['data'] {
+function onnxRows(
+  feed: ParityFeed,
+  rowSize: number,
+  start: number,
+  count: number,
+  rows: number,
+  int64: boolean,
+): RawTensor['data'] {
   const slice = feed.subarray(start * rowSize, (start + count) * rowSize);
   if (int64) {
     const out = new BigInt64Array(rows * rowSize);
@@ -78,7 +90,12 @@ function onnxRows(feed: ParityFeed, rowSize: number, start: number, count: numbe
  * exact pixel value (x − lo)·255/(hi − lo), clamped, converted back to output units: 0 when every pixel
  * is the tfjs value rounded, whichever way a tie went.
  */
-function maxDifference(expected: Float32Array, actual: Float32Array | Uint8Array, sampleShape: number[], format: ParityOutputFormat): number {
+function maxDifference(
+  expected: Float32Array,
+  actual: Float32Array | Uint8Array,
+  sampleShape: number[],
+  format: ParityOutputFormat,
+): number {
   const nchw = format.layout === 'NCHW' && sampleShape.length === 3;
   const [h, w, c] = sampleShape as [number, number, number];
   const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
@@ -114,22 +131,38 @@ function maxDifference(expected: Float32Array, actual: Float32Array | Uint8Array
  * one array per model input, in the model's input order. A model with a fixed batch size is run batch
  * by batch, the last batch padded.
  */
-export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array, feeds: readonly ParityFeed[], n: number, format: ParityOutputFormat = {}): Promise<number> {
+export async function checkParity(
+  model: tfl.LayersModel,
+  onnxBytes: Uint8Array,
+  feeds: readonly ParityFeed[],
+  n: number,
+  format: ParityOutputFormat = {},
+): Promise<number> {
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a positive integer, got ${n}`);
   const sizes = rowSizes(model);
-  if (feeds.length !== sizes.length) throw new RangeError(`feeds must hold one array per model input (${sizes.length}), got ${feeds.length}`);
+  if (feeds.length !== sizes.length)
+    throw new RangeError(`feeds must hold one array per model input (${sizes.length}), got ${feeds.length}`);
   feeds.forEach((feed, i) => {
-    if (feed.length !== n * sizes[i]!) throw new RangeError(`feeds[${i}] (input "${model.inputs[i]!.name}") must hold n × ${sizes[i]} = ${n * sizes[i]!} values, got ${feed.length}`);
+    if (feed.length !== n * sizes[i]!)
+      throw new RangeError(
+        `feeds[${i}] (input "${model.inputs[i]!.name}") must hold n × ${sizes[i]} = ${n * sizes[i]!} values, got ${feed.length}`,
+      );
   });
-  if (format.pixels === 'uint8' && format.outputRange === undefined) throw new RangeError('format.outputRange is required for uint8 pixels');
+  if (format.pixels === 'uint8' && format.outputRange === undefined)
+    throw new RangeError('format.outputRange is required for uint8 pixels');
   const graph = graphInterface(onnxBytes);
-  if (graph.inputs.length !== feeds.length) throw new ParityError(`the ONNX model has ${graph.inputs.length} inputs but the tfjs model has ${feeds.length}`, Infinity);
+  if (graph.inputs.length !== feeds.length)
+    throw new ParityError(`the ONNX model has ${graph.inputs.length} inputs but the tfjs model has ${feeds.length}`, Infinity);
 
   const expectedTensor = tf.tidy(() => {
     const inputs = feeds.map((feed, i) => {
       const input = model.inputs[i]!;
       const dtype = input.dtype === 'int32' ? 'int32' : 'float32';
-      return tf.tensor(feed instanceof Float32Array || dtype === 'int32' ? feed : Float32Array.from(feed), [n, ...(input.shape.slice(1) as number[])], dtype);
+      return tf.tensor(
+        feed instanceof Float32Array || dtype === 'int32' ? feed : Float32Array.from(feed),
+        [n, ...(input.shape.slice(1) as number[])],
+        dtype,
+      );
     });
     return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
   });
@@ -138,7 +171,12 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
   expectedTensor.dispose();
 
   // One thread: the models are small, and a thread pool per session costs more than it saves.
-  const session = await createSession(onnxBytes, { device: 'cpu', intraOpThreads: 1, inputName: graph.inputs[0]!.name, outputName: graph.outputName });
+  const session = await createSession(onnxBytes, {
+    device: 'cpu',
+    intraOpThreads: 1,
+    inputName: graph.inputs[0]!.name,
+    outputName: graph.outputName,
+  });
   const chunk = graph.batch ?? n;
   let actual: Float32Array | Uint8Array | undefined;
   try {
@@ -147,20 +185,28 @@ export async function checkParity(model: tfl.LayersModel, onnxBytes: Uint8Array,
       const rows = graph.batch ?? count;
       const inputs: Record<string, RawTensor> = {};
       graph.inputs.forEach((input, i) => {
-        inputs[input.name] = { data: onnxRows(feeds[i]!, sizes[i]!, start, count, rows, input.int64), dims: [rows, ...(model.inputs[i]!.shape.slice(1) as number[])] };
+        inputs[input.name] = {
+          data: onnxRows(feeds[i]!, sizes[i]!, start, count, rows, input.int64),
+          dims: [rows, ...(model.inputs[i]!.shape.slice(1) as number[])],
+        };
       });
       const output = (await session.runTensors(inputs))[graph.outputName];
-      if (output === undefined || output.data instanceof BigInt64Array) throw new ParityError(`the ONNX model returned no float32 or uint8 output "${graph.outputName}"`, Infinity);
+      if (output === undefined || output.data instanceof BigInt64Array)
+        throw new ParityError(`the ONNX model returned no float32 or uint8 output "${graph.outputName}"`, Infinity);
       const perSample = output.data.length / rows;
       actual ??= output.data instanceof Uint8Array ? new Uint8Array(n * perSample) : new Float32Array(n * perSample);
-      if (actual.length !== n * perSample) throw new ParityError(`the ONNX model's output size changed between batches`, Infinity);
+      if (actual.length !== n * perSample)
+        throw new ParityError(`the ONNX model's output size changed between batches`, Infinity);
       actual.set(output.data.subarray(0, count * perSample), start * perSample);
     }
   } finally {
     await session.release();
   }
   if (actual === undefined || actual.length !== expected.length) {
-    throw new ParityError(`the ONNX model returns ${actual?.length ?? 0} values for ${n} samples but tfjs returns ${expected.length}`, Infinity);
+    throw new ParityError(
+      `the ONNX model returns ${actual?.length ?? 0} values for ${n} samples but tfjs returns ${expected.length}`,
+      Infinity,
+    );
   }
   return maxDifference(expected, actual, sampleShape, format);
 }

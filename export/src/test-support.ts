@@ -22,7 +22,9 @@ export async function checkerComplaints(paths: readonly string[]): Promise<strin
 export function randomiseWeights(model: tfl.LayersModel, seed: number, scale = 0.5): void {
   const current = model.getWeights();
   const values = current.map(({ shape }, i) =>
-    /moving_variance/.test(model.weights[i]!.name) ? tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i) : tf.randomNormal(shape, 0, scale, 'float32', seed + i),
+    /moving_variance/.test(model.weights[i]!.name)
+      ? tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i)
+      : tf.randomNormal(shape, 0, scale, 'float32', seed + i),
   );
   model.setWeights(values);
   tf.dispose(values);
@@ -49,7 +51,9 @@ export function referenceGenerator(latentSize: number, name?: string): tfl.Seque
 export function conditionalGenerator(latentSize: number, classes: number): tfl.LayersModel {
   const latent = tfl.input({ shape: [latentSize], name: 'z' });
   const label = tfl.input({ shape: [1], name: 'label' });
-  const embedded = tfl.layers.flatten().apply(tfl.layers.embedding({ inputDim: classes, outputDim: latentSize }).apply(label)) as tfl.SymbolicTensor;
+  const embedded = tfl.layers
+    .flatten()
+    .apply(tfl.layers.embedding({ inputDim: classes, outputDim: latentSize }).apply(label)) as tfl.SymbolicTensor;
   let x = tfl.layers.multiply().apply([latent, embedded]) as tfl.SymbolicTensor;
   x = tfl.layers.dense({ units: 4 * 4 * 3 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.reshape({ targetShape: [4, 4, 3] }).apply(x) as tfl.SymbolicTensor;
@@ -122,8 +126,12 @@ print(json.dumps(fields))
  */
 export function parseTritonConfig(text: string): Record<string, unknown> {
   const python = findPythonWithOnnx();
-  if (python === null) throw new Error(`parsing a Triton config needs python3 with protobuf (it comes with onnx); ${ONNX_CHECKER_INSTALL_HINT}`);
+  if (python === null)
+    throw new Error(`parsing a Triton config needs python3 with protobuf (it comes with onnx); ${ONNX_CHECKER_INSTALL_HINT}`);
   const result = spawnSync(python, ['-c', PARSE_TRITON_CONFIG, TRITON_SCHEMA], { input: text, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`config.pbtxt does not parse as a Triton ModelConfig: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  if (result.status !== 0)
+    throw new Error(
+      `config.pbtxt does not parse as a Triton ModelConfig: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
+    );
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }

@@ -33,7 +33,11 @@ test('--triton writes a model repository Triton can read: config.pbtxt parsed ag
   assert.deepEqual((await readdir(join(repository, 'dcgan'))).sort(), ['1', 'config.pbtxt']);
   const modelBytes = await readFile(join(repository, 'dcgan', '1', 'model.onnx'));
   assert.ok(modelBytes.equals(await readFile(result.onnxPath)), '1/model.onnx is the verified generator.onnx');
-  assert.deepEqual(decodeModel(modelBytes).graph.input[0]!.type.tensor_type.shape.dim[0], { dim_param: 'batch' }, 'Triton batches along a dynamic first axis');
+  assert.deepEqual(
+    decodeModel(modelBytes).graph.input[0]!.type.tensor_type.shape.dim[0],
+    { dim_param: 'batch' },
+    'Triton batches along a dynamic first axis',
+  );
 
   const config = parseTritonConfig(await readFile(join(repository, 'dcgan', 'config.pbtxt'), 'utf8'));
   assert.deepEqual(config, {
@@ -75,11 +79,35 @@ test('a fixed batch, a bad model name or max batch size is refused before anythi
   const work = await mkdtemp(join(tmpdir(), 'gantry-triton-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const generator = referenceGenerator(10);
-  const base = { model: generator, outDir: join(work, 'out'), name: 'g', dataset: 'mnist', latent: { size: 10, distribution: 'normal' as const }, outputRange: [-1, 1] as [number, number] };
-  await assert.rejects(exportGenerator({ ...base, batch: 4, triton: { dir: join(work, 'triton') } }), /a Triton repository needs a dynamic batch axis \(Triton forms the batches itself, up to max_batch_size\); export without a fixed batch \(4\)/);
-  await assert.rejects(readdir(work).then((names) => (names.length > 0 ? Promise.reject(new Error(`wrote ${names.join(', ')}`)) : undefined)).then(() => readdir(join(work, 'out'))), { code: 'ENOENT' });
+  const base = {
+    model: generator,
+    outDir: join(work, 'out'),
+    name: 'g',
+    dataset: 'mnist',
+    latent: { size: 10, distribution: 'normal' as const },
+    outputRange: [-1, 1] as [number, number],
+  };
+  await assert.rejects(
+    exportGenerator({ ...base, batch: 4, triton: { dir: join(work, 'triton') } }),
+    /a Triton repository needs a dynamic batch axis \(Triton forms the batches itself, up to max_batch_size\); export without a fixed batch \(4\)/,
+  );
+  await assert.rejects(
+    readdir(work)
+      .then((names) => (names.length > 0 ? Promise.reject(new Error(`wrote ${names.join(', ')}`)) : undefined))
+      .then(() => readdir(join(work, 'out'))),
+    { code: 'ENOENT' },
+  );
   generator.dispose();
-  const io = { inputs: [{ name: 'latent', type: 'float32' as const, dims: [4] }], output: { name: 'images', type: 'float32' as const, dims: [2, 2, 1] } };
-  assert.throws(() => tritonConfig({ ...io, name: '../escape' }), /the Triton model name "..\/escape" must use only letters, digits, "_", "-" and "."/);
-  assert.throws(() => tritonConfig({ ...io, name: 'ok', maxBatchSize: 0 }), /the Triton max batch size must be an integer in \[1, 65536\], got 0/);
+  const io = {
+    inputs: [{ name: 'latent', type: 'float32' as const, dims: [4] }],
+    output: { name: 'images', type: 'float32' as const, dims: [2, 2, 1] },
+  };
+  assert.throws(
+    () => tritonConfig({ ...io, name: '../escape' }),
+    /the Triton model name "..\/escape" must use only letters, digits, "_", "-" and "."/,
+  );
+  assert.throws(
+    () => tritonConfig({ ...io, name: 'ok', maxBatchSize: 0 }),
+    /the Triton max batch size must be an integer in \[1, 65536\], got 0/,
+  );
 });

@@ -39,10 +39,13 @@ function tensorEntry({ name, type, dims }: TritonTensor): string {
 export function checkTritonSettings(model: Pick<TritonModel, 'name' | 'maxBatchSize'>): number {
   // The name is a folder and a quoted proto string: keep it to characters that are safe in both.
   if (!/^[A-Za-z0-9_.-]+$/.test(model.name) || model.name.startsWith('.')) {
-    throw new ExportError(`the Triton model name ${JSON.stringify(model.name)} must use only letters, digits, "_", "-" and "." (and not start with ".")`);
+    throw new ExportError(
+      `the Triton model name ${JSON.stringify(model.name)} must use only letters, digits, "_", "-" and "." (and not start with ".")`,
+    );
   }
   const maxBatch = model.maxBatchSize ?? DEFAULT_TRITON_MAX_BATCH;
-  if (!(Number.isInteger(maxBatch) && maxBatch >= 1 && maxBatch <= 65536)) throw new ExportError(`the Triton max batch size must be an integer in [1, 65536], got ${maxBatch}`);
+  if (!(Number.isInteger(maxBatch) && maxBatch >= 1 && maxBatch <= 65536))
+    throw new ExportError(`the Triton max batch size must be an integer in [1, 65536], got ${maxBatch}`);
   return maxBatch;
 }
 

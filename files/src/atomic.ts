@@ -146,23 +146,41 @@ export async function writeFolderAtomic(
       await fs.rename(path, aside);
     } catch (error) {
       await fs.remove(staging).catch(() => {});
-      throw new GantryError('folder-swap', `cannot replace ${path}: moving the old folder aside failed (${messageOf(error)}); it is unchanged`, { cause: error });
+      throw new GantryError(
+        'folder-swap',
+        `cannot replace ${path}: moving the old folder aside failed (${messageOf(error)}); it is unchanged`,
+        { cause: error },
+      );
     }
   }
   try {
     await fs.rename(staging, path);
   } catch (error) {
-    const restored = aside === undefined || (await fs.rename(aside, path).then(() => true, () => false));
+    const restored =
+      aside === undefined ||
+      (await fs.rename(aside, path).then(
+        () => true,
+        () => false,
+      ));
     if (restored) await fs.remove(staging).catch(() => {});
-    const old = restored ? 'the old folder is unchanged' : `the old folder is at ${aside} and the new one at ${staging}: rename one of them to ${path}`;
-    throw new GantryError('folder-swap', `cannot replace ${path}: renaming the new folder into place failed (${messageOf(error)}); ${old}`, { cause: error });
+    const old = restored
+      ? 'the old folder is unchanged'
+      : `the old folder is at ${aside} and the new one at ${staging}: rename one of them to ${path}`;
+    throw new GantryError(
+      'folder-swap',
+      `cannot replace ${path}: renaming the new folder into place failed (${messageOf(error)}); ${old}`,
+      { cause: error },
+    );
   }
   // The swap is done; an old folder left behind (hidden) is removed by removeStaleTemporaries later.
   if (aside !== undefined) await fs.remove(aside).catch(() => {});
 }
 
 function isFileSystemError(error: unknown): boolean {
-  return typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined;
+  return (
+    typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string' &&
+    (error as NodeJS.ErrnoException).syscall !== undefined
+  );
 }
 
 function processIsAlive(pid: number): boolean {

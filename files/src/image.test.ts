@@ -76,10 +76,25 @@ test('sampleToPng encodes one RGB sample without padding', async () => {
 
 test('invalid arguments name the parameter and what is allowed', () => {
   const samples = new Float32Array(16);
-  assert.throws(() => samplesToGridPixels(samples, 1, [2, 2, 2], [0, 1]), /shape\[2\] \(channels\) must be 1 \(grey\) or 3 \(RGB\), got 2/);
-  assert.throws(() => samplesToGridPixels(samples, 1, [2, 2, 1], [1, 0]), /range must be \[lo, hi\] with finite lo < hi, got \[1,0\]/);
-  assert.throws(() => samplesToGridPixels(samples, 5, [2, 2, 1], [0, 1]), /samples has 16 values but n × h × w × c = 5 × 2 × 2 × 1 needs 20/);
-  assert.throws(() => samplesToGridPixels(samples, 1, [2, 2, 1], [0, 1], { scale: 0 }), /scale must be an integer in \[1, 64\], got 0/);
+  assert.throws(
+    () => samplesToGridPixels(samples, 1, [2, 2, 2], [0, 1]),
+    /shape\[2\] \(channels\) must be 1 \(grey\) or 3 \(RGB\), got 2/,
+  );
+  assert.throws(
+    () => samplesToGridPixels(samples, 1, [2, 2, 1], [1, 0]),
+    /range must be \[lo, hi\] with finite lo < hi, got \[1,0\]/,
+  );
+  assert.throws(
+    () => samplesToGridPixels(samples, 5, [2, 2, 1], [0, 1]),
+    /samples has 16 values but n × h × w × c = 5 × 2 × 2 × 1 needs 20/,
+  );
+  assert.throws(
+    () => samplesToGridPixels(samples, 1, [2, 2, 1], [0, 1], { scale: 0 }),
+    /scale must be an integer in \[1, 64\], got 0/,
+  );
   assert.throws(() => samplesToGridPixels(samples, 1, [2, 2, 1], [0, 1], { padding: -1 }), /padding must be an integer/);
-  assert.throws(() => samplesToGridPixels(samples, 1, [2, 2, 1], [0, 1], { background: 256 }), /background must be an integer in \[0, 255\]/);
+  assert.throws(
+    () => samplesToGridPixels(samples, 1, [2, 2, 1], [0, 1], { background: 256 }),
+    /background must be an integer in \[0, 255\]/,
+  );
 });

@@ -5,7 +5,6 @@
 
 import sharp from 'sharp';
 
-
 /** One sample's [height, width, channels]. */
 export type ImageShape = readonly [number, number, number];
 /** [lo, hi]: the raw value mapped to black (0) and to white (255). */
@@ -59,7 +58,9 @@ function validateSamples(samples: Float32Array, n: number, shape: ImageShape): v
   if (!(samples instanceof Float32Array)) throw new TypeError(`samples must be a Float32Array, got ${typeof samples}`);
   const size = shape[0] * shape[1] * shape[2];
   if (samples.length < n * size) {
-    throw new RangeError(`samples has ${samples.length} values but n × h × w × c = ${n} × ${shape.join(' × ')} needs ${n * size}`);
+    throw new RangeError(
+      `samples has ${samples.length} values but n × h × w × c = ${n} × ${shape.join(' × ')} needs ${n * size}`,
+    );
   }
 }
 
@@ -105,7 +106,9 @@ export function samplesToGridPixels(
   const width = columns * tileW + (columns + 1) * padding;
   const height = rows * tileH + (rows + 1) * padding;
   if (width * height > MAX_IMAGE_PIXELS) {
-    throw new RangeError(`grid would be ${width} × ${height} pixels, over the ${MAX_IMAGE_PIXELS}-pixel PNG limit; lower n or scale`);
+    throw new RangeError(
+      `grid would be ${width} × ${height} pixels, over the ${MAX_IMAGE_PIXELS}-pixel PNG limit; lower n or scale`,
+    );
   }
 
   const data = new Uint8Array(width * height * channels).fill(background);
@@ -150,7 +153,12 @@ export async function samplesToGridPng(
 }
 
 /** One sample (h × w × c values, e.g. `samples.subarray(i * size, (i + 1) * size)`) as a PNG. */
-export async function sampleToPng(sample: Float32Array, shape: ImageShape, range: ValueRange, options: { scale?: number } = {}): Promise<Buffer> {
+export async function sampleToPng(
+  sample: Float32Array,
+  shape: ImageShape,
+  range: ValueRange,
+  options: { scale?: number } = {},
+): Promise<Buffer> {
   return encodePng(samplesToGridPixels(sample, 1, shape, range, { padding: 0, scale: options.scale ?? 1 }));
 }
 

@@ -115,7 +115,10 @@ test('when the new folder cannot be renamed in nor the old one back, the message
       await rename(from, to);
     },
   };
-  await assert.rejects(writeModelFolder(folder, cardFor('m', newBytes, 'new'), newBytes, { steps }), /the old folder is at .*\.tmp and the new one at .*\.tmp: rename one of them to/);
+  await assert.rejects(
+    writeModelFolder(folder, cardFor('m', newBytes, 'new'), newBytes, { steps }),
+    /the old folder is at .*\.tmp and the new one at .*\.tmp: rename one of them to/,
+  );
 });
 
 test('a new model folder is created; a file where the folder should be is refused by name', async (t) => {

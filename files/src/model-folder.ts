@@ -80,7 +80,8 @@ export async function findModelFolders(folder: string, allowEmpty = false): Prom
   let names: string[];
   try {
     const info = await stat(folder);
-    if (!info.isDirectory()) throw new ModelsFolderError(`models folder ${folder} is not a directory; ${MODEL_FOLDER_LAYOUT}`, folder);
+    if (!info.isDirectory())
+      throw new ModelsFolderError(`models folder ${folder} is not a directory; ${MODEL_FOLDER_LAYOUT}`, folder);
     names = await readdir(folder);
   } catch (error) {
     if (error instanceof ModelsFolderError) throw error;
@@ -95,11 +96,17 @@ export async function findModelFolders(folder: string, allowEmpty = false): Prom
   for (const name of names.sort()) {
     if (name.startsWith('.')) continue;
     // stat (not the dirent) so symlinked model folders count too.
-    const isModel = await stat(join(folder, name, CARD_FILE)).then((s) => s.isFile(), () => false);
+    const isModel = await stat(join(folder, name, CARD_FILE)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (isModel) found.push(name);
   }
   if (found.length === 0 && !allowEmpty) {
-    throw new ModelsFolderError(`models folder ${folder} contains no model; ${MODEL_FOLDER_LAYOUT}. Train and export one first.`, folder);
+    throw new ModelsFolderError(
+      `models folder ${folder} contains no model; ${MODEL_FOLDER_LAYOUT}. Train and export one first.`,
+      folder,
+    );
   }
   return found;
 }
@@ -141,14 +148,19 @@ export async function readModelFolder(modelsFolder: string, name: string): Promi
   }
   // The card names a file inside its own folder; anything else could point the server anywhere.
   if (basename(card.onnx.file) !== card.onnx.file || card.onnx.file === '..' || card.onnx.file === '.') {
-    throw new ModelLoadError(`${cardPath}: field "onnx.file" is ${JSON.stringify(card.onnx.file)}; expected a file name inside the model folder, like "${ONNX_FILE}"`, cardPath);
+    throw new ModelLoadError(
+      `${cardPath}: field "onnx.file" is ${JSON.stringify(card.onnx.file)}; expected a file name inside the model folder, like "${ONNX_FILE}"`,
+      cardPath,
+    );
   }
   const onnxPath = join(folder, card.onnx.file);
   let actual: string;
   try {
     actual = await sha256File(onnxPath);
   } catch (error) {
-    throw new ModelLoadError(`${onnxPath}: cannot read the ONNX file named by ${cardPath}: ${messageOf(error)}`, onnxPath, { cause: error });
+    throw new ModelLoadError(`${onnxPath}: cannot read the ONNX file named by ${cardPath}: ${messageOf(error)}`, onnxPath, {
+      cause: error,
+    });
   }
   if (actual !== card.onnx.sha256) throw new HashMismatchError(onnxPath, card.onnx.sha256, actual, cardPath);
   return { name, folder, cardPath, onnxPath, card };

@@ -58,11 +58,14 @@ test('writeNpy round-trips through decodeNpy', async () => {
 const python = process.env.GANTRY_PYTHON ?? 'python3';
 const numpyAvailable = spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
-test('numpy.load reads the file with the right dtype, shape and values', { skip: numpyAvailable ? false : 'numpy is not installed' }, async () => {
+test('numpy.load reads the file with the right dtype, shape and values', {
+  skip: numpyAvailable ? false : 'numpy is not installed',
+}, async () => {
   const data = Float32Array.from({ length: 3 * 2 * 2 }, (_, i) => i * 0.5 - 1);
   const path = join(scratch, 'check.npy');
   await writeNpy(path, data, [3, 2, 2]);
-  const script = 'import sys, json, numpy as np; a = np.load(sys.argv[1]); print(json.dumps([str(a.dtype), list(a.shape), a.flags["C_CONTIGUOUS"], a.ravel().tolist()]))';
+  const script =
+    'import sys, json, numpy as np; a = np.load(sys.argv[1]); print(json.dumps([str(a.dtype), list(a.shape), a.flags["C_CONTIGUOUS"], a.ravel().tolist()]))';
   const result = spawnSync(python, ['-c', script, path], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   const [dtype, shape, cOrder, values] = JSON.parse(result.stdout) as [string, number[], boolean, number[]];

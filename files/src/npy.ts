@@ -84,7 +84,11 @@ export function decodeNpy(file: Uint8Array): { data: Float32Array; shape: number
   if (descr !== '<f4' || fortran !== 'False' || shapeText === undefined) {
     throw new NpyFormatError(`unsupported .npy header ${JSON.stringify(header.trim())}; only '<f4' in C order is supported`);
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   const count = shape.reduce((product, d) => product * d, 1);
   const dataStart = headerStart + headerLength;
   if (bytes.length - dataStart !== count * 4) {

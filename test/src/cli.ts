@@ -44,7 +44,11 @@ export function runGantry(
 }
 
 /** Starts a long-running gantry command and resolves once `ready` matches its output. */
-export function startGantry(args: string[], ready: RegExp, timeoutMs = 120_000): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string }> {
+export function startGantry(
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 120_000,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [gantryBin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -8,7 +8,10 @@ if (pattern !== undefined && pattern !== '') {
   const rename = fs.promises.rename;
   fs.promises.rename = async (from, to) => {
     if (String(from).includes(pattern) || String(to).includes(pattern)) {
-      throw Object.assign(new Error(`EIO: i/o error (injected), rename '${String(from)}' -> '${String(to)}'`), { code: 'EIO', syscall: 'rename' });
+      throw Object.assign(new Error(`EIO: i/o error (injected), rename '${String(from)}' -> '${String(to)}'`), {
+        code: 'EIO',
+        syscall: 'rename',
+      });
     }
     return rename(from, to);
   };

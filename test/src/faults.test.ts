@@ -52,24 +52,45 @@ test('every command fails cleanly on damaged files and misplaced paths', async (
   };
   const badConfig = await damaged('bad-config', (dir) => writeFile(join(dir, 'config.json'), '{"name": "faults", '));
   const badState = await damaged('bad-state', async (dir) => {
-    for (const step of await readdir(join(dir, 'checkpoints'))) await writeFile(join(dir, 'checkpoints', step, 'state.json'), '{"step": 4');
+    for (const step of await readdir(join(dir, 'checkpoints')))
+      await writeFile(join(dir, 'checkpoints', step, 'state.json'), '{"step": 4');
   });
   const badModels = join(work, 'bad-models');
   await cp(models, badModels, { recursive: true });
   await writeFile(join(badModels, 'm', 'card.json'), '{"format": ');
 
   const cases: [string, string[], RegExp][] = [
-    ['train --resume, damaged config.json', ['train', '--run', badConfig, '--resume'], /bad-config\/config.json is not valid JSON/],
-    ['export, damaged config.json', ['export', '--run', badConfig, '--out', join(work, 'out1')], /bad-config\/config.json is not valid JSON/],
+    [
+      'train --resume, damaged config.json',
+      ['train', '--run', badConfig, '--resume'],
+      /bad-config\/config.json is not valid JSON/,
+    ],
+    [
+      'export, damaged config.json',
+      ['export', '--run', badConfig, '--out', join(work, 'out1')],
+      /bad-config\/config.json is not valid JSON/,
+    ],
     ['sample, damaged config.json', ['sample', '--run', badConfig, '--out', join(work, 's.png')], /JSON/],
-    ['train --resume, damaged state.json', ['train', '--run', badState, '--resume'], /no checkpoint loads.*state.json is not valid JSON/],
+    [
+      'train --resume, damaged state.json',
+      ['train', '--run', badState, '--resume'],
+      /no checkpoint loads.*state.json is not valid JSON/,
+    ],
     ['export, damaged state.json', ['export', '--run', badState, '--out', join(work, 'out2')], /state.json is not valid JSON/],
     ['serve, damaged card.json', ['serve', '--models', badModels, '--port', '0'], /bad-models\/m\/card.json/],
     ['sample, damaged card.json', ['sample', '--model', join(badModels, 'm'), '--out', join(work, 's.png')], /card.json/],
     ['export --out at a file', ['export', '--run', run, '--out', aFile], /--out.*a-file is a file, not a folder/],
-    ['export --out below a file', ['export', '--run', run, '--out', join(aFile, 'm')], /a-file \(in .*\) is a file, not a folder/],
+    [
+      'export --out below a file',
+      ['export', '--run', run, '--out', join(aFile, 'm')],
+      /a-file \(in .*\) is a file, not a folder/,
+    ],
     ['train --run at a file', ['train', '--config', configPath, '--run', aFile], /--run.*a-file is a file, not a folder/],
-    ['experiment --out at a file', ['experiment', 'divergences', '--quick', '--out', aFile], /--out.*a-file is a file, not a folder/],
+    [
+      'experiment --out at a file',
+      ['experiment', 'divergences', '--quick', '--out', aFile],
+      /--out.*a-file is a file, not a folder/,
+    ],
     ['serve --models at a file', ['serve', '--models', aFile, '--port', '0'], /a-file is not a directory/],
     ['an unknown option', ['export', '--bogus'], /Unknown option '--bogus'/],
   ];
@@ -81,12 +102,15 @@ test('every command fails cleanly on damaged files and misplaced paths', async (
     nodeArgs: ['--import', failRename],
     env: { GANTRY_FAIL_RENAME: join(models, '.m.') },
   });
-  assertCleanFailure(failed, /cannot replace .*models\/m: moving the old folder aside failed \(EIO.*\); it is unchanged/, 'export, failed rename');
+  assertCleanFailure(
+    failed,
+    /cannot replace .*models\/m: moving the old folder aside failed \(EIO.*\); it is unchanged/,
+    'export, failed rename',
+  );
   assert.equal(await readFile(join(models, 'm', 'card.json'), 'utf8'), before);
   assert.deepEqual(await readdir(models), ['m'], 'no temporary left beside the model');
   const sampled = await runGantry(['sample', '--model', join(models, 'm'), '--n', '4', '--out', join(work, 'ok.png')]);
   assert.equal(sampled.code, 0, sampled.stderr);
-
 });
 
 test('resume passes over a damaged newest checkpoint, says which and why, and removes stale temporaries', async (t) => {
@@ -99,7 +123,10 @@ test('resume passes over a damaged newest checkpoint, says which and why, and re
   await writeFile(join(work, 'short.json'), JSON.stringify(config));
   const short = await runGantry(['train', '--config', join(work, 'short.json'), '--run', run, '--backend', 'wasm']);
   assert.equal(short.code, 0, short.stderr);
-  await writeFile(join(run, 'config.json'), `${JSON.stringify({ ...JSON.parse(await readFile(join(run, 'config.json'), 'utf8')), training: { ...config.training, steps: 6 } }, null, 2)}\n`);
+  await writeFile(
+    join(run, 'config.json'),
+    `${JSON.stringify({ ...JSON.parse(await readFile(join(run, 'config.json'), 'utf8')), training: { ...config.training, steps: 6 } }, null, 2)}\n`,
+  );
   await writeFile(join(run, 'checkpoints', '4', 'generator', 'weights.bin'), new Uint8Array(3));
   const stale = join(run, 'checkpoints', '.6.4194305.0badcafe.tmp');
   await mkdir(stale);
@@ -113,6 +140,9 @@ test('resume passes over a damaged newest checkpoint, says which and why, and re
   assert.match(resumed.stderr, /resuming from .*checkpoints\/2\b/);
   assert.deepEqual((await readdir(join(run, 'checkpoints'))).sort(), ['2', '4', '6']);
   assert.ok(!(await readdir(run)).some((name) => name.endsWith('.tmp')));
-  const steps = (await readFile(join(run, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  const steps = (await readFile(join(run, 'log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step: number }).step);
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6], 'the log restarts after step 2');
 });

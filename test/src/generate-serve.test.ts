@@ -109,7 +109,10 @@ test('gantry serve finishes an in-flight request on SIGTERM, then exits', async 
 });
 
 test('gantry serve answers /healthz while a large batch is computed and encoded', async (t) => {
-  const { child, match } = await startGantry(['serve', '--models', 'models', '--port', '0', '--device', 'cpu'], /serving \d+ model\(s\) at (http:\/\/\S+)/);
+  const { child, match } = await startGantry(
+    ['serve', '--models', 'models', '--port', '0', '--device', 'cpu'],
+    /serving \d+ model\(s\) at (http:\/\/\S+)/,
+  );
   t.after(() => child.kill('SIGKILL'));
   const url = match[1]!;
   const order: string[] = [];

@@ -28,10 +28,18 @@ test('train → export → serve on an MNIST subset', async (t) => {
   const trained = await runGantry(['train', '--config', configPath, '--run', runDir, '--backend', 'wasm']);
   assert.equal(trained.code, 0, trained.stderr);
   assert.match(trained.stderr, /backend: wasm/);
-  const written = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as { optimizer: { generator: { learningRate: number } } };
+  const written = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as {
+    optimizer: { generator: { learningRate: number } };
+  };
   assert.equal(written.optimizer.generator.learningRate, 2e-4, 'defaults are filled into the run config');
-  const log = (await readFile(join(runDir, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; discriminator: number });
-  assert.deepEqual(log.map((l) => l.step), [5, 10, 15, 20, 25, 30]);
+  const log = (await readFile(join(runDir, 'log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; discriminator: number });
+  assert.deepEqual(
+    log.map((l) => l.step),
+    [5, 10, 15, 20, 25, 30],
+  );
   assert.ok(log.every((l) => Number.isFinite(l.discriminator)));
   assert.deepEqual((await readdir(join(runDir, 'samples'))).sort(), ['0.png', '15.png', '30.png']);
   assert.deepEqual((await readdir(join(runDir, 'checkpoints'))).sort(), ['10', '20', '30']);
@@ -41,7 +49,10 @@ test('train → export → serve on an MNIST subset', async (t) => {
   assert.equal(exported.code, 0, exported.stderr);
   const parity = Number(/max abs(?:olute)? diff(?:erence)?\D*([0-9.eE+-]+)/i.exec(exported.stderr + exported.stdout)?.[1]);
   assert.ok(parity <= 1e-4, `parity figure ${parity} printed and within 1e-4`);
-  const card = JSON.parse(await readFile(join(modelsDir, 'e2e', 'card.json'), 'utf8')) as { onnx: { sha256: string }; training: { steps: number } };
+  const card = JSON.parse(await readFile(join(modelsDir, 'e2e', 'card.json'), 'utf8')) as {
+    onnx: { sha256: string };
+    training: { steps: number };
+  };
   const onnx = await readFile(join(modelsDir, 'e2e', 'generator.onnx'));
   assert.equal(card.onnx.sha256, createHash('sha256').update(onnx).digest('hex'));
   assert.equal(card.training.steps, 30);
@@ -52,19 +63,34 @@ test('train → export → serve on an MNIST subset', async (t) => {
   const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; models: string[] };
   assert.deepEqual(health, { status: 'ok', models: ['e2e'] });
 
-  const response = await fetch(`${url}/v1/models/e2e/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 16, seed: 7 }) });
+  const response = await fetch(`${url}/v1/models/e2e/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ n: 16, seed: 7 }),
+  });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'image/png');
   const png = Buffer.from(await response.arrayBuffer());
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-  assert.ok(info.width >= 4 * 28 && info.width < 4 * 28 + 20, `a 4×4 grid of 28-pixel digits is about 112 pixels wide, got ${info.width}`);
+  assert.ok(
+    info.width >= 4 * 28 && info.width < 4 * 28 + 20,
+    `a 4×4 grid of 28-pixel digits is about 112 pixels wide, got ${info.width}`,
+  );
   assert.ok(info.height >= 4 * 28 && info.height < 4 * 28 + 20, `grid height ${info.height}`);
   assert.ok(new Set(data).size > 10, 'the grid is not a constant image');
 
-  const unknown = await fetch(`${url}/v1/models/nope/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+  const unknown = await fetch(`${url}/v1/models/nope/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"n":1}',
+  });
   assert.equal(unknown.status, 404);
   assert.deepEqual(((await unknown.json()) as { known: string[] }).known, ['e2e']);
-  const tooMany = await fetch(`${url}/v1/models/e2e/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":100000}' });
+  const tooMany = await fetch(`${url}/v1/models/e2e/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"n":100000}',
+  });
   assert.equal(tooMany.status, 400);
   assert.match(((await tooMany.json()) as { error: string }).error, /n/);
 

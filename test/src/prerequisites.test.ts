@@ -45,5 +45,8 @@ test('without onnx, apt-get or pip it fails at once with the command to run', as
 test('a missing Chromium stops the run with the command to install it', () => {
   const result = prerequisites({ GANTRY_CHROMIUM: '/nonexistent/chromium' });
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /Chromium at \/nonexistent\/chromium, which is missing\. Run:\n {2}sudo apt-get install -y chromium/);
+  assert.match(
+    result.stderr,
+    /Chromium at \/nonexistent\/chromium, which is missing\. Run:\n {2}sudo apt-get install -y chromium/,
+  );
 });

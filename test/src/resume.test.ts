@@ -34,7 +34,10 @@ test('a run killed with SIGKILL resumes to the same weights as an uninterrupted 
   assert.equal(straight.code, 0, straight.stderr);
 
   const killedRun = join(work, 'killed');
-  const { child } = await startGantry(['train', '--config', configPath, '--run', killedRun, '--backend', 'wasm'], /training resume/);
+  const { child } = await startGantry(
+    ['train', '--config', configPath, '--run', killedRun, '--backend', 'wasm'],
+    /training resume/,
+  );
   await waitFor(async () => (await readdir(join(killedRun, 'checkpoints')).catch(() => [] as string[])).includes('4'), 120_000);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('close', r));
@@ -54,24 +57,43 @@ test('a run killed with SIGKILL resumes to the same weights as an uninterrupted 
     const b = await readFile(join(killedRun, 'checkpoints', '12', player, 'weights.bin'));
     assert.ok(a.equals(b), `${player} weights after resume equal the uninterrupted run's`);
   }
-  const steps = (await readFile(join(killedRun, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
-  assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1), 'the log has every step once');
+  const steps = (await readFile(join(killedRun, 'log.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(
+    steps,
+    Array.from({ length: 12 }, (_, i) => i + 1),
+    'the log has every step once',
+  );
 });
 
 test('Ctrl-C (SIGINT) writes a checkpoint of the step reached and says how to resume', async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'gantry-sigint-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const configPath = join(work, 'train.json');
-  await writeFile(configPath, JSON.stringify({ ...config, training: { ...config.training, steps: 100000 }, logging: { ...config.logging, checkpointEvery: 100000 } }));
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      ...config,
+      training: { ...config.training, steps: 100000 },
+      logging: { ...config.logging, checkpointEvery: 100000 },
+    }),
+  );
   const runDir = join(work, 'run');
-  const { child, output } = await startGantry(['train', '--config', configPath, '--run', runDir, '--backend', 'wasm'], /training resume/);
+  const { child, output } = await startGantry(
+    ['train', '--config', configPath, '--run', runDir, '--backend', 'wasm'],
+    /training resume/,
+  );
   await waitFor(async () => (await readFile(join(runDir, 'log.jsonl'), 'utf8').catch(() => '')).split('\n').length > 3, 120_000);
   child.kill('SIGINT');
   const code = await new Promise((r) => child.once('close', r));
   assert.equal(code, 130);
   const checkpoints = (await readdir(join(runDir, 'checkpoints'))).filter((n) => /^\d+$/.test(n));
   assert.equal(checkpoints.length, 1);
-  const state = JSON.parse(await readFile(join(runDir, 'checkpoints', checkpoints[0]!, 'state.json'), 'utf8')) as { step: number };
+  const state = JSON.parse(await readFile(join(runDir, 'checkpoints', checkpoints[0]!, 'state.json'), 'utf8')) as {
+    step: number;
+  };
   assert.ok(state.step >= 3 && state.step < 100000, `checkpoint at step ${state.step}`);
   assert.match(output(), /resume with: gantry train --run .* --resume/);
 });

@@ -60,34 +60,59 @@ test('gantry serve gives every export variant of a class-conditional DCGAN the s
     conditional.dispose();
     plain.dispose();
   });
-  const common = { dataset: 'none', latent: { distribution: 'normal' as const }, outputRange: [-1, 1] as [number, number], paritySamples: 12, onnxChecker: 'skip' as const };
+  const common = {
+    dataset: 'none',
+    latent: { distribution: 'normal' as const },
+    outputRange: [-1, 1] as [number, number],
+    paritySamples: 12,
+    onnxChecker: 'skip' as const,
+  };
   for (const [name, options] of Object.entries(variants)) {
     await exportGenerator({ ...common, ...options, model: conditional, name, outDir: join(modelsDir, name) });
   }
   await exportGenerator({ ...common, model: plain, name: 'plain', outDir: join(modelsDir, 'plain') });
 
-  const server = await startGantry(['serve', '--models', modelsDir, '--port', '0', '--device', 'cpu'], /serving 5 model\(s\) at (http:\/\/127\.0\.0\.1:\d+)/);
+  const server = await startGantry(
+    ['serve', '--models', modelsDir, '--port', '0', '--device', 'cpu'],
+    /serving 5 model\(s\) at (http:\/\/127\.0\.0\.1:\d+)/,
+  );
   t.after(() => server.child.kill('SIGKILL'));
   const url = server.match[1]!;
   assert.match(server.output(), /model reference: 8×8×3 from a 6-d latent and a class 0…2, on cpu/);
   const generate = (model: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(`${url}/v1/models/${model}/generate`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+    fetch(`${url}/v1/models/${model}/generate`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
   const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: ModelCard[] };
   assert.deepEqual(
     models.map((card) => [card.name, card.classInput?.classes ?? null, card.output.layout, card.output.dtype]),
-    [['nchw', 3, 'NCHW', 'float32'], ['nchw-uint8-batch4', 3, 'NCHW', 'uint8'], ['plain', null, 'NHWC', 'float32'], ['reference', 3, 'NHWC', 'float32'], ['uint8', 3, 'NHWC', 'uint8']],
+    [
+      ['nchw', 3, 'NCHW', 'float32'],
+      ['nchw-uint8-batch4', 3, 'NCHW', 'uint8'],
+      ['plain', null, 'NHWC', 'float32'],
+      ['reference', 3, 'NHWC', 'float32'],
+      ['uint8', 3, 'NHWC', 'uint8'],
+    ],
   );
 
   // The reference export's samples are the tfjs generator's: per-sample PNGs against tfjs' output
   // mapped to bytes (±1 where the 1e-6 runtime difference straddles a rounding boundary).
   const classes = [0, 1, 2, 2, 1, 0];
   const request = { n: 6, seed: 11, class: classes };
-  const json = (await (await generate('reference', request, { accept: 'application/json' })).json()) as { classes: number[]; latents: number[][]; images: string[] };
+  const json = (await (await generate('reference', request, { accept: 'application/json' })).json()) as {
+    classes: number[];
+    latents: number[][];
+    images: string[];
+  };
   assert.deepEqual(json.classes, classes);
   const latents = sampleLatents({ size: LATENT, distribution: 'normal' }, 6, 11);
   assert.deepEqual(json.latents.flat(), Array.from(latents));
-  const expected = tf.tidy(() => conditional.predict([tf.tensor2d(latents, [6, LATENT]), tf.tensor2d(classes, [6, 1], 'int32')]) as tf.Tensor).dataSync();
+  const expected = tf
+    .tidy(() => conditional.predict([tf.tensor2d(latents, [6, LATENT]), tf.tensor2d(classes, [6, 1], 'int32')]) as tf.Tensor)
+    .dataSync();
   const sampleSize = IMAGE[0] * IMAGE[1] * IMAGE[2];
   let tfjsDifference = 0;
   for (const [i, image] of json.images.entries()) {
@@ -113,11 +138,26 @@ test('gantry serve gives every export variant of a class-conditional DCGAN the s
     differences[name] = largestDifference(await grid(name, request), reference);
     assert.ok(differences[name] <= 1, `${name} differs from the float32 NHWC export by ${differences[name]} grey levels`);
   }
-  t.diagnostic(`largest grey-level difference from tfjs ${tfjsDifference}; from the float32 NHWC export: nchw 0, ${Object.entries(differences).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  t.diagnostic(
+    `largest grey-level difference from tfjs ${tfjsDifference}; from the float32 NHWC export: nchw 0, ${Object.entries(
+      differences,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 
   // One class for every sample equals that class written out per sample; another class, another picture.
-  assert.deepEqual(await grid('uint8', { n: 6, seed: 11, class: 2 }), await grid('uint8', { n: 6, seed: 11, class: new Array(6).fill(2) }));
-  assert.ok(largestDifference(await grid('reference', { n: 6, seed: 11, class: 0 }), await grid('reference', { n: 6, seed: 11, class: 1 })) > 10, 'the class changes the picture');
+  assert.deepEqual(
+    await grid('uint8', { n: 6, seed: 11, class: 2 }),
+    await grid('uint8', { n: 6, seed: 11, class: new Array(6).fill(2) }),
+  );
+  assert.ok(
+    largestDifference(
+      await grid('reference', { n: 6, seed: 11, class: 0 }),
+      await grid('reference', { n: 6, seed: 11, class: 1 }),
+    ) > 10,
+    'the class changes the picture',
+  );
   await grid('plain', { n: 4, seed: 11 });
 
   const refusal = async (response: Response, message: RegExp): Promise<void> => {
@@ -126,10 +166,19 @@ test('gantry serve gives every export variant of a class-conditional DCGAN the s
     assert.equal(body.parameter, 'class');
     assert.match(body.error, message);
   };
-  await refusal(await generate('nchw-uint8-batch4', { n: 2 }), /^class is required: model "nchw-uint8-batch4" is class-conditional with 3 classes; give an integer in \[0, 2\]/);
+  await refusal(
+    await generate('nchw-uint8-batch4', { n: 2 }),
+    /^class is required: model "nchw-uint8-batch4" is class-conditional with 3 classes; give an integer in \[0, 2\]/,
+  );
   await refusal(await generate('plain', { n: 2, class: 1 }), /^class was given \(1\) but model "plain" is unconditional/);
-  await refusal(await generate('uint8', { n: 2, class: [0, 3] }), /^class\[1\] must be an integer in \[0, 2\] \(model "uint8" has 3 classes\), got 3$/);
-  await refusal(await fetch(`${url}/v1/models/reference/grid.png?n=2&class=-1`), /^class: must be a class index \(an integer ≥ 0\) for every sample, or an array of them, one per sample$/);
+  await refusal(
+    await generate('uint8', { n: 2, class: [0, 3] }),
+    /^class\[1\] must be an integer in \[0, 2\] \(model "uint8" has 3 classes\), got 3$/,
+  );
+  await refusal(
+    await fetch(`${url}/v1/models/reference/grid.png?n=2&class=-1`),
+    /^class: must be a class index \(an integer ≥ 0\) for every sample, or an array of them, one per sample$/,
+  );
 
   // The explorer page is served at /, cross-origin isolated, with every model listed for it.
   const page = await fetch(`${url}/`);
@@ -138,7 +187,9 @@ test('gantry serve gives every export variant of a class-conditional DCGAN the s
   const listed = (await (await fetch(`${url}/models/index.json`)).json()) as { models: string[] };
   const conditionalNames: string[] = [];
   for (const name of listed.models) {
-    const card = (await (await fetch(`${url}/models/${encodeURIComponent(name)}/card.json`)).json()) as { classInput?: { classes: number } };
+    const card = (await (await fetch(`${url}/models/${encodeURIComponent(name)}/card.json`)).json()) as {
+      classInput?: { classes: number };
+    };
     if (card.classInput?.classes === 3) conditionalNames.push(name);
   }
   assert.equal(conditionalNames.length, 4, `class-conditional models listed for the page: ${conditionalNames.join(', ')}`);

@@ -101,7 +101,9 @@ test('the import scanner sees every kind of import', () => {
     `require${'.'}resolve('pkg-g/package.json');`,
     "import { readFile } from 'node:fs/promises'; import path from 'path'; import x from './x.js';",
   ].join('\n');
-  const names = specifiersOf(text).map(packageOf).filter((name) => name !== null);
+  const names = specifiersOf(text)
+    .map(packageOf)
+    .filter((name) => name !== null);
   assert.deepEqual(names.sort(), ['@scope/b', 'pkg-a', 'pkg-c', 'pkg-d', 'pkg-e', 'pkg-f', 'pkg-g', 'side-effect']);
 });
 
@@ -119,7 +121,9 @@ for (const workspace of workspaces) {
       const typed = typedPackage(name);
       return typed === null ? runtime.has(name) || tests.has(name) : runtime.has(typed) || tests.has(typed);
     };
-    const undeclared = [...runtime].filter(([name]) => !workspace.dependencies.has(name)).map(([name, file]) => `${name} (${file})`);
+    const undeclared = [...runtime]
+      .filter(([name]) => !workspace.dependencies.has(name))
+      .map(([name, file]) => `${name} (${file})`);
     assert.deepEqual(undeclared, [], `${workspace.dir}/package.json lacks dependencies its source imports`);
     const unused = [...workspace.dependencies].filter((name) => !imported(name));
     assert.deepEqual(unused, [], `${workspace.dir}/package.json declares dependencies nothing imports`);
@@ -131,7 +135,9 @@ for (const workspace of workspaces) {
       [],
       'tests import packages that are neither its dependencies, its devDependencies nor root devDependencies',
     );
-    const unusedDev = [...workspace.devDependencies].filter((name) => (typedPackage(name) === null ? !tests.has(name) : !imported(name)));
+    const unusedDev = [...workspace.devDependencies].filter((name) =>
+      typedPackage(name) === null ? !tests.has(name) : !imported(name),
+    );
     assert.deepEqual(unusedDev, [], `${workspace.dir}/package.json declares devDependencies no test imports`);
   });
 
@@ -154,7 +160,9 @@ test('every workspace references in tsconfig.json exactly the @gantry packages i
       .map(({ path }) => relative(root, join(root, workspace.dir, path)))
       .map((dir) => workspaces.find((w) => w.dir === dir)?.name ?? `unknown folder ${dir}`)
       .sort();
-    const declared = [...workspace.dependencies, ...workspace.devDependencies].filter((name) => name.startsWith('@gantry/')).sort();
+    const declared = [...workspace.dependencies, ...workspace.devDependencies]
+      .filter((name) => name.startsWith('@gantry/'))
+      .sort();
     assert.deepEqual(referenced, declared, `${workspace.dir}/tsconfig.json references`);
   }
 });
@@ -172,7 +180,9 @@ test('core has no node: import and no Node built-in', () => {
 
 async function bundleForBrowser(entry: { path: string } | { contents: string }) {
   return build({
-    ...('path' in entry ? { entryPoints: [entry.path] } : { stdin: { contents: entry.contents, resolveDir: root, loader: 'ts' } }),
+    ...('path' in entry
+      ? { entryPoints: [entry.path] }
+      : { stdin: { contents: entry.contents, resolveDir: root, loader: 'ts' } }),
     bundle: true,
     platform: 'browser',
     format: 'esm',

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { parseCard, planArithmetic, planInterpolation, seedLatents } from '@gantry/core';
 import { launchChromium, siteDir, startStaticServer } from '@gantry/inference-web/testing';
 import { repoRoot, startGantry } from './cli.js';
-import { LAPTOP, PHONE, maxAbsDifference, nodeReference, openExplorer, samplesInPage, screenshot } from './web-support.js';
+import { PHONE, maxAbsDifference, nodeReference, openExplorer, samplesInPage, screenshot } from './web-support.js';
 
 const MODEL = 'mnist-dcgan';
 const modelDir = join(repoRoot, 'models', MODEL);

@@ -17,7 +17,15 @@ test('gantry experiment divergences --quick writes plots and numbers, prints the
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /^\| θ +\| W +\| W1 \(OT, samples\)/);
     assert.match(first.stderr, /divergences █+ 21\/21/);
-    assert.deepEqual((await readdir(out)).sort(), ['divergences.png', 'kl.png', 'parameters.json', 'results.json', 'samples.png', 'summary.md', 'units']);
+    assert.deepEqual((await readdir(out)).sort(), [
+      'divergences.png',
+      'kl.png',
+      'parameters.json',
+      'results.json',
+      'samples.png',
+      'summary.md',
+      'units',
+    ]);
     const again = run('divergences', '--quick', '--out', out);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /21 of 21 units already done/);
@@ -29,7 +37,10 @@ test('gantry experiment divergences --quick writes plots and numbers, prints the
 
 test('gantry experiment names the experiments it knows', async () => {
   await assert.rejects(experimentCommand(['nope']), /unknown experiment "nope"; experiments: divergences/);
-  await assert.rejects(experimentCommand(['--quick']), /name an experiment \(gantry experiment NAME\); experiments:\ndivergences: /);
+  await assert.rejects(
+    experimentCommand(['--quick']),
+    /name an experiment \(gantry experiment NAME\); experiments:\ndivergences: /,
+  );
   const written: string[] = [];
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
@@ -84,9 +95,16 @@ test('gantry experiment --shard runs every N-th unit and the last shard summaris
     const second = run('divergences', '--quick', '--out', out, '--set', 'thetaSteps=4', '--shard', '1/2');
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /^\| θ /);
-    for (const bad of ['2/2', '1', 'a/b']) await assert.rejects(experimentCommand(['divergences', '--shard', bad]), /--shard takes I\/N with 0 ≤ I < N/);
-    await assert.rejects(experimentCommand(['divergences', '--shard', '0/2', '--fresh']), /--fresh with --shard would delete the other shards' units/);
-    await assert.rejects(experimentCommand(['divergences', '--shard', '0/2', '--jobs', '2']), /--jobs and --shard exclude each other/);
+    for (const bad of ['2/2', '1', 'a/b'])
+      await assert.rejects(experimentCommand(['divergences', '--shard', bad]), /--shard takes I\/N with 0 ≤ I < N/);
+    await assert.rejects(
+      experimentCommand(['divergences', '--shard', '0/2', '--fresh']),
+      /--fresh with --shard would delete the other shards' units/,
+    );
+    await assert.rejects(
+      experimentCommand(['divergences', '--shard', '0/2', '--jobs', '2']),
+      /--jobs and --shard exclude each other/,
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -103,11 +121,17 @@ async function shardsOf(parent: number): Promise<number[]> {
   return pids;
 }
 
-test('gantry experiment --jobs stops its shards when it is stopped', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+test('gantry experiment --jobs stops its shards when it is stopped', {
+  skip: process.platform !== 'linux' && 'reads /proc',
+}, async () => {
   const out = await mkdtemp(join(tmpdir(), 'gantry-cli-experiment-'));
   try {
     // Full-size OT units take seconds each, so the shards are busy when the signal comes.
-    const parent = spawn(process.execPath, [gantry, 'experiment', 'divergences', '--out', out, '--set', 'samples=1500', '--jobs', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const parent = spawn(
+      process.execPath,
+      [gantry, 'experiment', 'divergences', '--out', out, '--set', 'samples=1500', '--jobs', '2'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     parent.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const closed = new Promise<number | null>((resolve) => parent.on('close', resolve));

@@ -3,7 +3,15 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendChoices, EXPERIMENTS, MAX_WASM_THREADS, selectBackend, type ExperimentEvent, type RegisteredExperiment, type RunExperimentOptions } from '@gantry/training';
+import {
+  backendChoices,
+  EXPERIMENTS,
+  MAX_WASM_THREADS,
+  selectBackend,
+  type ExperimentEvent,
+  type RegisteredExperiment,
+  type RunExperimentOptions,
+} from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 import { checkFolderPath } from '@gantry/files/atomic';
@@ -44,15 +52,18 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${listing()}\n`);
     return;
   }
-  if (name === undefined) throw new UsageError(`gantry experiment: name an experiment (gantry experiment NAME); experiments:\n${listing()}`);
+  if (name === undefined)
+    throw new UsageError(`gantry experiment: name an experiment (gantry experiment NAME); experiments:\n${listing()}`);
   const experiment = EXPERIMENTS.get(name);
-  if (experiment === undefined) throw new UsageError(`gantry experiment: unknown experiment "${name}"; experiments: ${[...EXPERIMENTS.keys()].join(', ')}`);
+  if (experiment === undefined)
+    throw new UsageError(`gantry experiment: unknown experiment "${name}"; experiments: ${[...EXPERIMENTS.keys()].join(', ')}`);
   const backendChoice = choiceOption('experiment', 'backend', args.backend, backendChoices, experiment.backend ?? 'auto');
   const quick = args.quick ?? false;
   const overrides: Record<string, string> = {};
   for (const assignment of args.set ?? []) {
     const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new UsageError(`gantry experiment: --set takes KEY=VALUE (e.g. --set seeds=3), got ${JSON.stringify(assignment)}`);
+    if (eq <= 0)
+      throw new UsageError(`gantry experiment: --set takes KEY=VALUE (e.g. --set seeds=3), got ${JSON.stringify(assignment)}`);
     overrides[assignment.slice(0, eq)] = assignment.slice(eq + 1);
   }
   const outDir = resolve(args.out ?? `experiments/${name}${quick ? '-quick' : ''}`);
@@ -60,10 +71,15 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const jobs = integerOption('experiment', 'jobs', args.jobs, 1, 1, 256);
   exitWithParent();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
-  if (shard !== undefined && jobs > 1) throw new UsageError('gantry experiment: --jobs and --shard exclude each other (--jobs N starts N shards itself)');
-  if (shard !== undefined && args.fresh) throw new UsageError("gantry experiment: --fresh with --shard would delete the other shards' units; run --fresh once without --shard, or use --jobs");
+  if (shard !== undefined && jobs > 1)
+    throw new UsageError('gantry experiment: --jobs and --shard exclude each other (--jobs N starts N shards itself)');
+  if (shard !== undefined && args.fresh)
+    throw new UsageError(
+      "gantry experiment: --fresh with --shard would delete the other shards' units; run --fresh once without --shard, or use --jobs",
+    );
   const selectIfAsked = async (): Promise<void> => {
-    if (experiment.backend !== undefined || args.backend !== undefined) console.error(`backend: ${(await selectBackend(backendChoice)).detail}`);
+    if (experiment.backend !== undefined || args.backend !== undefined)
+      console.error(`backend: ${(await selectBackend(backendChoice)).detail}`);
   };
 
   let bar: ProgressBar | undefined;
@@ -71,7 +87,8 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     if (event.type === 'start') {
       bar = new ProgressBar({ total: Math.max(1, event.total), label: name });
       // After --jobs every unit is done by the shards: this pass only summarises.
-      if (event.resumed > 0 && jobs === 1) bar.log(`resuming in ${outDir}: ${event.resumed} of ${event.total} units already done`);
+      if (event.resumed > 0 && jobs === 1)
+        bar.log(`resuming in ${outDir}: ${event.resumed} of ${event.total} units already done`);
       if (event.resumed === event.total) bar.update(event.total);
     } else if (event.type === 'unit') {
       bar?.update(event.done, { unit: event.id, took: `${event.seconds.toFixed(1)} s` });
@@ -79,20 +96,37 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       bar?.finish();
     }
   };
-  const options: RunExperimentOptions = { outDir, quick, overrides, fresh: args.fresh ?? false, onEvent, log: (message) => (bar ? bar.log(message) : console.error(message)) };
+  const options: RunExperimentOptions = {
+    outDir,
+    quick,
+    overrides,
+    fresh: args.fresh ?? false,
+    onEvent,
+    log: (message) => (bar ? bar.log(message) : console.error(message)),
+  };
   if (jobs > 1) {
-    const forwarded = [...(quick ? ['--quick'] : []), '--out', outDir, ...(args.backend !== undefined ? ['--backend', args.backend] : []), ...(args.set ?? []).flatMap((s) => ['--set', s])];
+    const forwarded = [
+      ...(quick ? ['--quick'] : []),
+      '--out',
+      outDir,
+      ...(args.backend !== undefined ? ['--backend', args.backend] : []),
+      ...(args.set ?? []).flatMap((s) => ['--set', s]),
+    ];
     await runJobs(experiment, options, jobs, forwarded);
     options.fresh = false;
   }
   await selectIfAsked();
   const outcome = shard === undefined ? await experiment.run(options) : await experiment.runShard(options, shard);
   if ('pending' in outcome) {
-    console.error(`shard ${shard!.index}/${shard!.count} done; ${outcome.pending.length} units of other shards have no result yet (${outcome.pending.join(', ')}): the last shard to finish writes the summary`);
+    console.error(
+      `shard ${shard!.index}/${shard!.count} done; ${outcome.pending.length} units of other shards have no result yet (${outcome.pending.join(', ')}): the last shard to finish writes the summary`,
+    );
     return;
   }
   process.stdout.write(`${outcome.summary.table}\n`);
-  console.error(`wrote ${outcome.files.length} files to ${outDir}: ${outcome.files.map((f) => f.slice(outDir.length + 1)).join(', ')}`);
+  console.error(
+    `wrote ${outcome.files.length} files to ${outDir}: ${outcome.files.map((f) => f.slice(outDir.length + 1)).join(', ')}`,
+  );
 }
 
 /** Set in the shards `--jobs` starts: the parent's pid. */
@@ -116,7 +150,8 @@ function parseShard(text: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(text);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (match === null || !(count >= 1 && index < count)) throw new UsageError(`gantry experiment: --shard takes I/N with 0 ≤ I < N (e.g. --shard 0/2), got ${JSON.stringify(text)}`);
+  if (match === null || !(count >= 1 && index < count))
+    throw new UsageError(`gantry experiment: --shard takes I/N with 0 ≤ I < N (e.g. --shard 0/2), got ${JSON.stringify(text)}`);
   return { index, count };
 }
 
@@ -124,7 +159,12 @@ function parseShard(text: string): { index: number; count: number } {
  * Runs `jobs` shards of the experiment as child processes sharing `options.outDir`, each with an equal
  * share of the cores, and shows their joint progress by counting unit results as they land.
  */
-async function runJobs(experiment: RegisteredExperiment, options: RunExperimentOptions, jobs: number, forwarded: string[]): Promise<void> {
+async function runJobs(
+  experiment: RegisteredExperiment,
+  options: RunExperimentOptions,
+  jobs: number,
+  forwarded: string[],
+): Promise<void> {
   const ids = await experiment.prepare(options);
   const unitsDir = join(options.outDir, 'units');
   const finished = async (): Promise<number> => {
@@ -132,7 +172,10 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
     return ids.filter((id) => files.has(`${id}.json`)).length;
   };
   const threads = Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(os.availableParallelism() / jobs)));
-  const bar = new ProgressBar({ total: Math.max(1, ids.length), label: `${experiment.name} (${jobs} jobs × ${threads} threads)` });
+  const bar = new ProgressBar({
+    total: Math.max(1, ids.length),
+    label: `${experiment.name} (${jobs} jobs × ${threads} threads)`,
+  });
   const before = await finished();
   if (before > 0) bar.log(`resuming in ${options.outDir}: ${before} of ${ids.length} units already done`);
   // The bar's rate counts from its first update, so it is first drawn when a unit lands.
@@ -160,7 +203,10 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
         resolveChild();
       });
       child.on('close', (code) => {
-        if (code !== 0) failures.push(`shard ${index}/${jobs} failed (exit status ${code}):\n${stderr.trim().split('\n').slice(-6).join('\n')}`);
+        if (code !== 0)
+          failures.push(
+            `shard ${index}/${jobs} failed (exit status ${code}):\n${stderr.trim().split('\n').slice(-6).join('\n')}`,
+          );
         resolveChild();
       });
     });
@@ -184,6 +230,10 @@ async function runJobs(experiment: RegisteredExperiment, options: RunExperimentO
   }
   bar.update(await finished());
   bar.finish();
-  if (stoppedBy !== null) throw new Error(`stopped by ${stoppedBy}; finished units are kept in ${options.outDir} and the same command resumes from them`);
-  if (failures.length > 0) throw new Error(`${failures.join('\n')}\nFinished units are kept in ${options.outDir}; the same command resumes from them.`);
+  if (stoppedBy !== null)
+    throw new Error(
+      `stopped by ${stoppedBy}; finished units are kept in ${options.outDir} and the same command resumes from them`,
+    );
+  if (failures.length > 0)
+    throw new Error(`${failures.join('\n')}\nFinished units are kept in ${options.outDir}; the same command resumes from them.`);
 }

@@ -2,7 +2,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { encodeNpy } from '@gantry/files/npy';
 import { openModelFolder } from '@gantry/inference-node';
-import { checkpointClassNames, latestCheckpoint, sampleCheckpoint, parseTrainConfig, plotRange, samplesToPng, selectBackend } from '@gantry/training';
+import {
+  checkpointClassNames,
+  latestCheckpoint,
+  sampleCheckpoint,
+  parseTrainConfig,
+  plotRange,
+  samplesToPng,
+  selectBackend,
+} from '@gantry/training';
 import { integerOption, parseCommandArgs, UsageError } from '../args.js';
 
 export const sampleUsage = `gantry sample (--run DIR | --model DIR) [--class K] [--n 16] [--seed 0] --out FILE.png|FILE.npy
@@ -19,16 +27,26 @@ interface Samples {
 
 /** "0 name, 1 name, …" for at most 20 classes. */
 function listClasses(names: readonly string[]): string {
-  return names.slice(0, 20).map((name, i) => `${i} ${name}`).join(', ') + (names.length > 20 ? ', …' : '');
+  return (
+    names
+      .slice(0, 20)
+      .map((name, i) => `${i} ${name}`)
+      .join(', ') + (names.length > 20 ? ', …' : '')
+  );
 }
 
 /** --class as a class index of the run's classes, with the classes listed when it does not fit. */
 function classOption(value: string | undefined, runDir: string, classNames: string[] | null): number | undefined {
   if (value === undefined) return undefined;
-  if (classNames === null) throw new UsageError(`gantry sample: --class applies to class-conditional runs, but ${runDir} was trained without model.conditional`);
+  if (classNames === null)
+    throw new UsageError(
+      `gantry sample: --class applies to class-conditional runs, but ${runDir} was trained without model.conditional`,
+    );
   const index = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(Number.isInteger(index) && index >= 0 && index < classNames.length)) {
-    throw new UsageError(`gantry sample: --class must be an integer in [0, ${classNames.length - 1}] (the run's classes: ${listClasses(classNames)}), got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `gantry sample: --class must be an integer in [0, ${classNames.length - 1}] (the run's classes: ${listClasses(classNames)}), got ${JSON.stringify(value)}`,
+    );
   }
   return index;
 }
@@ -43,16 +61,28 @@ async function fromRun(runDir: string, n: number, seed: number, classValue: stri
 }
 
 /** --class for a model folder: every sample of class K, or without it sample i of class i mod classes. */
-export function modelClasses(command: string, modelDir: string, classInput: { classes: number; names?: string[] } | undefined, classValue: string | undefined, n: number): number | number[] | undefined {
+export function modelClasses(
+  command: string,
+  modelDir: string,
+  classInput: { classes: number; names?: string[] } | undefined,
+  classValue: string | undefined,
+  n: number,
+): number | number[] | undefined {
   if (classInput === undefined) {
-    if (classValue !== undefined) throw new UsageError(`gantry ${command}: --class applies to class-conditional models, but ${modelDir} has no class input`);
+    if (classValue !== undefined)
+      throw new UsageError(`gantry ${command}: --class applies to class-conditional models, but ${modelDir} has no class input`);
     return undefined;
   }
   if (classValue === undefined) return Array.from({ length: n }, (_, i) => i % classInput.classes);
   const index = /^\d+$/.test(classValue) ? Number(classValue) : NaN;
   if (!(Number.isInteger(index) && index >= 0 && index < classInput.classes)) {
-    const listed = classInput.names === undefined ? `${modelDir} has ${classInput.classes} classes` : `the model's classes: ${listClasses(classInput.names)}`;
-    throw new UsageError(`gantry ${command}: --class must be an integer in [0, ${classInput.classes - 1}] (${listed}), got ${JSON.stringify(classValue)}`);
+    const listed =
+      classInput.names === undefined
+        ? `${modelDir} has ${classInput.classes} classes`
+        : `the model's classes: ${listClasses(classInput.names)}`;
+    throw new UsageError(
+      `gantry ${command}: --class must be an integer in [0, ${classInput.classes - 1}] (${listed}), got ${JSON.stringify(classValue)}`,
+    );
   }
   return index;
 }
@@ -61,7 +91,11 @@ async function fromModel(modelDir: string, n: number, seed: number, classValue: 
   const model = await openModelFolder(modelDir, { device: 'cpu' });
   try {
     const classes = modelClasses('sample', modelDir, model.generator.card.classInput, classValue, n);
-    const { samples, shape, range } = await model.generator.generate({ n, seed, ...(classes === undefined ? {} : { class: classes }) });
+    const { samples, shape, range } = await model.generator.generate({
+      n,
+      seed,
+      ...(classes === undefined ? {} : { class: classes }),
+    });
     return { values: samples, shape: [...shape], range };
   } finally {
     await model.close();
@@ -78,7 +112,9 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     class: { type: 'string' },
   });
   if ((args.run === undefined) === (args.model === undefined)) {
-    throw new UsageError('gantry sample: give exactly one of --run DIR (a training run) or --model DIR (an exported model folder)');
+    throw new UsageError(
+      'gantry sample: give exactly one of --run DIR (a training run) or --model DIR (an exported model folder)',
+    );
   }
   const n = integerOption('sample', 'n', args.n, 16, 1, 4096);
   const seed = integerOption('sample', 'seed', args.seed, 0, 0, 2 ** 32 - 1);
@@ -86,11 +122,17 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (out === undefined || !['.png', '.npy'].includes(extname(out))) {
     throw new UsageError(`gantry sample: --out must name a .png (grid) or .npy (raw samples) file, got ${JSON.stringify(out)}`);
   }
-  const samples = args.run !== undefined ? await fromRun(args.run, n, seed, args.class) : await fromModel(args.model!, n, seed, args.class);
+  const samples =
+    args.run !== undefined ? await fromRun(args.run, n, seed, args.class) : await fromModel(args.model!, n, seed, args.class);
   const bytes =
     extname(out) !== '.png'
       ? encodeNpy(samples.values, [n, ...samples.shape])
-      : await samplesToPng(samples.values, n, samples.shape, samples.shape.length === 1 ? plotRange(samples.values) : samples.range); // toy data: a scatter plot or histogram
+      : await samplesToPng(
+          samples.values,
+          n,
+          samples.shape,
+          samples.shape.length === 1 ? plotRange(samples.values) : samples.range,
+        ); // toy data: a scatter plot or histogram
   await writeFile(out, bytes);
   console.error(`wrote ${n} samples (${samples.shape.join('×')}) to ${out}`);
 }

@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { backendChoices, configSha256, MAX_WASM_THREADS, readRunConfig, readTrainConfig, selectBackend, train, trainConfigWarnings, type TrainConfig } from '@gantry/training';
+import {
+  backendChoices,
+  configSha256,
+  MAX_WASM_THREADS,
+  readRunConfig,
+  readTrainConfig,
+  selectBackend,
+  train,
+  trainConfigWarnings,
+  type TrainConfig,
+} from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
@@ -24,15 +34,21 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (args.run === undefined) throw new UsageError('gantry train --resume needs --run DIR (the run folder to continue)');
     config = await readRunConfig(args.run);
     if (args.config !== undefined && configSha256(await readTrainConfig(args.config)) !== configSha256(config)) {
-      throw new UsageError(`gantry train --resume: ${args.config} differs from ${args.run}/config.json; a resumed run keeps its own config (omit --config)`);
+      throw new UsageError(
+        `gantry train --resume: ${args.config} differs from ${args.run}/config.json; a resumed run keeps its own config (omit --config)`,
+      );
     }
   } else {
-    if (args.config === undefined) throw new UsageError('gantry train: --config FILE is required (a JSON training config; see models/mnist-dcgan/train.json)');
+    if (args.config === undefined)
+      throw new UsageError('gantry train: --config FILE is required (a JSON training config; see models/mnist-dcgan/train.json)');
     config = await readTrainConfig(args.config);
   }
   for (const warning of trainConfigWarnings(config)) console.error(`warning: ${warning}`);
   const runDir = args.run ?? join('runs', config.name);
-  const backend = await selectBackend(backendChoice, args.threads === undefined ? {} : { wasmThreads: integerOption('train', 'threads', args.threads, 1, 1, MAX_WASM_THREADS) });
+  const backend = await selectBackend(
+    backendChoice,
+    args.threads === undefined ? {} : { wasmThreads: integerOption('train', 'threads', args.threads, 1, 1, MAX_WASM_THREADS) },
+  );
   console.error(`backend: ${backend.detail}`);
 
   const controller = new AbortController();
@@ -71,7 +87,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
               else dataBar.log(message);
             } else if (progress.stage === 'done') {
               dataBar?.finish();
-              console.error(`loaded ${progress.images} images in ${progress.seconds.toFixed(1)} s` + (progress.skipped > 0 ? ` (${progress.skipped} unreadable files skipped)` : ''));
+              console.error(
+                `loaded ${progress.images} images in ${progress.seconds.toFixed(1)} s` +
+                  (progress.skipped > 0 ? ` (${progress.skipped} unreadable files skipped)` : ''),
+              );
             }
             break;
           }
@@ -109,7 +128,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.error(
       `${result.interrupted ? 'stopped' : 'finished'} at step ${result.step} after ${result.wallSeconds.toFixed(1)} s of training; ` +
         `checkpoint ${result.checkpoint}` +
-        (result.interrupted ? `\nresume with: gantry train --run ${runDir} --resume` : `\nexport with: gantry export --run ${runDir} --out models/${config.name}`),
+        (result.interrupted
+          ? `\nresume with: gantry train --run ${runDir} --resume`
+          : `\nexport with: gantry export --run ${runDir} --out models/${config.name}`),
     );
     if (result.interrupted) process.exitCode = 130;
   } finally {

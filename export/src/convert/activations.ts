@@ -5,14 +5,33 @@ import { ExportError } from '../errors.js';
 import type { GraphValue } from './graph-value.js';
 import { describe } from './layer-config.js';
 
-export const SUPPORTED_ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'hardSigmoid', 'softplus', 'softsign', 'softmax', 'swish', 'mish', 'gelu', 'gelu_new'] as const;
+export const SUPPORTED_ACTIVATIONS = [
+  'linear',
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'tanh',
+  'sigmoid',
+  'hardSigmoid',
+  'softplus',
+  'softsign',
+  'softmax',
+  'swish',
+  'mish',
+  'gelu',
+  'gelu_new',
+] as const;
 
 export function scalar(graph: GraphBuilder, label: string, value: number): string {
   return graph.addInitializer(label, [], new Float32Array([value]));
 }
 
 export function clip(graph: GraphBuilder, value: GraphValue, min: number, max: number, label: string): GraphValue {
-  return { ...value, name: graph.addNode('Clip', [value.name, scalar(graph, `${label}_min`, min), scalar(graph, `${label}_max`, max)], {}, label) };
+  return {
+    ...value,
+    name: graph.addNode('Clip', [value.name, scalar(graph, `${label}_min`, min), scalar(graph, `${label}_max`, max)], {}, label),
+  };
 }
 
 // tfjs' SELU constants (tfjs-core selu_util): scale·alpha and scale.
@@ -20,7 +39,12 @@ const SELU_SCALE_ALPHA = 1.7580993408473768;
 const SELU_SCALE = 1.0507009873554805;
 
 /** Emits a tfjs activation by its serialised name (the `activation` field of a layer's config). */
-export function applyActivation(graph: GraphBuilder, activation: unknown, value: GraphValue, layer: tfl.layers.Layer): GraphValue {
+export function applyActivation(
+  graph: GraphBuilder,
+  activation: unknown,
+  value: GraphValue,
+  layer: tfl.layers.Layer,
+): GraphValue {
   // A missing activation is tfjs' default, linear.
   const name = activation === undefined || activation === null ? 'linear' : activation;
   const label = (op: string): string => `${layer.name}_${op.toLowerCase()}`;
@@ -68,6 +92,8 @@ export function applyActivation(graph: GraphBuilder, activation: unknown, value:
       return times(node('Mul', [node('Add', [tanh, scalar(graph, label('one'), 1)]), scalar(graph, label('half'), 0.5)]));
     }
     default:
-      throw new ExportError(`${describe(layer)} uses activation ${JSON.stringify(name)}, which the exporter does not support; supported activations: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
+      throw new ExportError(
+        `${describe(layer)} uses activation ${JSON.stringify(name)}, which the exporter does not support; supported activations: ${SUPPORTED_ACTIVATIONS.join(', ')}`,
+      );
   }
 }

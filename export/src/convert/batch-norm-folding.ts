@@ -46,7 +46,12 @@ export function batchNormEpsilon(layer: tfl.layers.Layer): number {
  * The weights of an affine layer (kernel with output channels along `channelAxis`, optional bias)
  * with a folded BatchNormalization applied: kernel·scale, bias·scale + shift.
  */
-export function foldIntoWeights(kernel: Weight, channelAxis: number, bias: Weight | undefined, affine: { scale: Float64Array; shift: Float64Array }): { kernel: Weight; bias: Weight } {
+export function foldIntoWeights(
+  kernel: Weight,
+  channelAxis: number,
+  bias: Weight | undefined,
+  affine: { scale: Float64Array; shift: Float64Array },
+): { kernel: Weight; bias: Weight } {
   const channels = kernel.shape[channelAxis]!;
   const inner = product(kernel.shape.slice(channelAxis + 1));
   const folded = new Float32Array(kernel.values.length);

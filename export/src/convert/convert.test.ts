@@ -33,23 +33,43 @@ const opTypes = (bytes: Uint8Array): string[] => decodeModel(bytes).graph.node.m
 
 test('the written model declares IR 8 / opset 17, a dynamic or fixed batch, and float32 raw_data weights', async () => {
   await tf.setBackend('cpu');
-  const m = model((s) => { s.add(tfl.layers.leakyReLU({ alpha: 1 })); s.add(tfl.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' })); }, [2, 2, 3]);
+  const m = model(
+    (s) => {
+      s.add(tfl.layers.leakyReLU({ alpha: 1 }));
+      s.add(tfl.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }));
+    },
+    [2, 2, 3],
+  );
   const dynamic = decodeModel(convertLayersModel(m).bytes);
   assert.equal(dynamic.ir_version, 8);
-  assert.deepEqual(dynamic.opset_import.map((o) => [o.domain ?? '', o.version]), [['', 17]]);
+  assert.deepEqual(
+    dynamic.opset_import.map((o) => [o.domain ?? '', o.version]),
+    [['', 17]],
+  );
   assert.equal(dynamic.producer_name, 'gantry');
   const [input] = dynamic.graph.input;
   const [output] = dynamic.graph.output;
   assert.equal(input!.name, 'latent');
   assert.deepEqual(input!.type.tensor_type.shape.dim, [{ dim_param: 'batch' }, { dim_value: LATENT }]);
   assert.equal(output!.name, 'images');
-  assert.deepEqual(output!.type.tensor_type.shape.dim, [{ dim_param: 'batch' }, { dim_value: 4 }, { dim_value: 4 }, { dim_value: 2 }]);
+  assert.deepEqual(output!.type.tensor_type.shape.dim, [
+    { dim_param: 'batch' },
+    { dim_value: 4 },
+    { dim_value: 4 },
+    { dim_value: 2 },
+  ]);
   // NCHW inside, NHWC at the output: the Dense layer emits its features in NCHW order (its kernel's columns
   // permuted), so the Reshape needs no Transpose after it; one Transpose brings the images back to NHWC.
-  assert.deepEqual(dynamic.graph.node.map((n) => n.op_type), ['Gemm', 'Reshape', 'LeakyRelu', 'ConvTranspose', 'Transpose']);
+  assert.deepEqual(
+    dynamic.graph.node.map((n) => n.op_type),
+    ['Gemm', 'Reshape', 'LeakyRelu', 'ConvTranspose', 'Transpose'],
+  );
   const leaky = dynamic.graph.node.find((n) => n.op_type === 'LeakyRelu')!;
   // alpha = 1 must stay a FLOAT attribute even though it is a whole number.
-  assert.deepEqual(leaky.attribute.map((a) => [a.name, a.type, a.f]), [['alpha', AttributeType.FLOAT, 1]]);
+  assert.deepEqual(
+    leaky.attribute.map((a) => [a.name, a.type, a.f]),
+    [['alpha', AttributeType.FLOAT, 1]],
+  );
   const kernel = dynamic.graph.initializer.find((init) => init.name.includes('conv2d_transpose') && init.dims.length === 4)!;
   assert.equal(kernel.data_type, TensorDataType.FLOAT);
   assert.deepEqual(kernel.dims, [3, 2, 3, 3]);
@@ -68,7 +88,13 @@ test('the written model declares IR 8 / opset 17, a dynamic or fixed batch, and 
 test('NCHW, uint8 and float16 options change only the ends of the graph and the weight storage', async () => {
   await tf.setBackend('cpu');
   const m = model((s) => s.add(tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' })), [3, 4, 5]);
-  const converted = convertLayersModel(m, { layout: 'NCHW', pixels: 'uint8', outputRange: [-1, 1], weights: 'float16', opset: 13 });
+  const converted = convertLayersModel(m, {
+    layout: 'NCHW',
+    pixels: 'uint8',
+    outputRange: [-1, 1],
+    weights: 'float16',
+    opset: 13,
+  });
   const graph = decodeModel(converted.bytes).graph;
   // No Transpose back to NHWC at the end; the pixel mapping follows the convolution.
   assert.deepEqual(
@@ -80,7 +106,10 @@ test('NCHW, uint8 and float16 options change only the ends of the graph and the 
   assert.deepEqual(output.shape.dim, [{ dim_param: 'batch' }, { dim_value: 2 }, { dim_value: 3 }, { dim_value: 4 }]);
   assert.deepEqual(converted.outputShape, [3, 4, 2]);
   const weights = graph.initializer.filter((init) => init.data_type === TensorDataType.FLOAT16);
-  assert.deepEqual(weights.map((w) => w.dims), [[LATENT, 60], [2, 5, 3, 3], [2]]);
+  assert.deepEqual(
+    weights.map((w) => w.dims),
+    [[LATENT, 60], [2, 5, 3, 3], [2]],
+  );
   // float16 raw_data holds the weights rounded to 11 significant bits.
   const bias = m.layers.at(-1)!.getWeights()[1]!.dataSync();
   const stored = new DataView(weights[2]!.raw_data.buffer, weights[2]!.raw_data.byteOffset, 4);
@@ -93,15 +122,41 @@ test('float16Bits rounds like numpy (ties to even, subnormals, overflow to infin
   assert.ok(python !== null, 'python3 with numpy (python3-onnx brings it) is needed');
   // biome-ignore lint/suspicious/noApproximativeNumericConstant: a test value rounded to float16, not π
   const notPi = 3.14159;
-  const values = [0, 1, -2.5, 65504, 65519, 65520, 1e6, -1e6, 6.1e-5, 6.0e-8, 2.98e-8, 2.9802322387695312e-8, 1e-9, 0.1, 1 / 3, 1.00048828125, 1.00146484375, notPi, -123.456, Infinity, -Infinity];
+  const values = [
+    0,
+    1,
+    -2.5,
+    65504,
+    65519,
+    65520,
+    1e6,
+    -1e6,
+    6.1e-5,
+    6.0e-8,
+    2.98e-8,
+    2.9802322387695312e-8,
+    1e-9,
+    0.1,
+    1 / 3,
+    1.00048828125,
+    1.00146484375,
+    notPi,
+    -123.456,
+    Infinity,
+    -Infinity,
+  ];
   const random = sampleLatents({ size: 200, distribution: 'normal' }, 1, 5).map((v) => v * 10 ** Math.round(v * 3));
   const all = [...values, ...random];
-  const script = 'import sys, json, numpy as np; v = np.array(json.load(sys.stdin), dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))';
+  const script =
+    'import sys, json, numpy as np; v = np.array(json.load(sys.stdin), dtype=np.float32); print(json.dumps(v.astype(np.float16).view(np.uint16).tolist()))';
   const input = JSON.stringify(all.map((v) => (Number.isFinite(v) ? Math.fround(v) : v > 0 ? 1e39 : -1e39)));
   const result = spawnSync(python!, ['-c', script], { input, encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   const expected = JSON.parse(result.stdout) as number[];
-  assert.deepEqual(all.map((v) => float16Bits(v)), expected);
+  assert.deepEqual(
+    all.map((v) => float16Bits(v)),
+    expected,
+  );
   // JSON has no negative zero, so it is checked here.
   assert.equal(float16Bits(-0), 0x8000);
   assert.equal(float16Bits(NaN) & 0x7c00, 0x7c00);
@@ -114,7 +169,16 @@ test('BatchNormalization is folded into the Conv, ConvTranspose or Gemm before i
   randomiseWeights(foldable, 3);
   const folded = convertLayersModel(foldable, { foldBatchNorm: true });
   assert.equal(folded.foldedBatchNorms, 2);
-  assert.deepEqual(opTypes(folded.bytes), ['Gemm', 'Relu', 'Reshape', 'ConvTranspose', 'Relu', 'ConvTranspose', 'Tanh', 'Transpose']);
+  assert.deepEqual(opTypes(folded.bytes), [
+    'Gemm',
+    'Relu',
+    'Reshape',
+    'ConvTranspose',
+    'Relu',
+    'ConvTranspose',
+    'Tanh',
+    'Transpose',
+  ]);
   const latents = sampleLatents({ size: LATENT, distribution: 'normal' }, 8, 1);
   const diff = await checkParity(foldable, folded.bytes, [latents], 8);
   assert.ok(diff <= 1e-5, `folded parity ${diff}`);
@@ -122,7 +186,13 @@ test('BatchNormalization is folded into the Conv, ConvTranspose or Gemm before i
 
   // Not foldable: an activation between the convolution and the normalisation; a convolution output
   // that also feeds another layer.
-  const activated = model((s) => { s.add(tfl.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu' })); s.add(tfl.layers.batchNormalization()); }, [4, 4, 1]);
+  const activated = model(
+    (s) => {
+      s.add(tfl.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu' }));
+      s.add(tfl.layers.batchNormalization());
+    },
+    [4, 4, 1],
+  );
   assert.equal(convertLayersModel(activated, { foldBatchNorm: true }).foldedBatchNorms, 0);
   const input = tfl.input({ shape: [LATENT] });
   const shared = tfl.layers.dense({ units: 4 }).apply(input) as tfl.SymbolicTensor;
@@ -143,7 +213,13 @@ test('a latent + class generator gets a float32 latent input and an int64 class 
     { name: 'class', kind: 'class', shape: [1], classes: 10 },
   ]);
   const inputs = decodeModel(converted.bytes).graph.input;
-  assert.deepEqual(inputs.map((i) => [i.name, i.type.tensor_type.elem_type]), [['latent', TensorDataType.FLOAT], ['class', TensorDataType.INT64]]);
+  assert.deepEqual(
+    inputs.map((i) => [i.name, i.type.tensor_type.elem_type]),
+    [
+      ['latent', TensorDataType.FLOAT],
+      ['class', TensorDataType.INT64],
+    ],
+  );
   m.dispose();
 });
 
@@ -164,25 +240,52 @@ test('unsupported activations, layouts, options and model interfaces are refused
   await tf.setBackend('cpu');
   const logSoftmax = model((s) => s.add(tfl.layers.dense({ units: 2, activation: 'linear', name: 'head' })));
   (logSoftmax.layers.at(-1)!.getConfig as unknown) = () => ({ activation: 'logSoftmax' });
-  assert.throws(() => convertLayersModel(logSoftmax), /layer "head" \(Dense\) uses activation "logSoftmax", which the exporter does not support; supported activations: linear, relu, relu6, elu, selu, tanh, sigmoid, hardSigmoid, softplus, softsign, softmax, swish, mish, gelu, gelu_new/);
+  assert.throws(
+    () => convertLayersModel(logSoftmax),
+    /layer "head" \(Dense\) uses activation "logSoftmax", which the exporter does not support; supported activations: linear, relu, relu6, elu, selu, tanh, sigmoid, hardSigmoid, softplus, softsign, softmax, swish, mish, gelu, gelu_new/,
+  );
   const channelsFirst = model((s) => s.add(tfl.layers.batchNormalization({ axis: 1, name: 'bn' })), [2, 2, 3]);
-  assert.throws(() => convertLayersModel(channelsFirst), /layer "bn" \(BatchNormalization\) normalises axis 1 of a 4-D input; the exporter supports the last \(channel\) axis only/);
+  assert.throws(
+    () => convertLayersModel(channelsFirst),
+    /layer "bn" \(BatchNormalization\) normalises axis 1 of a 4-D input; the exporter supports the last \(channel\) axis only/,
+  );
   const middleAxes = model((s) => s.add(tfl.layers.layerNormalization({ axis: [1, 2], name: 'ln' })), [2, 2, 3]);
-  assert.throws(() => convertLayersModel(middleAxes), /layer "ln" \(LayerNormalization\) normalises axes \[1, 2\] of a 4-D input; the exporter supports trailing axes only/);
+  assert.throws(
+    () => convertLayersModel(middleAxes),
+    /layer "ln" \(LayerNormalization\) normalises axes \[1, 2\] of a 4-D input; the exporter supports trailing axes only/,
+  );
   const upsampleFirst = model((s) => s.add(tfl.layers.upSampling2d({ dataFormat: 'channelsFirst', name: 'up' })), [2, 2, 3]);
-  assert.throws(() => convertLayersModel(upsampleFirst), /layer "up" \(UpSampling2D\) has dataFormat "channelsFirst"; the exporter supports "channelsLast" only/);
+  assert.throws(
+    () => convertLayersModel(upsampleFirst),
+    /layer "up" \(UpSampling2D\) has dataFormat "channelsFirst"; the exporter supports "channelsLast" only/,
+  );
   const a = tfl.input({ shape: [LATENT] });
-  const twoOutputs = tfl.model({ inputs: a, outputs: [tfl.layers.dense({ units: 2 }).apply(a) as tfl.SymbolicTensor, tfl.layers.dense({ units: 3 }).apply(a) as tfl.SymbolicTensor] });
+  const twoOutputs = tfl.model({
+    inputs: a,
+    outputs: [
+      tfl.layers.dense({ units: 2 }).apply(a) as tfl.SymbolicTensor,
+      tfl.layers.dense({ units: 3 }).apply(a) as tfl.SymbolicTensor,
+    ],
+  });
   assert.throws(() => convertLayersModel(twoOutputs), /has 2 outputs; the exporter supports models with one output/);
   const flat = model((s) => s.add(tfl.layers.dense({ units: 3 })));
-  assert.throws(() => convertLayersModel(flat, { layout: 'NCHW' }), /layout NCHW applies to image outputs \[batch, height, width, channels\]; model ".*" outputs \[batch, 3\]/);
+  assert.throws(
+    () => convertLayersModel(flat, { layout: 'NCHW' }),
+    /layout NCHW applies to image outputs \[batch, height, width, channels\]; model ".*" outputs \[batch, 3\]/,
+  );
   assert.throws(() => convertLayersModel(flat, { pixels: 'uint8' }), /pixels "uint8" needs outputRange \[lo, hi\]/);
-  assert.throws(() => convertLayersModel(flat, { weights: 'float64' as never }), /weights must be one of float32, float16, got "float64"/);
+  assert.throws(
+    () => convertLayersModel(flat, { weights: 'float64' as never }),
+    /weights must be one of float32, float16, got "float64"/,
+  );
   assert.throws(() => convertLayersModel(flat, { opset: 12 }), /opset must be one of 13, 14, 15, 16, 17, got 12/);
   assert.throws(() => convertLayersModel(flat, { batch: 0 }), /batch must be a positive integer or null \(dynamic\), got 0/);
   const huge = model((s) => s.add(tfl.layers.dense({ units: 2, name: 'huge' })));
   huge.layers.at(-1)!.setWeights([tf.fill([LATENT, 2], 1e5), tf.zeros([2])]);
-  assert.throws(() => convertLayersModel(huge, { weights: 'float16' }), /layer "huge" \(Dense\) weight "kernel": value 100000 at index 0 does not fit in float16 \(largest magnitude 65504\); export with float32 weights/);
+  assert.throws(
+    () => convertLayersModel(huge, { weights: 'float16' }),
+    /layer "huge" \(Dense\) weight "kernel": value 100000 at index 0 does not fit in float16 \(largest magnitude 65504\); export with float32 weights/,
+  );
   for (const m of [logSoftmax, channelsFirst, middleAxes, upsampleFirst, twoOutputs, flat, huge]) m.dispose();
 });
 

@@ -95,10 +95,13 @@ function layerCallsInOrder(model: tfl.LayersModel): LayerCall[] {
     if (inputIds.has(tensor.id)) return;
     const layer = tensor.sourceLayer;
     if (layer.getClassName() === 'InputLayer') {
-      throw new ExportError(`model "${model.name}": its output depends on input "${layer.name}", which is not one of the model's inputs`);
+      throw new ExportError(
+        `model "${model.name}": its output depends on input "${layer.name}", which is not one of the model's inputs`,
+      );
     }
     const call = producerOf(tensor);
-    if (call === undefined) throw new ExportError(`model "${model.name}": layer "${layer.name}" has no call #${tensor.nodeIndex} recorded`);
+    if (call === undefined)
+      throw new ExportError(`model "${model.name}": layer "${layer.name}" has no call #${tensor.nodeIndex} recorded`);
     if (done.has(call)) return;
     if (inProgress.has(call)) throw new ExportError(`model "${model.name}": layer "${layer.name}" depends on its own output`);
     inProgress.add(call);
@@ -145,7 +148,9 @@ function describeInputs(model: tfl.LayersModel, calls: readonly LayerCall[], opt
   return model.inputs.map((input) => {
     const shape = input.shape.slice(1);
     if (!shape.every((d): d is number => typeof d === 'number' && d > 0)) {
-      throw new ExportError(`model "${model.name}": input "${input.name}" has shape [${input.shape.map((d) => d ?? 'null').join(', ')}]; the exporter needs every size but the batch fixed`);
+      throw new ExportError(
+        `model "${model.name}": input "${input.name}" has shape [${input.shape.map((d) => d ?? 'null').join(', ')}]; the exporter needs every size but the batch fixed`,
+      );
     }
     const readers = calls.filter((call) => call.inputTensors.some((t) => t.id === input.id)).map((call) => call.outboundLayer);
     const isClass = readers.length > 0 && readers.every((layer) => layer.getClassName() === 'Embedding');
@@ -160,24 +165,33 @@ function describeInputs(model: tfl.LayersModel, calls: readonly LayerCall[], opt
 
 function checkOptions(options: ConvertOptions): void {
   const opset = options.opset ?? DEFAULT_OPSET;
-  if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) throw new ExportError(`opset must be one of ${SUPPORTED_OPSETS.join(', ')}, got ${opset}`);
+  if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset))
+    throw new ExportError(`opset must be one of ${SUPPORTED_OPSETS.join(', ')}, got ${opset}`);
   const batch = options.batch ?? null;
-  if (batch !== null && !(Number.isInteger(batch) && batch >= 1)) throw new ExportError(`batch must be a positive integer or null (dynamic), got ${batch}`);
+  if (batch !== null && !(Number.isInteger(batch) && batch >= 1))
+    throw new ExportError(`batch must be a positive integer or null (dynamic), got ${batch}`);
   const names = [options.inputName ?? 'latent', options.classInputName ?? 'class', options.outputName ?? 'images'];
   if (names.some((n) => n === '') || new Set(names).size !== names.length) {
-    throw new ExportError(`inputName, classInputName and outputName must be different non-empty names, got ${names.map((n) => JSON.stringify(n)).join(', ')}`);
+    throw new ExportError(
+      `inputName, classInputName and outputName must be different non-empty names, got ${names.map((n) => JSON.stringify(n)).join(', ')}`,
+    );
   }
   const choice = <T extends string>(key: string, value: T | undefined, allowed: readonly T[]): void => {
-    if (value !== undefined && !allowed.includes(value)) throw new ExportError(`${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    if (value !== undefined && !allowed.includes(value))
+      throw new ExportError(`${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
   };
   choice('layout', options.layout, OUTPUT_LAYOUTS);
   choice('pixels', options.pixels, OUTPUT_PIXELS);
   choice('weights', options.weights, WEIGHT_STORAGES);
   const range = options.outputRange;
-  if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
+  if (
+    range !== undefined &&
+    !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])
+  ) {
     throw new ExportError(`outputRange must be [lo, hi] with finite lo < hi, got ${JSON.stringify(range)}`);
   }
-  if (options.pixels === 'uint8' && range === undefined) throw new ExportError('pixels "uint8" needs outputRange [lo, hi]: the generator values mapped to pixels 0 and 255');
+  if (options.pixels === 'uint8' && range === undefined)
+    throw new ExportError('pixels "uint8" needs outputRange [lo, hi]: the generator values mapped to pixels 0 and 255');
 }
 
 /** (x − lo)·255/(hi − lo), clamped to [0, 255], rounded and cast to uint8. */
@@ -197,7 +211,10 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
   const layout = options.layout ?? 'NHWC';
   const pixels = options.pixels ?? 'float32';
   const weights = options.weights ?? 'float32';
-  if (model.outputs.length !== 1) throw new ExportError(`model "${model.name}" has ${model.outputs.length} outputs; the exporter supports models with one output`);
+  if (model.outputs.length !== 1)
+    throw new ExportError(
+      `model "${model.name}" has ${model.outputs.length} outputs; the exporter supports models with one output`,
+    );
   const calls = layerCallsInOrder(model);
   const inputs = describeInputs(model, calls, options);
   const batchDim = batch ?? BATCH_DIM_PARAM;
@@ -215,7 +232,10 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
   for (const call of calls) {
     const layer = call.outboundLayer;
     const className = layer.getClassName();
-    if (call.outputTensors.length !== 1) throw new ExportError(`layer "${layer.name}" (${className}) has ${call.outputTensors.length} outputs; the exporter supports layers with one output`);
+    if (call.outputTensors.length !== 1)
+      throw new ExportError(
+        `layer "${layer.name}" (${className}) has ${call.outputTensors.length} outputs; the exporter supports layers with one output`,
+      );
     const inputValues = call.inputTensors.map((tensor) => values.get(tensor.id)!);
     if (foldedCalls.has(call)) {
       // Its normalisation is already in the weights of the layer before it.
@@ -224,22 +244,29 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
     }
     const converter = layerConverters[className];
     if (converter === undefined) {
-      throw new ExportError(`layer "${layer.name}" of class ${className} cannot be exported; supported layer classes: ${SUPPORTED_LAYER_CLASSES.join(', ')}`);
+      throw new ExportError(
+        `layer "${layer.name}" of class ${className} cannot be exported; supported layer classes: ${SUPPORTED_LAYER_CLASSES.join(', ')}`,
+      );
     }
     const fold = folds.get(call)?.outboundLayer;
     const output = converter(graph, layer, inputValues, { opset, ...(fold ? { foldedBatchNorm: fold } : {}) });
     // tfjs leaves some sizes it could infer unknown (null), e.g. behind a Reshape with -1.
     const expected = call.outputTensors[0]!.shape.slice(1);
     if (expected.length !== output.shape.length || expected.some((d, axis) => d !== null && d !== output.shape[axis])) {
-      throw new ExportError(`internal error: converting layer "${layer.name}" (${className}) gave shape [${output.shape.join(', ')}], tfjs says [${expected.map((d) => d ?? '?').join(', ')}]`);
+      throw new ExportError(
+        `internal error: converting layer "${layer.name}" (${className}) gave shape [${output.shape.join(', ')}], tfjs says [${expected.map((d) => d ?? '?').join(', ')}]`,
+      );
     }
     values.set(call.outputTensors[0]!.id, output);
   }
 
   const result = values.get(model.outputs[0]!.id)!;
-  if (result.dtype === 'int64') throw new ExportError(`model "${model.name}" outputs its class input unchanged; a generator must compute something`);
+  if (result.dtype === 'int64')
+    throw new ExportError(`model "${model.name}" outputs its class input unchanged; a generator must compute something`);
   if (layout === 'NCHW' && result.shape.length !== 3) {
-    throw new ExportError(`layout NCHW applies to image outputs [batch, height, width, channels]; model "${model.name}" outputs [batch, ${result.shape.join(', ')}]`);
+    throw new ExportError(
+      `layout NCHW applies to image outputs [batch, height, width, channels]; model "${model.name}" outputs [batch, ${result.shape.join(', ')}]`,
+    );
   }
   let output = toLayout(graph, result, layout === 'NCHW' ? 'NCHW' : 'tfjs').name;
   if (pixels === 'uint8') output = toPixels(graph, output, options.outputRange!);
@@ -255,5 +282,16 @@ export function convertLayersModel(model: tfl.LayersModel, options: ConvertOptio
     docString: `${model.name}: converted from a tfjs-layers model by gantry`,
     ...(options.metadata ? { metadata: options.metadata } : {}),
   });
-  return { bytes, inputs, outputName, outputShape: result.shape, layout, pixels, weights, foldedBatchNorms: foldedCalls.size, opset, batch };
+  return {
+    bytes,
+    inputs,
+    outputName,
+    outputShape: result.shape,
+    layout,
+    pixels,
+    weights,
+    foldedBatchNorms: foldedCalls.size,
+    opset,
+    batch,
+  };
 }

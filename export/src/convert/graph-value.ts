@@ -31,4 +31,9 @@ export interface ConverterContext {
 }
 
 /** Turns one tfjs layer applied to `inputs` into ONNX nodes; returns the layer's output value. */
-export type LayerConverter = (graph: GraphBuilder, layer: tfl.layers.Layer, inputs: readonly GraphValue[], context: ConverterContext) => GraphValue;
+export type LayerConverter = (
+  graph: GraphBuilder,
+  layer: tfl.layers.Layer,
+  inputs: readonly GraphValue[],
+  context: ConverterContext,
+) => GraphValue;

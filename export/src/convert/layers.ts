@@ -28,7 +28,8 @@ const dense: LayerConverter = (graph, layer, inputs, context) => {
   const weights = weightsOf(layer);
   let kernel = requireWeight(layer, weights, 'kernel');
   let bias = weights.get('bias');
-  if (context.foldedBatchNorm !== undefined) ({ kernel, bias } = foldIntoWeights(kernel, 1, bias, batchNormAsAffine(context.foldedBatchNorm)));
+  if (context.foldedBatchNorm !== undefined)
+    ({ kernel, bias } = foldIntoWeights(kernel, 1, bias, batchNormAsAffine(context.foldedBatchNorm)));
   const units = kernel.shape[1]!;
   const w = addLayerWeight(graph, layer, 'kernel', kernel.shape, kernel.values);
   const b = bias === undefined ? undefined : addLayerWeight(graph, layer, 'bias', bias.shape, bias.values);
@@ -49,11 +50,15 @@ const batchNormalization: LayerConverter = (graph, layer, inputs) => {
   const config = configOf(layer);
   const rank = input.shape.length + 1;
   if (!(config.axis === -1 || config.axis === rank - 1)) {
-    throw new ExportError(`${describe(layer)} normalises axis ${String(config.axis)} of a ${rank}-D input; the exporter supports the last (channel) axis only`);
+    throw new ExportError(
+      `${describe(layer)} normalises axis ${String(config.axis)} of a ${rank}-D input; the exporter supports the last (channel) axis only`,
+    );
   }
   // ONNX normalises axis 1: that is the channel axis of [batch, features] and of NCHW images only.
   if (rank !== 2 && rank !== 4) {
-    throw new ExportError(`${describe(layer)} gets a ${rank}-D input; the exporter supports BatchNormalization on 2-D [batch, features] and 4-D image inputs`);
+    throw new ExportError(
+      `${describe(layer)} gets a ${rank}-D input; the exporter supports BatchNormalization on 2-D [batch, features] and 4-D image inputs`,
+    );
   }
   const weights = weightsOf(layer);
   const channels = input.shape[input.shape.length - 1]!;
@@ -69,7 +74,10 @@ const batchNormalization: LayerConverter = (graph, layer, inputs) => {
     addLayerWeight(graph, layer, 'moving_mean', [channels], mean.values),
     addLayerWeight(graph, layer, 'moving_variance', [channels], variance.values),
   ];
-  return { ...input, name: graph.addNode('BatchNormalization', operands, { epsilon: { float: batchNormEpsilon(layer) } }, layer.name) };
+  return {
+    ...input,
+    name: graph.addNode('BatchNormalization', operands, { epsilon: { float: batchNormEpsilon(layer) } }, layer.name),
+  };
 };
 
 const layerNormalization: LayerConverter = (graph, layer, inputs, context) => {
@@ -77,23 +85,37 @@ const layerNormalization: LayerConverter = (graph, layer, inputs, context) => {
   const input = toLayout(graph, singleInput(layer, inputs), 'tfjs');
   const config = configOf(layer);
   const rank = input.shape.length + 1;
-  const axes = (Array.isArray(config.axis) ? config.axis : [config.axis]).map((axis) => resolveAxis(layer, axis, rank)).sort((a, b) => a - b);
+  const axes = (Array.isArray(config.axis) ? config.axis : [config.axis])
+    .map((axis) => resolveAxis(layer, axis, rank))
+    .sort((a, b) => a - b);
   const first = axes[0]!;
   if (axes.some((axis, i) => axis !== first + i) || axes.at(-1) !== rank - 1) {
-    throw new ExportError(`${describe(layer)} normalises axes [${axes.join(', ')}] of a ${rank}-D input; the exporter supports trailing axes only (e.g. -1, or [1, 2, 3] for images)`);
+    throw new ExportError(
+      `${describe(layer)} normalises axes [${axes.join(', ')}] of a ${rank}-D input; the exporter supports trailing axes only (e.g. -1, or [1, 2, 3] for images)`,
+    );
   }
   const paramShape = input.shape.slice(first - 1);
   const weights = weightsOf(layer);
-  const gamma = addLayerWeight(graph, layer, 'gamma', paramShape, weights.get('gamma')?.values ?? new Float32Array(product(paramShape)).fill(1));
+  const gamma = addLayerWeight(
+    graph,
+    layer,
+    'gamma',
+    paramShape,
+    weights.get('gamma')?.values ?? new Float32Array(product(paramShape)).fill(1),
+  );
   const beta = weights.get('beta');
   const betaName = beta === undefined ? undefined : addLayerWeight(graph, layer, 'beta', paramShape, beta.values);
   const epsilon = typeof config.epsilon === 'number' ? config.epsilon : 1e-3;
   if (context.opset >= 17) {
     const operands = betaName === undefined ? [input.name, gamma] : [input.name, gamma, betaName];
-    return { ...input, name: graph.addNode('LayerNormalization', operands, { axis: first, epsilon: { float: epsilon } }, layer.name) };
+    return {
+      ...input,
+      name: graph.addNode('LayerNormalization', operands, { axis: first, epsilon: { float: epsilon } }, layer.name),
+    };
   }
   // Before opset 17 ONNX has no LayerNormalization: (x − mean) / √(var + ε) · γ + β, as tfjs computes it.
-  const node = (op: string, operands: string[], attributes = {}): string => graph.addNode(op, operands, attributes, `${layer.name}_${op.toLowerCase()}`);
+  const node = (op: string, operands: string[], attributes = {}): string =>
+    graph.addNode(op, operands, attributes, `${layer.name}_${op.toLowerCase()}`);
   const mean = node('ReduceMean', [input.name], { axes, keepdims: 1 });
   const centred = node('Sub', [input.name, mean]);
   const variance = node('ReduceMean', [node('Mul', [centred, centred])], { axes, keepdims: 1 });
@@ -112,18 +134,21 @@ const reLU: LayerConverter = (graph, layer, inputs) => {
 const leakyReLU: LayerConverter = (graph, layer, inputs) => {
   const input = singleInput(layer, inputs);
   const alpha = configOf(layer).alpha;
-  if (typeof alpha !== 'number') throw new ExportError(`${describe(layer)} has alpha ${JSON.stringify(alpha)}; expected a number`);
+  if (typeof alpha !== 'number')
+    throw new ExportError(`${describe(layer)} has alpha ${JSON.stringify(alpha)}; expected a number`);
   return { ...input, name: graph.addNode('LeakyRelu', [input.name], { alpha: { float: alpha } }, layer.name) };
 };
 
 const elu: LayerConverter = (graph, layer, inputs) => {
   const input = singleInput(layer, inputs);
   const alpha = configOf(layer).alpha ?? 1;
-  if (typeof alpha !== 'number') throw new ExportError(`${describe(layer)} has alpha ${JSON.stringify(alpha)}; expected a number`);
+  if (typeof alpha !== 'number')
+    throw new ExportError(`${describe(layer)} has alpha ${JSON.stringify(alpha)}; expected a number`);
   return { ...input, name: graph.addNode('Elu', [input.name], { alpha: { float: alpha } }, layer.name) };
 };
 
-const activation: LayerConverter = (graph, layer, inputs) => applyActivation(graph, configOf(layer).activation, singleInput(layer, inputs), layer);
+const activation: LayerConverter = (graph, layer, inputs) =>
+  applyActivation(graph, configOf(layer).activation, singleInput(layer, inputs), layer);
 
 const reshape: LayerConverter = (graph, layer, inputs) => {
   const input = singleInput(layer, inputs);
@@ -132,18 +157,28 @@ const reshape: LayerConverter = (graph, layer, inputs) => {
   const known = product(target.filter((d) => d !== -1));
   const resolved = target.map((d) => (d === -1 ? product(input.shape) / known : d));
   if (product(resolved) !== product(input.shape) || !resolved.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new ExportError(`${describe(layer)} reshapes [${input.shape.join(', ')}] to [${target.join(', ')}], which does not hold the same number of values`);
+    throw new ExportError(
+      `${describe(layer)} reshapes [${input.shape.join(', ')}] to [${target.join(', ')}], which does not hold the same number of values`,
+    );
   }
   // Reshape follows tfjs' element order, so an NCHW value goes back to NHWC first.
   const source = toLayout(graph, input, 'tfjs');
   const shape = graph.addInt64Vector(`${layer.name}_shape`, [-1, ...resolved]);
-  const out: GraphValue = { name: graph.addNode('Reshape', [source.name, shape], {}, layer.name), shape: resolved, layout: 'tfjs' };
+  const out: GraphValue = {
+    name: graph.addNode('Reshape', [source.name, shape], {}, layer.name),
+    shape: resolved,
+    layout: 'tfjs',
+  };
   return imagesToNchw(graph, out);
 };
 
 const flatten: LayerConverter = (graph, layer, inputs) => {
   const source = toLayout(graph, singleInput(layer, inputs), 'tfjs');
-  return { name: graph.addNode('Flatten', [source.name], { axis: 1 }, layer.name), shape: [product(source.shape)], layout: 'tfjs' };
+  return {
+    name: graph.addNode('Flatten', [source.name], { axis: 1 }, layer.name),
+    shape: [product(source.shape)],
+    layout: 'tfjs',
+  };
 };
 
 /** Dropout does nothing at inference, which is the only mode an exported generator runs in. */
@@ -151,12 +186,20 @@ const dropout: LayerConverter = (_graph, layer, inputs) => singleInput(layer, in
 
 const embedding: LayerConverter = (graph, layer, inputs) => {
   const input = singleInput(layer, inputs);
-  if (input.layout === 'NCHW') throw new ExportError(`${describe(layer)} gets an image; an Embedding reads class indices [batch, n]`);
+  if (input.layout === 'NCHW')
+    throw new ExportError(`${describe(layer)} gets an image; an Embedding reads class indices [batch, n]`);
   const table = requireWeight(layer, weightsOf(layer), 'embeddings');
   // tfjs casts float indices to int32 (truncating); ONNX's Gather wants integer indices.
-  const indices = input.dtype === 'int64' ? input.name : graph.addNode('Cast', [input.name], { to: TensorDataType.INT64 }, `${layer.name}_indices`);
+  const indices =
+    input.dtype === 'int64'
+      ? input.name
+      : graph.addNode('Cast', [input.name], { to: TensorDataType.INT64 }, `${layer.name}_indices`);
   const rows = addLayerWeight(graph, layer, 'embeddings', table.shape, table.values);
-  return { name: graph.addNode('Gather', [rows, indices], { axis: 0 }, layer.name), shape: [...input.shape, table.shape[1]!], layout: 'tfjs' };
+  return {
+    name: graph.addNode('Gather', [rows, indices], { axis: 0 }, layer.name),
+    shape: [...input.shape, table.shape[1]!],
+    layout: 'tfjs',
+  };
 };
 
 const upSampling2D: LayerConverter = (graph, layer, inputs) => {
@@ -167,7 +210,9 @@ const upSampling2D: LayerConverter = (graph, layer, inputs) => {
   const [sh, sw] = pair(config.size, 2);
   const interpolation = config.interpolation ?? 'nearest';
   if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
-    throw new ExportError(`${describe(layer)} has interpolation ${JSON.stringify(interpolation)}; the exporter supports "nearest" and "bilinear"`);
+    throw new ExportError(
+      `${describe(layer)} has interpolation ${JSON.stringify(interpolation)}; the exporter supports "nearest" and "bilinear"`,
+    );
   }
   const value = imagesToNchw(graph, input);
   const scales = graph.addInitializer(`${layer.name}_scales`, [4], new Float32Array([1, 1, sh, sw]));
@@ -178,7 +223,11 @@ const upSampling2D: LayerConverter = (graph, layer, inputs) => {
       ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
       : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
   const [h, w, c] = input.shape as [number, number, number];
-  return { name: graph.addNode('Resize', [value.name, '', scales], attributes, layer.name), shape: [h * sh, w * sw, c], layout: 'NCHW' };
+  return {
+    name: graph.addNode('Resize', [value.name, '', scales], attributes, layer.name),
+    shape: [h * sh, w * sw, c],
+    layout: 'NCHW',
+  };
 };
 
 const zeroPadding2D: LayerConverter = (graph, layer, inputs) => {
@@ -190,7 +239,11 @@ const zeroPadding2D: LayerConverter = (graph, layer, inputs) => {
   const value = imagesToNchw(graph, input);
   const pads = graph.addInt64Vector(`${layer.name}_pads`, [0, 0, top, left, 0, 0, bottom, right]);
   const [h, w, c] = input.shape as [number, number, number];
-  return { name: graph.addNode('Pad', [value.name, pads], { mode: 'constant' }, layer.name), shape: [h + top + bottom, w + left + right, c], layout: 'NCHW' };
+  return {
+    name: graph.addNode('Pad', [value.name, pads], { mode: 'constant' }, layer.name),
+    shape: [h + top + bottom, w + left + right, c],
+    layout: 'NCHW',
+  };
 };
 
 const cropping2D: LayerConverter = (graph, layer, inputs) => {
@@ -200,7 +253,10 @@ const cropping2D: LayerConverter = (graph, layer, inputs) => {
   requireChannelsLast(layer, config);
   const [[top, bottom], [left, right]] = sides(layer, config.cropping);
   const [h, w, c] = input.shape as [number, number, number];
-  if (top + bottom >= h || left + right >= w) throw new ExportError(`${describe(layer)} crops [[${top}, ${bottom}], [${left}, ${right}]] from a ${h}×${w} image, which leaves nothing`);
+  if (top + bottom >= h || left + right >= w)
+    throw new ExportError(
+      `${describe(layer)} crops [[${top}, ${bottom}], [${left}, ${right}]] from a ${h}×${w} image, which leaves nothing`,
+    );
   const value = imagesToNchw(graph, input);
   const operands = [
     value.name,
@@ -208,7 +264,11 @@ const cropping2D: LayerConverter = (graph, layer, inputs) => {
     graph.addInt64Vector(`${layer.name}_ends`, [h - bottom, w - right]),
     graph.addInt64Vector(`${layer.name}_axes`, [2, 3]),
   ];
-  return { name: graph.addNode('Slice', operands, {}, layer.name), shape: [h - top - bottom, w - left - right, c], layout: 'NCHW' };
+  return {
+    name: graph.addNode('Slice', operands, {}, layer.name),
+    shape: [h - top - bottom, w - left - right, c],
+    layout: 'NCHW',
+  };
 };
 
 /** An element-wise merge layer (Add, Multiply, …) as a chain of binary ONNX ops, or one variadic op. */
@@ -218,10 +278,18 @@ function elementwise(op: string, variadic: boolean): LayerConverter {
     // tfjs broadcasts size-1 axes between inputs of one rank, exactly as ONNX does.
     const shape = values[0]!.shape.map((_, axis) => Math.max(...values.map((v) => v.shape[axis]!)));
     if (values.some((v) => v.shape.some((d, axis) => d !== 1 && d !== shape[axis]))) {
-      throw new ExportError(`${describe(layer)} merges shapes ${values.map((v) => `[${v.shape.join(', ')}]`).join(', ')}, which do not broadcast`);
+      throw new ExportError(
+        `${describe(layer)} merges shapes ${values.map((v) => `[${v.shape.join(', ')}]`).join(', ')}, which do not broadcast`,
+      );
     }
     let name: string;
-    if (variadic) name = graph.addNode(op, values.map((v) => v.name), {}, layer.name);
+    if (variadic)
+      name = graph.addNode(
+        op,
+        values.map((v) => v.name),
+        {},
+        layer.name,
+      );
     else name = values.slice(1).reduce((acc, v) => graph.addNode(op, [acc, v.name], {}, layer.name), values[0]!.name);
     return { name, shape, layout: values[0]!.layout };
   };
@@ -234,11 +302,18 @@ const concatenate: LayerConverter = (graph, layer, inputs) => {
   const shape = [...values[0]!.shape];
   for (const value of values.slice(1)) {
     if (value.shape.some((d, a) => a !== axis - 1 && d !== shape[a])) {
-      throw new ExportError(`${describe(layer)} concatenates shapes ${values.map((v) => `[${v.shape.join(', ')}]`).join(', ')} along axis ${axis}; all other axes must match`);
+      throw new ExportError(
+        `${describe(layer)} concatenates shapes ${values.map((v) => `[${v.shape.join(', ')}]`).join(', ')} along axis ${axis}; all other axes must match`,
+      );
     }
   }
   shape[axis - 1] = values.reduce((sum, v) => sum + v.shape[axis - 1]!, 0);
-  const name = graph.addNode('Concat', values.map((v) => v.name), { axis: onnxAxis(values[0]!, axis) }, layer.name);
+  const name = graph.addNode(
+    'Concat',
+    values.map((v) => v.name),
+    { axis: onnxAxis(values[0]!, axis) },
+    layer.name,
+  );
   return { name, shape, layout: values[0]!.layout };
 };
 
@@ -249,11 +324,17 @@ function convolution(kind: 'Conv' | 'ConvTranspose'): LayerConverter {
     requireImage(layer, input);
     requireChannelsLast(layer, config);
     const padding = config.padding;
-    if (padding !== 'same' && padding !== 'valid') throw new ExportError(`${describe(layer)} has padding ${JSON.stringify(padding)}; the exporter supports "same" and "valid"`);
+    if (padding !== 'same' && padding !== 'valid')
+      throw new ExportError(
+        `${describe(layer)} has padding ${JSON.stringify(padding)}; the exporter supports "same" and "valid"`,
+      );
     const [sh, sw] = pair(config.strides, 1);
     const [dh, dw] = pair(config.dilationRate, 1);
     // tfjs' Conv2DTranspose ignores dilationRate; rather than guess which result was meant, refuse.
-    if (kind === 'ConvTranspose' && (dh !== 1 || dw !== 1)) throw new ExportError(`${describe(layer)} has dilationRate [${dh}, ${dw}]; the exporter supports Conv2DTranspose without dilation only`);
+    if (kind === 'ConvTranspose' && (dh !== 1 || dw !== 1))
+      throw new ExportError(
+        `${describe(layer)} has dilationRate [${dh}, ${dw}]; the exporter supports Conv2DTranspose without dilation only`,
+      );
     const weights = weightsOf(layer);
     const tfjsKernel = requireWeight(layer, weights, 'kernel');
     const [kh, kw] = [tfjsKernel.shape[0]!, tfjsKernel.shape[1]!];
@@ -266,7 +347,8 @@ function convolution(kind: 'Conv' | 'ConvTranspose'): LayerConverter {
     // [kh, kw, out, in] → ONNX ConvTranspose [in, out, kh, kw]: the same permutation, no flip.
     let kernel = permute(tfjsKernel.values, tfjsKernel.shape, [3, 2, 0, 1]);
     let bias = weights.get('bias');
-    if (context.foldedBatchNorm !== undefined) ({ kernel, bias } = foldIntoWeights(kernel, kind === 'Conv' ? 0 : 1, bias, batchNormAsAffine(context.foldedBatchNorm)));
+    if (context.foldedBatchNorm !== undefined)
+      ({ kernel, bias } = foldIntoWeights(kernel, kind === 'Conv' ? 0 : 1, bias, batchNormAsAffine(context.foldedBatchNorm)));
     if (kind === 'Conv') {
       const [top, bottom] = tfPads(inH, outH, kh, sh, dh, padding);
       const [left, right] = tfPads(inW, outW, kw, sw, dw, padding);
@@ -278,14 +360,20 @@ function convolution(kind: 'Conv' | 'ConvTranspose'): LayerConverter {
       const [left, right] = tfPads(outW, inW, kw, sw, 1, padding);
       const outputPadding = [outH - ((inH - 1) * sh + kh - top - bottom), outW - ((inW - 1) * sw + kw - left - right)];
       if (outputPadding[0]! < 0 || outputPadding[0]! >= sh || outputPadding[1]! < 0 || outputPadding[1]! >= sw) {
-        throw new ExportError(`${describe(layer)}: no ONNX ConvTranspose padding reproduces the tfjs output size ${outH}×${outW} (output_padding would be [${outputPadding.join(', ')}])`);
+        throw new ExportError(
+          `${describe(layer)}: no ONNX ConvTranspose padding reproduces the tfjs output size ${outH}×${outW} (output_padding would be [${outputPadding.join(', ')}])`,
+        );
       }
       attributes.pads = [top, left, bottom, right];
       attributes.output_padding = outputPadding;
     }
     const operands = [value.name, addLayerWeight(graph, layer, 'kernel', kernel.shape, kernel.values)];
     if (bias !== undefined) operands.push(addLayerWeight(graph, layer, 'bias', bias.shape, bias.values));
-    const out: GraphValue = { name: graph.addNode(kind, operands, attributes, layer.name), shape: [outH, outW, outC], layout: 'NCHW' };
+    const out: GraphValue = {
+      name: graph.addNode(kind, operands, attributes, layer.name),
+      shape: [outH, outW, outC],
+      layout: 'NCHW',
+    };
     return applyActivation(graph, config.activation, out, layer);
   };
 }

@@ -35,7 +35,9 @@ export function commonLayout(graph: GraphBuilder, layer: tfl.layers.Layer, input
   if (inputs.length < 2) throw new ExportError(`${describe(layer)} gets ${inputs.length} input; it merges two or more`);
   const rank = inputs[0]!.shape.length;
   if (inputs.some((input) => input.shape.length !== rank || input.dtype === 'int64')) {
-    throw new ExportError(`${describe(layer)} merges inputs of shapes ${inputs.map((i) => `[batch, ${i.shape.join(', ')}]`).join(' and ')}; the exporter merges float values of one rank only`);
+    throw new ExportError(
+      `${describe(layer)} merges inputs of shapes ${inputs.map((i) => `[batch, ${i.shape.join(', ')}]`).join(' and ')}; the exporter merges float values of one rank only`,
+    );
   }
   return inputs.map((input) => (rank === 3 ? imagesToNchw(graph, input) : input));
 }

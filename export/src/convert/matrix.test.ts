@@ -58,7 +58,9 @@ for (const [units, useBias, activation] of [
   [9, false, 'tanh'],
   [4, true, 'sigmoid'],
 ] as const) {
-  add('Dense', `Dense ${units} bias=${useBias} ${activation}`, () => model((x) => apply(L.dense({ units, useBias, activation }), x)));
+  add('Dense', `Dense ${units} bias=${useBias} ${activation}`, () =>
+    model((x) => apply(L.dense({ units, useBias, activation }), x)),
+  );
 }
 add('Dense', 'Dense 3 on [4, 3, 5] images (last axis)', () => model((x) => apply(L.dense({ units: 3 }), x), [4, 3, 5]));
 
@@ -67,16 +69,37 @@ for (const strides of [1, 2]) {
   for (const kernelSize of [3, 4, 5]) {
     for (const padding of ['same', 'valid'] as const) {
       const useBias = kernelSize !== 4;
-      add('Conv2DTranspose', `Conv2DTranspose k${kernelSize} s${strides} ${padding} bias=${useBias}`, () => model((x) => apply(L.conv2dTranspose({ filters: 3, kernelSize, strides, padding, useBias }), x), [5, 3, 4]));
-      add('Conv2D', `Conv2D k${kernelSize} s${strides} ${padding} bias=${useBias}`, () => model((x) => apply(L.conv2d({ filters: 4, kernelSize, strides, padding, useBias }), x), [7, 9, 3]));
+      add('Conv2DTranspose', `Conv2DTranspose k${kernelSize} s${strides} ${padding} bias=${useBias}`, () =>
+        model((x) => apply(L.conv2dTranspose({ filters: 3, kernelSize, strides, padding, useBias }), x), [5, 3, 4]),
+      );
+      add('Conv2D', `Conv2D k${kernelSize} s${strides} ${padding} bias=${useBias}`, () =>
+        model((x) => apply(L.conv2d({ filters: 4, kernelSize, strides, padding, useBias }), x), [7, 9, 3]),
+      );
     }
   }
 }
 add('Conv2DTranspose', 'Conv2DTranspose k1 s2 same, k[1,2] s[3,2] valid (output_padding)', () =>
-  model((x) => apply(L.conv2dTranspose({ filters: 2, kernelSize: [1, 2], strides: [3, 2], padding: 'valid' }), apply(L.conv2dTranspose({ filters: 2, kernelSize: 1, strides: 2, padding: 'same' }), x)), [3, 2, 2]),
+  model(
+    (x) =>
+      apply(
+        L.conv2dTranspose({ filters: 2, kernelSize: [1, 2], strides: [3, 2], padding: 'valid' }),
+        apply(L.conv2dTranspose({ filters: 2, kernelSize: 1, strides: 2, padding: 'same' }), x),
+      ),
+    [3, 2, 2],
+  ),
 );
-add('Conv2DTranspose', 'Conv2DTranspose k[3,5] s[2,1] same + tanh', () => model((x) => apply(L.conv2dTranspose({ filters: 2, kernelSize: [3, 5], strides: [2, 1], padding: 'same', activation: 'tanh' }), x), [3, 4, 3]));
-add('Conv2D', 'Conv2D k3 dilation 2 same + relu', () => model((x) => apply(L.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu' }), x), [7, 6, 2]));
+add('Conv2DTranspose', 'Conv2DTranspose k[3,5] s[2,1] same + tanh', () =>
+  model(
+    (x) => apply(L.conv2dTranspose({ filters: 2, kernelSize: [3, 5], strides: [2, 1], padding: 'same', activation: 'tanh' }), x),
+    [3, 4, 3],
+  ),
+);
+add('Conv2D', 'Conv2D k3 dilation 2 same + relu', () =>
+  model(
+    (x) => apply(L.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu' }), x),
+    [7, 6, 2],
+  ),
+);
 
 // BatchNormalization on 2-D and 4-D inputs, with gamma / beta left out, a custom epsilon, after a
 // convolution (foldable) and after a Dense (foldable).
@@ -86,50 +109,147 @@ for (const [center, scale] of [
   [true, false],
   [false, false],
 ] as const) {
-  add('BatchNormalization', `BatchNormalization 2-D center=${center} scale=${scale}`, () => model((x) => apply(L.batchNormalization({ center, scale }), apply(L.dense({ units: 8 }), x))));
-  add('BatchNormalization', `BatchNormalization 4-D center=${center} scale=${scale}`, () => model((x) => apply(L.batchNormalization({ center, scale }), x), [3, 5, 4]));
+  add('BatchNormalization', `BatchNormalization 2-D center=${center} scale=${scale}`, () =>
+    model((x) => apply(L.batchNormalization({ center, scale }), apply(L.dense({ units: 8 }), x))),
+  );
+  add('BatchNormalization', `BatchNormalization 4-D center=${center} scale=${scale}`, () =>
+    model((x) => apply(L.batchNormalization({ center, scale }), x), [3, 5, 4]),
+  );
 }
-add('BatchNormalization', 'BatchNormalization epsilon 0.1 after Conv2D', () => model((x) => apply(L.batchNormalization({ epsilon: 0.1 }), apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x)), [4, 3, 5]));
-add('BatchNormalization', 'BatchNormalization after Conv2DTranspose (no bias) → ReLU', () => model((x) => apply(L.reLU(), apply(L.batchNormalization(), apply(L.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', useBias: false }), x))), [3, 3, 4]));
+add('BatchNormalization', 'BatchNormalization epsilon 0.1 after Conv2D', () =>
+  model(
+    (x) => apply(L.batchNormalization({ epsilon: 0.1 }), apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x)),
+    [4, 3, 5],
+  ),
+);
+add('BatchNormalization', 'BatchNormalization after Conv2DTranspose (no bias) → ReLU', () =>
+  model(
+    (x) =>
+      apply(
+        L.reLU(),
+        apply(
+          L.batchNormalization(),
+          apply(L.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', useBias: false }), x),
+        ),
+      ),
+    [3, 3, 4],
+  ),
+);
 
 // LayerNormalization over the last axis or all non-batch axes, with and without gamma / beta.
-add('LayerNormalization', 'LayerNormalization 2-D axis -1', () => model((x) => apply(L.layerNormalization({}), apply(L.dense({ units: 7 }), x))));
-add('LayerNormalization', 'LayerNormalization 4-D axis -1 (channels), epsilon 0.01', () => model((x) => apply(L.layerNormalization({ epsilon: 0.01 }), x), [3, 4, 5]));
-add('LayerNormalization', 'LayerNormalization 4-D axes [1, 2, 3], center=false', () => model((x) => apply(L.layerNormalization({ axis: [1, 2, 3], center: false }), x), [2, 3, 4]));
-add('LayerNormalization', 'LayerNormalization 4-D axes [2, 3], scale=false', () => model((x) => apply(L.layerNormalization({ axis: [2, 3], scale: false }), x), [3, 2, 4]));
+add('LayerNormalization', 'LayerNormalization 2-D axis -1', () =>
+  model((x) => apply(L.layerNormalization({}), apply(L.dense({ units: 7 }), x))),
+);
+add('LayerNormalization', 'LayerNormalization 4-D axis -1 (channels), epsilon 0.01', () =>
+  model((x) => apply(L.layerNormalization({ epsilon: 0.01 }), x), [3, 4, 5]),
+);
+add('LayerNormalization', 'LayerNormalization 4-D axes [1, 2, 3], center=false', () =>
+  model((x) => apply(L.layerNormalization({ axis: [1, 2, 3], center: false }), x), [2, 3, 4]),
+);
+add('LayerNormalization', 'LayerNormalization 4-D axes [2, 3], scale=false', () =>
+  model((x) => apply(L.layerNormalization({ axis: [2, 3], scale: false }), x), [3, 2, 4]),
+);
 
 // Activation layers and activation arguments.
 add('ReLU', 'ReLU 4-D', () => model((x) => apply(L.reLU(), x), [3, 3, 2]));
 add('ReLU', 'ReLU maxValue 0.5 2-D', () => model((x) => apply(L.reLU({ maxValue: 0.5 }), x)));
-for (const alpha of [0.2, 0.01, 1]) add('LeakyReLU', `LeakyReLU alpha ${alpha}`, () => model((x) => apply(L.leakyReLU({ alpha }), x), [4, 2, 3]));
+for (const alpha of [0.2, 0.01, 1])
+  add('LeakyReLU', `LeakyReLU alpha ${alpha}`, () => model((x) => apply(L.leakyReLU({ alpha }), x), [4, 2, 3]));
 add('ELU', 'ELU 4-D', () => model((x) => apply(L.elu(), x), [3, 2, 4]));
 add('ELU', 'ELU 2-D', () => model((x) => apply(L.elu(), apply(L.dense({ units: 5 }), x))));
 for (const activation of SUPPORTED_ACTIVATIONS) {
   add('Activation', `Activation ${activation} 4-D`, () => model((x) => apply(L.activation({ activation }), x), [2, 3, 3]));
 }
 add('Activation', 'Activation softmax 2-D', () => model((x) => apply(L.activation({ activation: 'softmax' }), x)));
-add('Activation', 'Conv2D activation softplus, Dense activation elu', () => model((x) => apply(L.dense({ units: 4, activation: 'elu' }), apply(L.flatten(), apply(L.conv2d({ filters: 2, kernelSize: 2, activation: 'softplus' }), x))), [3, 3, 2]));
+add('Activation', 'Conv2D activation softplus, Dense activation elu', () =>
+  model(
+    (x) =>
+      apply(
+        L.dense({ units: 4, activation: 'elu' }),
+        apply(L.flatten(), apply(L.conv2d({ filters: 2, kernelSize: 2, activation: 'softplus' }), x)),
+      ),
+    [3, 3, 2],
+  ),
+);
 
 // Reshape and Flatten, which follow tfjs' element order.
-for (const target of [[2, 3, 1], [1, 1, 6], [3, 2, -1]] as const) add('Reshape', `Reshape [${LATENT}] → [${target.join(', ')}]`, () => model((x) => apply(L.reshape({ targetShape: [...target] }), x)));
-add('Reshape', 'Reshape [4, 6, 2] → [6, 2, 4] → [48]', () => model((x) => apply(L.reshape({ targetShape: [48] }), apply(L.reshape({ targetShape: [6, 2, 4] }), x)), [4, 6, 2]));
+for (const target of [
+  [2, 3, 1],
+  [1, 1, 6],
+  [3, 2, -1],
+] as const)
+  add('Reshape', `Reshape [${LATENT}] → [${target.join(', ')}]`, () =>
+    model((x) => apply(L.reshape({ targetShape: [...target] }), x)),
+  );
+add('Reshape', 'Reshape [4, 6, 2] → [6, 2, 4] → [48]', () =>
+  model((x) => apply(L.reshape({ targetShape: [48] }), apply(L.reshape({ targetShape: [6, 2, 4] }), x)), [4, 6, 2]),
+);
 add('Flatten', 'Flatten [5, 3, 2] → Dense', () => model((x) => apply(L.dense({ units: 7 }), apply(L.flatten(), x)), [5, 3, 2]));
-add('Dropout', 'Dropout 0.5 (identity at inference)', () => model((x) => apply(L.dense({ units: 3 }), apply(L.dropout({ rate: 0.5 }), x))));
+add('Dropout', 'Dropout 0.5 (identity at inference)', () =>
+  model((x) => apply(L.dense({ units: 3 }), apply(L.dropout({ rate: 0.5 }), x))),
+);
 
 // Image resizing, padding and cropping.
 add('UpSampling2D', 'UpSampling2D nearest [2, 2]', () => model((x) => apply(L.upSampling2d({}), x), [3, 4, 2]));
-add('UpSampling2D', 'UpSampling2D nearest [3, 2] → Conv2D', () => model((x) => apply(L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), apply(L.upSampling2d({ size: [3, 2] }), x)), [3, 3, 2]));
-add('UpSampling2D', 'UpSampling2D bilinear [2, 2]', () => model((x) => apply(L.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }), x), [3, 4, 2]));
-add('UpSampling2D', 'UpSampling2D bilinear [2, 3]', () => model((x) => apply(L.upSampling2d({ size: [2, 3], interpolation: 'bilinear' }), x), [5, 3, 1]));
+add('UpSampling2D', 'UpSampling2D nearest [3, 2] → Conv2D', () =>
+  model(
+    (x) => apply(L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), apply(L.upSampling2d({ size: [3, 2] }), x)),
+    [3, 3, 2],
+  ),
+);
+add('UpSampling2D', 'UpSampling2D bilinear [2, 2]', () =>
+  model((x) => apply(L.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }), x), [3, 4, 2]),
+);
+add('UpSampling2D', 'UpSampling2D bilinear [2, 3]', () =>
+  model((x) => apply(L.upSampling2d({ size: [2, 3], interpolation: 'bilinear' }), x), [5, 3, 1]),
+);
 add('ZeroPadding2D', 'ZeroPadding2D 1', () => model((x) => apply(L.zeroPadding2d({ padding: 1 }), x), [3, 2, 2]));
-add('ZeroPadding2D', 'ZeroPadding2D [[1, 2], [0, 3]] → Conv2D valid', () => model((x) => apply(L.conv2d({ filters: 2, kernelSize: 3 }), apply(L.zeroPadding2d({ padding: [[1, 2], [0, 3]] }), x)), [3, 4, 2]));
+add('ZeroPadding2D', 'ZeroPadding2D [[1, 2], [0, 3]] → Conv2D valid', () =>
+  model(
+    (x) =>
+      apply(
+        L.conv2d({ filters: 2, kernelSize: 3 }),
+        apply(
+          L.zeroPadding2d({
+            padding: [
+              [1, 2],
+              [0, 3],
+            ],
+          }),
+          x,
+        ),
+      ),
+    [3, 4, 2],
+  ),
+);
 add('Cropping2D', 'Cropping2D 1', () => model((x) => apply(L.cropping2D({ cropping: 1 }), x), [5, 4, 2]));
-add('Cropping2D', 'Cropping2D [[1, 0], [2, 1]] after Conv2DTranspose', () => model((x) => apply(L.cropping2D({ cropping: [[1, 0], [2, 1]] }), apply(L.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), x)), [3, 3, 2]));
+add('Cropping2D', 'Cropping2D [[1, 0], [2, 1]] after Conv2DTranspose', () =>
+  model(
+    (x) =>
+      apply(
+        L.cropping2D({
+          cropping: [
+            [1, 0],
+            [2, 1],
+          ],
+        }),
+        apply(L.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), x),
+      ),
+    [3, 3, 2],
+  ),
+);
 
 // Merge layers: two branches from one input, on images (NCHW inside) and on flat values.
 const branches = (merge: (a: Tensor, b: Tensor) => Tensor, image: boolean) => (): tfl.LayersModel =>
   image
-    ? model((x) => merge(apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x), apply(L.conv2d({ filters: 3, kernelSize: 1 }), x)), [4, 3, 2])
+    ? model(
+        (x) =>
+          merge(
+            apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x),
+            apply(L.conv2d({ filters: 3, kernelSize: 1 }), x),
+          ),
+        [4, 3, 2],
+      )
     : model((x) => merge(apply(L.dense({ units: 5 }), x), apply(L.dense({ units: 5, activation: 'tanh' }), x)));
 for (const [layer, make] of [
   ['Add', () => L.add()],
@@ -138,33 +258,70 @@ for (const [layer, make] of [
   ['Maximum', () => L.maximum()],
   ['Minimum', () => L.minimum()],
 ] as const) {
-  add(layer, `${layer} of two Conv2D branches`, branches((a, b) => apply(make(), [a, b]), true));
-  add(layer, `${layer} of two Dense branches`, branches((a, b) => apply(make(), [a, b]), false));
+  add(
+    layer,
+    `${layer} of two Conv2D branches`,
+    branches((a, b) => apply(make(), [a, b]), true),
+  );
+  add(
+    layer,
+    `${layer} of two Dense branches`,
+    branches((a, b) => apply(make(), [a, b]), false),
+  );
 }
-add('Add', 'Add of three images (a residual sum)', () => model((x) => apply(L.add(), [x, apply(L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), x), apply(L.reLU(), x)]), [3, 3, 2]));
-add('Concatenate', 'Concatenate images on channels (axis -1)', branches((a, b) => apply(L.concatenate({}), [a, b]), true));
-add('Concatenate', 'Concatenate images on height (axis 1)', branches((a, b) => apply(L.concatenate({ axis: 1 }), [a, b]), true));
-add('Concatenate', 'Concatenate flat values', branches((a, b) => apply(L.concatenate({}), [a, b]), false));
-add('Concatenate', 'Concatenate latent with a Dense branch (graph input in a merge)', () => model((x) => apply(L.concatenate({}), [x, apply(L.dense({ units: 3 }), x)])));
+add('Add', 'Add of three images (a residual sum)', () =>
+  model(
+    (x) => apply(L.add(), [x, apply(L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), x), apply(L.reLU(), x)]),
+    [3, 3, 2],
+  ),
+);
+add(
+  'Concatenate',
+  'Concatenate images on channels (axis -1)',
+  branches((a, b) => apply(L.concatenate({}), [a, b]), true),
+);
+add(
+  'Concatenate',
+  'Concatenate images on height (axis 1)',
+  branches((a, b) => apply(L.concatenate({ axis: 1 }), [a, b]), true),
+);
+add(
+  'Concatenate',
+  'Concatenate flat values',
+  branches((a, b) => apply(L.concatenate({}), [a, b]), false),
+);
+add('Concatenate', 'Concatenate latent with a Dense branch (graph input in a merge)', () =>
+  model((x) => apply(L.concatenate({}), [x, apply(L.dense({ units: 3 }), x)])),
+);
 
 // Class-conditional generators: a latent and a class input (float or int32 in tfjs, int64 in ONNX).
-add('Embedding', 'latent + class: Embedding → Flatten → Multiply → Dense → Reshape → UpSampling2D → Conv2D', () => conditionalGenerator(LATENT, 4));
+add('Embedding', 'latent + class: Embedding → Flatten → Multiply → Dense → Reshape → UpSampling2D → Conv2D', () =>
+  conditionalGenerator(LATENT, 4),
+);
 add('Embedding', 'latent + int32 class: Embedding → Reshape → Concatenate → Dense', () => {
   const latent = tfl.input({ shape: [LATENT] });
   const label = tfl.input({ shape: [1], dtype: 'int32' });
   const embedded = apply(L.reshape({ targetShape: [3] }), apply(L.embedding({ inputDim: 7, outputDim: 3 }), label));
-  return tfl.model({ inputs: [latent, label], outputs: apply(L.dense({ units: 4 }), apply(L.concatenate({}), [latent, embedded])) });
+  return tfl.model({
+    inputs: [latent, label],
+    outputs: apply(L.dense({ units: 4 }), apply(L.concatenate({}), [latent, embedded])),
+  });
 });
 
 // Whole generators: the reference DCGAN and a functional one mixing most layer types.
-add('DCGAN generator', 'Dense(no bias)·BN·ReLU → Reshape → ConvT(k4 s2, no bias)·BN·ReLU → ConvT(k4 s2)·tanh', () => referenceGenerator(LATENT));
+add('DCGAN generator', 'Dense(no bias)·BN·ReLU → Reshape → ConvT(k4 s2, no bias)·BN·ReLU → ConvT(k4 s2)·tanh', () =>
+  referenceGenerator(LATENT),
+);
 add('functional model', 'Dense → Reshape → ConvT → BN → LeakyReLU → ZeroPadding2D → Conv → LayerNorm → Flatten → Dense', () =>
-  model((x) => {
-    let y = apply(L.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'valid' }), x);
-    y = apply(L.leakyReLU({ alpha: 0.3 }), apply(L.batchNormalization(), y));
-    y = apply(L.conv2d({ filters: 2, kernelSize: 2, padding: 'same' }), apply(L.zeroPadding2d({ padding: 1 }), y));
-    return apply(L.dense({ units: 5, activation: 'tanh' }), apply(L.flatten(), apply(L.layerNormalization(), y)));
-  }, [3, 3, 4]),
+  model(
+    (x) => {
+      let y = apply(L.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'valid' }), x);
+      y = apply(L.leakyReLU({ alpha: 0.3 }), apply(L.batchNormalization(), y));
+      y = apply(L.conv2d({ filters: 2, kernelSize: 2, padding: 'same' }), apply(L.zeroPadding2d({ padding: 1 }), y));
+      return apply(L.dense({ units: 5, activation: 'tanh' }), apply(L.flatten(), apply(L.layerNormalization(), y)));
+    },
+    [3, 3, 4],
+  ),
 );
 
 interface Variant {
@@ -175,7 +332,18 @@ interface Variant {
 // Together these cover every value of every option.
 const VARIANTS: Variant[] = [
   { label: 'defaults (opset 17, NHWC float32, dynamic batch, float32 weights)', options: {} },
-  { label: 'opset 13, NCHW, uint8, batch 3, float16, fold', options: { opset: 13, layout: 'NCHW', pixels: 'uint8', outputRange: PIXEL_RANGE, batch: 3, weights: 'float16', foldBatchNorm: true } },
+  {
+    label: 'opset 13, NCHW, uint8, batch 3, float16, fold',
+    options: {
+      opset: 13,
+      layout: 'NCHW',
+      pixels: 'uint8',
+      outputRange: PIXEL_RANGE,
+      batch: 3,
+      weights: 'float16',
+      foldBatchNorm: true,
+    },
+  },
   { label: 'opset 14, uint8, fold', options: { opset: 14, pixels: 'uint8', outputRange: PIXEL_RANGE, foldBatchNorm: true } },
   { label: 'opset 15, NCHW, batch 3', options: { opset: 15, layout: 'NCHW', batch: 3 } },
   { label: 'opset 16, float16, fold', options: { opset: 16, weights: 'float16', foldBatchNorm: true } },
@@ -191,7 +359,10 @@ function feedsFor(inputs: readonly ConvertedInput[], seed: number): ParityFeed[]
 
 test('every supported layer class is in the matrix', () => {
   const covered = new Set(cases.map((c) => c.layer));
-  assert.deepEqual(SUPPORTED_LAYER_CLASSES.filter((name) => !covered.has(name)), []);
+  assert.deepEqual(
+    SUPPORTED_LAYER_CLASSES.filter((name) => !covered.has(name)),
+    [],
+  );
 });
 
 test('every layer × every option variant matches tfjs through onnxruntime-node and passes ONNX’s checker', async (t) => {
@@ -230,7 +401,10 @@ test('every layer × every option variant matches tfjs through onnxruntime-node 
     }
     m.dispose();
   }
-  for (const [layer, { float32, float16 }] of worst) t.diagnostic(`worst max abs diff, ${layer}: float32 weights ${float32.toExponential(2)}, float16 weights ${float16.toExponential(2)}`);
+  for (const [layer, { float32, float16 }] of worst)
+    t.diagnostic(
+      `worst max abs diff, ${layer}: float32 weights ${float32.toExponential(2)}, float16 weights ${float16.toExponential(2)}`,
+    );
   t.diagnostic(`${written.length} exports of ${cases.length} models`);
   assert.deepEqual(failures, []);
   const complaint = await checkerComplaints(written);

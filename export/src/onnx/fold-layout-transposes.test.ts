@@ -24,7 +24,9 @@ function buildGraph(weights: 'float32' | 'float16', shareKernel = false): GraphB
   const bias = graph.addWeight('bias', [FEATURES], randomValues(FEATURES, 2));
   let x = graph.addNode('Gemm', [latent, kernel, bias]);
   const positive = (seed: number): Float32Array => randomValues(FEATURES, seed).map((v) => 0.5 + Math.abs(v));
-  const bn = ['gamma', 'beta', 'mean', 'variance'].map((name, i) => graph.addWeight(name, [FEATURES], i === 3 ? positive(10 + i) : randomValues(FEATURES, 10 + i)));
+  const bn = ['gamma', 'beta', 'mean', 'variance'].map((name, i) =>
+    graph.addWeight(name, [FEATURES], i === 3 ? positive(10 + i) : randomValues(FEATURES, 10 + i)),
+  );
   x = graph.addNode('BatchNormalization', [x, ...bn], { epsilon: { float: 1e-3 } });
   x = graph.addNode('Relu', [x]);
   x = graph.addNode('Reshape', [x, graph.addInt64Vector('shape', [-1, H, W, C])]);
@@ -59,7 +61,11 @@ test('the layout Transpose after a Dense layer reshaped into images folds into t
     const plain = graph.toBytes({ ...options, foldTransposes: false });
     const folded = graph.toBytes(options);
     assert.equal(ops(plain).filter((op) => op === 'Transpose').length, 2);
-    assert.deepEqual(ops(folded).filter((op) => op !== 'Cast'), ['Gemm', 'BatchNormalization', 'Relu', 'Reshape', 'Conv', 'Transpose'], weights);
+    assert.deepEqual(
+      ops(folded).filter((op) => op !== 'Cast'),
+      ['Gemm', 'BatchNormalization', 'Relu', 'Reshape', 'Conv', 'Transpose'],
+      weights,
+    );
     const [expected, actual] = [await run(plain, 3), await run(folded, 3)];
     const worst = expected.reduce((m, v, i) => Math.max(m, Math.abs(v - actual[i]!)), 0);
     assert.ok(worst < 1e-5, `${weights}: max |difference| ${worst}`);

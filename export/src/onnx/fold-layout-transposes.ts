@@ -69,7 +69,8 @@ function permuteColumns(tensor: TensorMessage, order: Int32Array): void {
 /** For an NCHW feature index j = c·H·W + h·W + w, the NHWC index h·W·C + w·C + c it takes its value from. */
 function nchwFromNhwc(h: number, w: number, c: number): Int32Array {
   const order = new Int32Array(h * w * c);
-  for (let ci = 0; ci < c; ci++) for (let hi = 0; hi < h; hi++) for (let wi = 0; wi < w; wi++) order[ci * h * w + hi * w + wi] = hi * w * c + wi * c + ci;
+  for (let ci = 0; ci < c; ci++)
+    for (let hi = 0; hi < h; hi++) for (let wi = 0; wi < w; wi++) order[ci * h * w + hi * w + wi] = hi * w * c + wi * c + ci;
   return order;
 }
 
@@ -78,7 +79,13 @@ function featureTensors(start: string, features: number, g: Indexed): TensorMess
   const found: TensorMessage[] = [];
   const perFeature = (value: string): boolean => {
     const tensor = ownedInitializer(value, g);
-    if (tensor === null || ELEMENT_BYTES[tensor.data_type] === undefined || tensor.dims.length !== 1 || tensor.dims[0] !== features) return false;
+    if (
+      tensor === null ||
+      ELEMENT_BYTES[tensor.data_type] === undefined ||
+      tensor.dims.length !== 1 ||
+      tensor.dims[0] !== features
+    )
+      return false;
     found.push(tensor);
     return true;
   };
@@ -98,9 +105,16 @@ function featureTensors(start: string, features: number, g: Indexed): TensorMess
       else if (perFeature(a)) value = b;
       else return null;
     } else if (node.op_type === 'Gemm' || node.op_type === 'MatMul') {
-      if (node.op_type === 'Gemm' && (attributeInt(node, 'transA', 0) !== 0 || attributeInt(node, 'transB', 0) !== 0)) return null;
+      if (node.op_type === 'Gemm' && (attributeInt(node, 'transA', 0) !== 0 || attributeInt(node, 'transB', 0) !== 0))
+        return null;
       const kernel = ownedInitializer(node.input[1]!, g);
-      if (kernel === null || ELEMENT_BYTES[kernel.data_type] === undefined || kernel.dims.length !== 2 || kernel.dims[1] !== features) return null;
+      if (
+        kernel === null ||
+        ELEMENT_BYTES[kernel.data_type] === undefined ||
+        kernel.dims.length !== 2 ||
+        kernel.dims[1] !== features
+      )
+        return null;
       found.push(kernel);
       const bias = node.input[2];
       if (bias !== undefined && bias !== '' && !perFeature(bias)) return null;

@@ -25,7 +25,11 @@ export type AttributeValue = number | number[] | string | { float: number } | { 
 /** Element types of graph inputs and outputs (weights are float32 or float16, shapes int64). */
 export type ElementType = 'float32' | 'int64' | 'uint8';
 
-const ELEMENT_TYPE_CODES: Record<ElementType, number> = { float32: TensorDataType.FLOAT, int64: TensorDataType.INT64, uint8: TensorDataType.UINT8 };
+const ELEMENT_TYPE_CODES: Record<ElementType, number> = {
+  float32: TensorDataType.FLOAT,
+  int64: TensorDataType.INT64,
+  uint8: TensorDataType.UINT8,
+};
 
 /** A graph input or output: dims as sizes or symbolic names (e.g. 'batch'); float32 unless `type` says otherwise. */
 export interface ValueInfo {
@@ -49,11 +53,15 @@ export interface ModelOptions {
 function encodeAttribute(name: string, value: AttributeValue): AttributeMessage {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`internal error: attribute "${name}" = ${value} is written as INT but is not an integer; use { float: ${value} }`);
+    if (!Number.isInteger(value))
+      throw new Error(
+        `internal error: attribute "${name}" = ${value} is written as INT but is not an integer; use { float: ${value} }`,
+      );
     return { name, type: AttributeType.INT, i: value };
   }
   if (Array.isArray(value)) {
-    if (!value.every(Number.isInteger)) throw new Error(`internal error: attribute "${name}" = [${value.join(', ')}] is written as INTS but holds non-integers`);
+    if (!value.every(Number.isInteger))
+      throw new Error(`internal error: attribute "${name}" = [${value.join(', ')}] is written as INTS but holds non-integers`);
     return { name, type: AttributeType.INTS, ints: value };
   }
   if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: value.floats };
@@ -151,7 +159,8 @@ export class GraphBuilder {
 
   /** Declares an existing value as a graph output. */
   addOutput(output: ValueInfo): void {
-    if (!this.defined.has(output.name)) throw new Error(`internal error: graph output "${output.name}" is not produced by any node`);
+    if (!this.defined.has(output.name))
+      throw new Error(`internal error: graph output "${output.name}" is not produced by any node`);
     this.outputs.push(output);
   }
 
@@ -160,7 +169,12 @@ export class GraphBuilder {
    * returns its name.
    */
   addInitializer(prefix: string, dims: number[], values: Float32Array | BigInt64Array): string {
-    return this.addTypedInitializer(prefix, dims, values instanceof Float32Array ? TensorDataType.FLOAT : TensorDataType.INT64, values);
+    return this.addTypedInitializer(
+      prefix,
+      dims,
+      values instanceof Float32Array ? TensorDataType.FLOAT : TensorDataType.INT64,
+      values,
+    );
   }
 
   /**
@@ -175,16 +189,24 @@ export class GraphBuilder {
     for (let i = 0; i < values.length; i++) {
       half[i] = float16Bits(values[i]!);
       if ((half[i]! & 0x7c00) === 0x7c00 && Number.isFinite(values[i]!)) {
-        throw new RangeError(`${what}: value ${values[i]} at index ${i} does not fit in float16 (largest magnitude 65504); export with float32 weights`);
+        throw new RangeError(
+          `${what}: value ${values[i]} at index ${i} does not fit in float16 (largest magnitude 65504); export with float32 weights`,
+        );
       }
     }
     const stored = this.addTypedInitializer(`${prefix}_fp16`, dims, TensorDataType.FLOAT16, half);
     return this.addNode('Cast', [stored], { to: TensorDataType.FLOAT }, `${prefix}_fp32`);
   }
 
-  private addTypedInitializer(prefix: string, dims: number[], dataType: TensorMessage['data_type'], values: Float32Array | BigInt64Array | Uint16Array): string {
+  private addTypedInitializer(
+    prefix: string,
+    dims: number[],
+    dataType: TensorMessage['data_type'],
+    values: Float32Array | BigInt64Array | Uint16Array,
+  ): string {
     const expected = dims.reduce((a, b) => a * b, 1);
-    if (values.length !== expected) throw new Error(`internal error: initializer ${prefix} has ${values.length} values for dims [${dims.join(', ')}]`);
+    if (values.length !== expected)
+      throw new Error(`internal error: initializer ${prefix} has ${values.length} values for dims [${dims.join(', ')}]`);
     const name = this.define(this.fresh(prefix));
     this.initializers.push({ name, dims, data_type: dataType, raw_data: littleEndianBytes(values) });
     return name;
@@ -192,14 +214,26 @@ export class GraphBuilder {
 
   /** A 1-D int64 constant, the form Reshape's shape and similar operands take. */
   addInt64Vector(prefix: string, values: number[]): string {
-    return this.addInitializer(prefix, [values.length], BigInt64Array.from(values, (v) => BigInt(v)));
+    return this.addInitializer(
+      prefix,
+      [values.length],
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
   }
 
   /** Adds a node with one output and returns the output's name (`label` prefixes both names). */
-  addNode(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, label = opType.toLowerCase()): string {
+  addNode(
+    opType: string,
+    inputs: string[],
+    attributes: Record<string, AttributeValue> = {},
+    label = opType.toLowerCase(),
+  ): string {
     for (const input of inputs) {
       // '' is ONNX's way of leaving out an optional input.
-      if (input !== '' && !this.defined.has(input)) throw new Error(`internal error: ${opType} node "${label}" reads "${input}", which no earlier node, input or initializer defines`);
+      if (input !== '' && !this.defined.has(input))
+        throw new Error(
+          `internal error: ${opType} node "${label}" reads "${input}", which no earlier node, input or initializer defines`,
+        );
     }
     const output = this.define(this.fresh(label));
     this.nodes.push({

@@ -199,7 +199,14 @@ test('Batcher: a full queue refuses with a retry hint; an aborted request leaves
   assert.deepEqual(runs, [1, 1], 'the aborted request never ran');
 
   const single: number[] = [];
-  const unbatched = new Batcher(async (latents, rows) => (single.push(rows), latents), 1, { batching: false });
+  const unbatched = new Batcher(
+    async (latents, rows) => {
+      single.push(rows);
+      return latents;
+    },
+    1,
+    { batching: false },
+  );
   await Promise.all([1, 2, 3].map((v) => unbatched.submit(Float32Array.of(v), 1, undefined)));
   assert.deepEqual(single, [1, 1, 1]);
 });

@@ -4,7 +4,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLatents } from '@gantry/core';
-import { CUDA_INSTALL_HINT, OnnxRuntimeError, ProviderUnavailableError, createSession, cudaProviderInstalled } from './onnx-runtime.js';
+import {
+  CUDA_INSTALL_HINT,
+  OnnxRuntimeError,
+  ProviderUnavailableError,
+  createSession,
+  cudaProviderInstalled,
+} from './onnx-runtime.js';
 import { buildTinyGeneratorOnnx, tinyModelReference, type TinyModelOptions } from './testing/tiny-model.js';
 
 const scratch = await mkdtemp(join(tmpdir(), 'gantry-ort-'));
@@ -16,7 +22,8 @@ await writeFile(modelPath, buildTinyGeneratorOnnx(options));
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < actual.length; i++)
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
 }
 
 test('cpu session runs a batch: float32 [n, latent] in, NHWC out matching the reference', async () => {
@@ -55,7 +62,9 @@ test('auto reports the provider it got and why CUDA was skipped', async () => {
   }
 });
 
-test('explicit cuda without the CUDA provider fails with installation instructions', { skip: cudaProviderInstalled() ? 'CUDA provider binaries are installed here' : false }, async () => {
+test('explicit cuda without the CUDA provider fails with installation instructions', {
+  skip: cudaProviderInstalled() ? 'CUDA provider binaries are installed here' : false,
+}, async () => {
   await assert.rejects(createSession(modelPath, { device: 'cuda' }), (error: Error) => {
     assert.ok(error instanceof ProviderUnavailableError);
     assert.equal(error.provider, 'cuda');
@@ -68,13 +77,19 @@ test('explicit cuda without the CUDA provider fails with installation instructio
 });
 
 test('bad options and names are reported with what is allowed', async () => {
-  await assert.rejects(createSession(modelPath, { device: 'gpu' as 'cpu' }), /device must be one of "auto", "cpu", "cuda", got "gpu"/);
+  await assert.rejects(
+    createSession(modelPath, { device: 'gpu' as 'cpu' }),
+    /device must be one of "auto", "cpu", "cuda", got "gpu"/,
+  );
   await assert.rejects(createSession(modelPath, { device: 'cpu', inputName: 'z' }), (error: Error) => {
     assert.ok(error instanceof OnnxRuntimeError);
     assert.match(error.message, /has no input named "z"; its inputs are \["latent"\]/);
     return true;
   });
-  await assert.rejects(createSession(join(scratch, 'missing.onnx'), { device: 'cpu' }), /missing\.onnx: onnxruntime could not load the model on cpu/);
+  await assert.rejects(
+    createSession(join(scratch, 'missing.onnx'), { device: 'cpu' }),
+    /missing\.onnx: onnxruntime could not load the model on cpu/,
+  );
 });
 
 test('a class input of shape [batch, 1] or [batch] is fed one class per sample; uint8 NCHW output comes back as the model lays it out', async () => {
@@ -100,18 +115,33 @@ test('a class input of shape [batch, 1] or [batch] is fed one class per sample; 
         expected[sample * 24 + c * 12 + y * 4 + x] = Math.round((v + 1) * 127.5);
       });
       assertClose(output.data, expected, 1);
-      await assert.rejects(session.run(latents, 4), /the model is class-conditional \(input "class"\); pass classes, one class index per sample/);
-      await assert.rejects(session.run(latents, 4, Int32Array.of(1)), /classes must be an Int32Array of n = 4 class indices, got 1 values/);
+      await assert.rejects(
+        session.run(latents, 4),
+        /the model is class-conditional \(input "class"\); pass classes, one class index per sample/,
+      );
+      await assert.rejects(
+        session.run(latents, 4, Int32Array.of(1)),
+        /classes must be an Int32Array of n = 4 class indices, got 1 values/,
+      );
     } finally {
       await session.release();
     }
   }
   const unconditional = await createSession(modelPath, { device: 'cpu' });
   try {
-    await assert.rejects(unconditional.run(new Float32Array(6), 1, Int32Array.of(0)), /classes were given but the session has no class input/);
+    await assert.rejects(
+      unconditional.run(new Float32Array(6), 1, Int32Array.of(0)),
+      /classes were given but the session has no class input/,
+    );
   } finally {
     await unconditional.release();
   }
-  await assert.rejects(createSession(modelPath, { device: 'cpu', classInputName: 'label' }), /has no input named "label"; its inputs are \["latent"\]/);
-  await assert.rejects(createSession(modelPath, { device: 'cpu', classInputName: 'latent' }), /the class input and the latent input are both "latent"/);
+  await assert.rejects(
+    createSession(modelPath, { device: 'cpu', classInputName: 'label' }),
+    /has no input named "label"; its inputs are \["latent"\]/,
+  );
+  await assert.rejects(
+    createSession(modelPath, { device: 'cpu', classInputName: 'latent' }),
+    /the class input and the latent input are both "latent"/,
+  );
 });

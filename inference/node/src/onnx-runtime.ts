@@ -99,7 +99,10 @@ let ortPromise: Promise<OrtModule> | undefined;
 function loadOrt(): Promise<OrtModule> {
   ortPromise ??= import('onnxruntime-node').catch((error: unknown) => {
     ortPromise = undefined;
-    throw new OnnxRuntimeError(`could not load onnxruntime-node (is it installed for ${process.platform}/${process.arch}?): ${messageOf(error)}`, { cause: error });
+    throw new OnnxRuntimeError(
+      `could not load onnxruntime-node (is it installed for ${process.platform}/${process.arch}?): ${messageOf(error)}`,
+      { cause: error },
+    );
   });
   return ortPromise;
 }
@@ -122,7 +125,9 @@ export function cudaProviderInstalled(): boolean {
     return false;
   }
   const binFolder = join(packageDist, '..', 'bin', 'napi-v6', process.platform, process.arch);
-  return ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'].every((file) => existsSync(join(binFolder, file)));
+  return ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'].every((file) =>
+    existsSync(join(binFolder, file)),
+  );
 }
 
 /** A loaded generator model bound to one execution provider. */
@@ -152,7 +157,9 @@ export class GeneratorSession {
     const onnxPath = typeof source === 'string' ? source : 'in-memory ONNX model';
     const device = options.device ?? 'auto';
     if (!DEVICE_REQUESTS.includes(device)) {
-      throw new RangeError(`device must be one of ${DEVICE_REQUESTS.map((d) => `"${d}"`).join(', ')}, got ${JSON.stringify(device)}`);
+      throw new RangeError(
+        `device must be one of ${DEVICE_REQUESTS.map((d) => `"${d}"`).join(', ')}, got ${JSON.stringify(device)}`,
+      );
     }
     if (options.intraOpThreads !== undefined && !(Number.isInteger(options.intraOpThreads) && options.intraOpThreads >= 1)) {
       throw new RangeError(`intraOpThreads must be a positive integer, got ${String(options.intraOpThreads)}`);
@@ -175,7 +182,10 @@ export class GeneratorSession {
           ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
           ...(options.allowSpinning === false ? { extra: { 'session.intra_op.allow_spinning': '0' } } : {}),
         } as const;
-        const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
+        const session =
+          typeof source === 'string'
+            ? await ort.InferenceSession.create(source, sessionOptions)
+            : await ort.InferenceSession.create(source, sessionOptions);
         let names: { inputName: string; outputName: string; classInput: ClassInputFeed | null };
         try {
           names = pickNames(session, onnxPath, options);
@@ -185,16 +195,31 @@ export class GeneratorSession {
         }
         const outputInfo = tensorInfo(session.outputMetadata, names.outputName);
         const inputInfo = tensorInfo(session.inputMetadata, names.inputName);
-        return new GeneratorSession(ort, session, onnxPath, provider, skipped, names.inputName, names.outputName, [...session.inputNames], names.classInput, outputInfo, inputInfo);
+        return new GeneratorSession(
+          ort,
+          session,
+          onnxPath,
+          provider,
+          skipped,
+          names.inputName,
+          names.outputName,
+          [...session.inputNames],
+          names.classInput,
+          outputInfo,
+          inputInfo,
+        );
       } catch (error) {
         if (error instanceof OnnxRuntimeError) throw error;
         if (provider === 'cuda') {
           const reason = `onnxruntime could not start the CUDA execution provider (${messageOf(error)}); check the GPU driver, or ${CUDA_INSTALL_HINT}`;
-          if (last) throw new ProviderUnavailableError(`${onnxPath}: cannot use device "cuda": ${reason}`, 'cuda', { cause: error });
+          if (last)
+            throw new ProviderUnavailableError(`${onnxPath}: cannot use device "cuda": ${reason}`, 'cuda', { cause: error });
           skipped.push({ provider, reason });
           continue;
         }
-        throw new OnnxRuntimeError(`${onnxPath}: onnxruntime could not load the model on ${provider}: ${messageOf(error)}`, { cause: error });
+        throw new OnnxRuntimeError(`${onnxPath}: onnxruntime could not load the model on ${provider}: ${messageOf(error)}`, {
+          cause: error,
+        });
       }
     }
     // Unreachable: the last candidate either returns or throws.
@@ -222,11 +247,13 @@ export class GeneratorSession {
       const input = padRows(latents.subarray(start * latentSize, (start + count) * latentSize), batch * latentSize);
       const classRows = classes === undefined ? undefined : padRows(classes.subarray(start, start + count), batch);
       const output = await this.run(input, batch, classRows);
-      if (output.dims[0] !== batch) throw new OnnxRuntimeError(`${this.path}: output batch ${output.dims[0]} for an input batch of ${batch}`);
+      if (output.dims[0] !== batch)
+        throw new OnnxRuntimeError(`${this.path}: output batch ${output.dims[0]} for an input batch of ${batch}`);
       sampleDims = output.dims.slice(1);
       const sampleSize = output.data.length / batch;
       samples ??= output.data instanceof Uint8Array ? new Uint8Array(n * sampleSize) : new Float32Array(n * sampleSize);
-      if (samples.constructor !== output.data.constructor) throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" changed its element type between batches`);
+      if (samples.constructor !== output.data.constructor)
+        throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" changed its element type between batches`);
       samples.set(output.data.subarray(0, count * sampleSize), start * sampleSize);
     }
     return { data: samples ?? new Float32Array(0), sampleDims };
@@ -246,23 +273,41 @@ export class GeneratorSession {
     const feeds: Record<string, Tensor> = { [this.inputName]: new this.ort.Tensor('float32', latents, [n, latents.length / n]) };
     if (this.classInput !== null) {
       const { name, rank } = this.classInput;
-      if (classes === undefined) throw new TypeError(`${this.path}: the model is class-conditional (input "${name}"); pass classes, one class index per sample`);
-      if (!(classes instanceof Int32Array) || classes.length !== n) throw new RangeError(`classes must be an Int32Array of n = ${n} class indices, got ${classes instanceof Int32Array ? `${classes.length} values` : typeof classes}`);
-      feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from(classes, (c) => BigInt(c)), rank === 1 ? [n] : [n, 1]);
+      if (classes === undefined)
+        throw new TypeError(
+          `${this.path}: the model is class-conditional (input "${name}"); pass classes, one class index per sample`,
+        );
+      if (!(classes instanceof Int32Array) || classes.length !== n)
+        throw new RangeError(
+          `classes must be an Int32Array of n = ${n} class indices, got ${classes instanceof Int32Array ? `${classes.length} values` : typeof classes}`,
+        );
+      feeds[name] = new this.ort.Tensor(
+        'int64',
+        BigInt64Array.from(classes, (c) => BigInt(c)),
+        rank === 1 ? [n] : [n, 1],
+      );
     } else if (classes !== undefined) {
-      throw new TypeError(`${this.path}: classes were given but the session has no class input (open it with classInputName for a class-conditional model)`);
+      throw new TypeError(
+        `${this.path}: classes were given but the session has no class input (open it with classInputName for a class-conditional model)`,
+      );
     }
     let outputs: InferenceSession.ReturnType;
     try {
       outputs = await this.session.run(feeds, [this.outputName]);
     } catch (error) {
-      throw new OnnxRuntimeError(`${this.path}: inference failed for input [${n}, ${latents.length / n}]: ${messageOf(error)}`, { cause: error });
+      throw new OnnxRuntimeError(`${this.path}: inference failed for input [${n}, ${latents.length / n}]: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
     const output = outputs[this.outputName];
     if (output === undefined) throw new OnnxRuntimeError(`${this.path}: the model returned no output "${this.outputName}"`);
     const data = output.data;
-    if (!((output.type === 'float32' && data instanceof Float32Array) || (output.type === 'uint8' && data instanceof Uint8Array))) {
-      throw new OnnxRuntimeError(`${this.path}: output "${this.outputName}" is ${output.type}; expected float32 values or uint8 pixels`);
+    if (
+      !((output.type === 'float32' && data instanceof Float32Array) || (output.type === 'uint8' && data instanceof Uint8Array))
+    ) {
+      throw new OnnxRuntimeError(
+        `${this.path}: output "${this.outputName}" is ${output.type}; expected float32 values or uint8 pixels`,
+      );
     }
     return { data, dims: output.dims.map(Number) };
   }
@@ -322,12 +367,18 @@ function classInputFeed(session: InferenceSession, onnxPath: string, name: strin
   const rankOk = info.dims.length === 1 || (info.dims.length === 2 && (info.dims[1] === 1 || info.dims[1] === null));
   if (info.type !== 'int64' || !rankOk) {
     const shown = info.dims.map((d, i) => (d === null ? (i === 0 ? 'batch' : '?') : d)).join(', ');
-    throw new OnnxRuntimeError(`${onnxPath}: class input "${name}" is ${info.type} [${shown}]; expected int64 class indices of shape [batch] or [batch, 1]`);
+    throw new OnnxRuntimeError(
+      `${onnxPath}: class input "${name}" is ${info.type} [${shown}]; expected int64 class indices of shape [batch] or [batch, 1]`,
+    );
   }
   return { name, rank: info.dims.length as 1 | 2 };
 }
 
-function pickNames(session: InferenceSession, onnxPath: string, options: CreateSessionOptions): { inputName: string; outputName: string; classInput: ClassInputFeed | null } {
+function pickNames(
+  session: InferenceSession,
+  onnxPath: string,
+  options: CreateSessionOptions,
+): { inputName: string; outputName: string; classInput: ClassInputFeed | null } {
   const choose = (wanted: string | undefined, available: readonly string[], kind: 'input' | 'output'): string => {
     const name = wanted ?? available[0];
     if (name === undefined || !available.includes(name)) {
@@ -341,7 +392,10 @@ function pickNames(session: InferenceSession, onnxPath: string, options: CreateS
   const outputName = choose(options.outputName, session.outputNames, 'output');
   if (options.classInputName === undefined) return { inputName, outputName, classInput: null };
   const className = choose(options.classInputName, session.inputNames, 'input');
-  if (className === inputName) throw new OnnxRuntimeError(`${onnxPath}: the class input and the latent input are both ${JSON.stringify(inputName)}; they must be different inputs`);
+  if (className === inputName)
+    throw new OnnxRuntimeError(
+      `${onnxPath}: the class input and the latent input are both ${JSON.stringify(inputName)}; they must be different inputs`,
+    );
   return { inputName, outputName, classInput: classInputFeed(session, onnxPath, className) };
 }
 

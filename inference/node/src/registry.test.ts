@@ -4,7 +4,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { interpolate, latentRow, sampleLatents } from '@gantry/core';
-import { HashMismatchError, ModelLoadError, ModelRegistry, ModelsFolderError, UnknownModelError, sha256File } from './registry.js';
+import {
+  HashMismatchError,
+  ModelLoadError,
+  ModelRegistry,
+  ModelsFolderError,
+  UnknownModelError,
+  sha256File,
+} from './registry.js';
 import { tinyModelReference, writeTinyModelFolder, type TinyModelOptions } from './testing/tiny-model.js';
 
 const scratch = await mkdtemp(join(tmpdir(), 'gantry-registry-'));
@@ -19,7 +26,8 @@ async function modelsFolder(): Promise<string> {
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < actual.length; i++)
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
 }
 
 const greyOptions: TinyModelOptions = { latentSize: 5, shape: [4, 3, 1], seed: 2 };
@@ -33,7 +41,10 @@ test('loads every model folder, ignoring folders without card.json', async () =>
   const registry = await ModelRegistry.load(folder, { device: 'cpu' });
   try {
     assert.deepEqual(registry.names(), ['alpha', 'beta']);
-    assert.deepEqual(registry.cards().map((card) => card.name), ['alpha', 'beta']);
+    assert.deepEqual(
+      registry.cards().map((card) => card.name),
+      ['alpha', 'beta'],
+    );
     const beta = registry.get('beta');
     assert.equal(beta.provider, 'cpu');
     assert.equal(beta.card.latent.size, 5);
@@ -69,7 +80,10 @@ test('generate samples latents with sampleLatents and runs them in chunks', asyn
     assert.equal(fromLatents.seed, null);
     assertClose(fromLatents.samples, result.samples.subarray(0, 24));
 
-    await assert.rejects(registry.generateFromLatents('grey', new Float32Array(9), 2), /latents.length must be n × latent size = 2 × 5 = 10 for model "grey", got 9/);
+    await assert.rejects(
+      registry.generateFromLatents('grey', new Float32Array(9), 2),
+      /latents.length must be n × latent size = 2 × 5 = 10 for model "grey", got 9/,
+    );
     await assert.rejects(registry.generate('grey', { n: 0 }), /n must be an integer in \[1, 65536\], got 0/);
     await assert.rejects(registry.generate('grey', { n: 1, seed: -1 }), /seed must be an integer in \[0, 4294967295\], got -1/);
 
@@ -103,13 +117,16 @@ test('unknown model → UnknownModelError carrying the known names', async () =>
   await writeTinyModelFolder(folder, 'only', greyOptions);
   const registry = await ModelRegistry.load(folder, { device: 'cpu' });
   try {
-    assert.throws(() => registry.get('other'), (error: Error) => {
-      assert.ok(error instanceof UnknownModelError);
-      assert.equal(error.requested, 'other');
-      assert.deepEqual(error.known, ['only']);
-      assert.match(error.message, /unknown model "other"; known models: only/);
-      return true;
-    });
+    assert.throws(
+      () => registry.get('other'),
+      (error: Error) => {
+        assert.ok(error instanceof UnknownModelError);
+        assert.equal(error.requested, 'other');
+        assert.deepEqual(error.known, ['only']);
+        assert.match(error.message, /unknown model "other"; known models: only/);
+        return true;
+      },
+    );
     await assert.rejects(registry.generate('other', { n: 1, seed: 1 }), UnknownModelError);
   } finally {
     await registry.close();
@@ -127,7 +144,8 @@ test('hash mismatch names the file and both hashes', async () => {
     assert.equal(error.file, onnxPath);
     assert.equal(error.cardSha256, wrong);
     assert.equal(error.actual, actual);
-    for (const part of [onnxPath, wrong, actual]) assert.ok(error.message.includes(part), `message lacks ${part}: ${error.message}`);
+    for (const part of [onnxPath, wrong, actual])
+      assert.ok(error.message.includes(part), `message lacks ${part}: ${error.message}`);
     return true;
   });
 });
@@ -160,10 +178,16 @@ test('invalid cards and missing ONNX files are refused with the file named', asy
   const card = JSON.parse(await readFile(cardPath, 'utf8')) as Record<string, unknown>;
 
   await writeFile(cardPath, JSON.stringify({ ...card, latent: { size: 0, distribution: 'normal' } }));
-  await assert.rejects(ModelRegistry.load(folder), (error: Error) => error instanceof ModelLoadError && error.file === cardPath && /latent.*size/.test(error.message));
+  await assert.rejects(
+    ModelRegistry.load(folder),
+    (error: Error) => error instanceof ModelLoadError && error.file === cardPath && /latent.*size/.test(error.message),
+  );
 
   await writeFile(cardPath, '{ not json');
-  await assert.rejects(ModelRegistry.load(folder), (error: Error) => error instanceof ModelLoadError && /cannot read the model card/.test(error.message));
+  await assert.rejects(
+    ModelRegistry.load(folder),
+    (error: Error) => error instanceof ModelLoadError && /cannot read the model card/.test(error.message),
+  );
 
   await writeFile(cardPath, JSON.stringify({ ...card, name: 'renamed' }));
   await assert.rejects(ModelRegistry.load(folder), /field "name" is "renamed" but the model folder is "broken"/);
@@ -172,10 +196,16 @@ test('invalid cards and missing ONNX files are refused with the file named', asy
   await assert.rejects(ModelRegistry.load(folder), /expected a file name inside the model folder/);
 
   await writeFile(cardPath, JSON.stringify({ ...card, onnx: { ...(card.onnx as object), file: 'gone.onnx' } }));
-  await assert.rejects(ModelRegistry.load(folder), (error: Error) => error instanceof ModelLoadError && error.file === join(folder, 'broken', 'gone.onnx'));
+  await assert.rejects(
+    ModelRegistry.load(folder),
+    (error: Error) => error instanceof ModelLoadError && error.file === join(folder, 'broken', 'gone.onnx'),
+  );
 
   await writeFile(cardPath, JSON.stringify({ ...card, classInput: { name: 'class', classes: 2, names: ['cats'] } }));
-  await assert.rejects(ModelRegistry.load(folder), /classInput: field "names" is \["cats"\]; expected an array of 2 non-empty strings, one per class/);
+  await assert.rejects(
+    ModelRegistry.load(folder),
+    /classInput: field "names" is \["cats"\]; expected an array of 2 non-empty strings, one per class/,
+  );
 
   await writeFile(cardPath, JSON.stringify({ ...card, onnx: { ...(card.onnx as object), inputName: 'z' } }));
   await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), /model "broken":.*no input named "z"/);
@@ -203,10 +233,23 @@ test('a class-conditional model takes one class for every sample or one per samp
       assert.ok(perSample.samples.subarray(0, 6).some((v, i) => Math.abs(v - oneClass.samples[i]!) > 1e-3));
       assert.equal((await registry.generate('plain', { n: 1, seed: 1 })).classes, null);
 
-      await assert.rejects(registry.generate('labels', { n: 2, seed: 1 }), { name: 'ClassRequestError', message: /^class is required: model "labels" is class-conditional with 3 classes; give an integer in \[0, 2\] for every sample, or an array of 2 such integers/ });
-      await assert.rejects(registry.generate('labels', { n: 2, seed: 1, class: 3 }), /class must be an integer in \[0, 2\] \(model "labels" has 3 classes\), got 3$/);
-      await assert.rejects(registry.generate('labels', { n: 2, seed: 1, class: [0, 1, 2] }), /class has 3 entries but 2 samples are asked for/);
-      await assert.rejects(registry.generate('plain', { n: 2, seed: 1, class: 0 }), /: class was given \(0\) but model "plain" is unconditional: it has no class input; leave class out$/);
+      await assert.rejects(registry.generate('labels', { n: 2, seed: 1 }), {
+        name: 'ClassRequestError',
+        message:
+          /^class is required: model "labels" is class-conditional with 3 classes; give an integer in \[0, 2\] for every sample, or an array of 2 such integers/,
+      });
+      await assert.rejects(
+        registry.generate('labels', { n: 2, seed: 1, class: 3 }),
+        /class must be an integer in \[0, 2\] \(model "labels" has 3 classes\), got 3$/,
+      );
+      await assert.rejects(
+        registry.generate('labels', { n: 2, seed: 1, class: [0, 1, 2] }),
+        /class has 3 entries but 2 samples are asked for/,
+      );
+      await assert.rejects(
+        registry.generate('plain', { n: 2, seed: 1, class: 0 }),
+        /: class was given \(0\) but model "plain" is unconditional: it has no class input; leave class out$/,
+      );
       await assert.rejects(registry.generateFromLatents('labels', latents, 5), /class is required/);
     } finally {
       await registry.close();
@@ -262,7 +305,11 @@ test('NCHW, uint8 and fixed-batch exports give the float32 NHWC samples (uint8 a
 });
 
 test('an ONNX file whose inputs or output disagree with its card is refused at load', async () => {
-  const cases: { options: TinyModelOptions; card: (card: Record<string, unknown>) => Record<string, unknown>; message: RegExp }[] = [
+  const cases: {
+    options: TinyModelOptions;
+    card: (card: Record<string, unknown>) => Record<string, unknown>;
+    message: RegExp;
+  }[] = [
     {
       options: { ...greyOptions, pixels: 'uint8' },
       card: (card) => ({ ...card, output: { ...(card.output as object), dtype: 'float32' } }),
@@ -271,12 +318,14 @@ test('an ONNX file whose inputs or output disagree with its card is refused at l
     {
       options: { ...greyOptions, layout: 'NCHW' },
       card: (card) => ({ ...card, output: { ...(card.output as object), layout: 'NHWC' } }),
-      message: /has output "image" with samples \[1, 4, 3\] but the card promises \[4, 3, 1\] \(output.shape \[4,3,1\], layout NHWC\)/,
+      message:
+        /has output "image" with samples \[1, 4, 3\] but the card promises \[4, 3, 1\] \(output.shape \[4,3,1\], layout NHWC\)/,
     },
     {
       options: conditionalOptions,
       card: ({ classInput: _classInput, ...card }) => card,
-      message: /has input\(s\) "class" that the card does not describe \(it describes a latent input "latent" only \(no classInput\)\)/,
+      message:
+        /has input\(s\) "class" that the card does not describe \(it describes a latent input "latent" only \(no classInput\)\)/,
     },
     {
       options: greyOptions,
@@ -289,7 +338,10 @@ test('an ONNX file whose inputs or output disagree with its card is refused at l
     await writeTinyModelFolder(folder, 'mismatch', options);
     const cardPath = join(folder, 'mismatch', 'card.json');
     await writeFile(cardPath, JSON.stringify(card(JSON.parse(await readFile(cardPath, 'utf8')) as Record<string, unknown>)));
-    await assert.rejects(ModelRegistry.load(folder, { device: 'cpu' }), (error: Error) => error instanceof ModelLoadError && message.test(error.message));
+    await assert.rejects(
+      ModelRegistry.load(folder, { device: 'cpu' }),
+      (error: Error) => error instanceof ModelLoadError && message.test(error.message),
+    );
   }
 });
 
@@ -302,10 +354,16 @@ test('startup checks: a failing folder is skipped with its reason and the others
   await writeTinyModelFolder(folder, 'good', greyOptions);
   // The card's latent size disagrees with the ONNX input.
   const wrongLatent = await writeTinyModelFolder(folder, 'wrong-latent', greyOptions);
-  await writeFile(join(folder, 'wrong-latent', 'card.json'), JSON.stringify({ ...wrongLatent, latent: { ...wrongLatent.latent, size: 9 } }));
+  await writeFile(
+    join(folder, 'wrong-latent', 'card.json'),
+    JSON.stringify({ ...wrongLatent, latent: { ...wrongLatent.latent, size: 9 } }),
+  );
   // An output range with lo ≥ hi.
   const badRange = await writeTinyModelFolder(folder, 'bad-range', greyOptions);
-  await writeFile(join(folder, 'bad-range', 'card.json'), JSON.stringify({ ...badRange, output: { ...badRange.output, range: [1, 1] } }));
+  await writeFile(
+    join(folder, 'bad-range', 'card.json'),
+    JSON.stringify({ ...badRange, output: { ...badRange.output, range: [1, 1] } }),
+  );
   // Half-copied: the ONNX file arrived, the card did not.
   await mkdir(join(folder, 'half'));
   await writeFile(join(folder, 'half', 'generator.onnx'), 'partial');
@@ -321,5 +379,8 @@ test('startup checks: a failing folder is skipped with its reason and the others
   } finally {
     await registry.close();
   }
-  await assert.rejects(ModelRegistry.load(folder, { device: 'cpu', strict: true }), /3 model folders in .* failed their checks:\n  bad-range: .*\n  half: .*\n  wrong-latent: /);
+  await assert.rejects(
+    ModelRegistry.load(folder, { device: 'cpu', strict: true }),
+    /3 model folders in .* failed their checks:\n {2}bad-range: .*\n {2}half: .*\n {2}wrong-latent: /,
+  );
 });

@@ -287,7 +287,11 @@ test('client mistakes are 4xx naming the parameter', async () => {
   );
   await expectError(await post('/v1/models/digits/interpolate', { seeds: [1], steps: 4 }), 400, /at least 2 key points/);
   const manySeeds = Array.from({ length: 30 }, (_, i) => i);
-  await expectError(await post('/v1/models/digits/arithmetic', { terms: [{ coef: 1, seeds: manySeeds }] }), 400, /names 30 latents; .* at most 20/);
+  await expectError(
+    await post('/v1/models/digits/arithmetic', { terms: [{ coef: 1, seeds: manySeeds }] }),
+    400,
+    /names 30 latents; .* at most 20/,
+  );
   await expectError(await post('/v1/models/digits/latents', { seeds: manySeeds }), 400, /names 30 latents/);
   await expectError(await post('/v1/models/digits/interpolate', { seeds: [1, 2], steps: 40 }), 400, /makes 40 images/);
   await expectError(

@@ -271,7 +271,7 @@ export class Generator {
       );
     const info = session.inputMetadata?.find((m) => m.name === classInput.name);
     // A runtime that does not describe its inputs gets the exporter's layout, [batch, 1].
-    return info !== undefined && info.isTensor && info.shape.length === 1 ? 1 : 2;
+    return info?.isTensor && info.shape.length === 1 ? 1 : 2;
   }
 
   get backend(): Backend {
@@ -375,7 +375,7 @@ export class Generator {
       output?.dispose();
     }
     const milliseconds = performance.now() - started;
-    let canonical;
+    let canonical: ReturnType<typeof canonicalSamples>;
     try {
       canonical = canonicalSamples(raw!, n, card.output);
     } catch (error) {

@@ -22,7 +22,14 @@
 // - Gradient penalties act on the image input only, with the labels held fixed.
 // The class term lives in objectives/auxiliary-classifier.ts; strategies/game.ts composes the losses.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { dcganDiscriminatorFeatureLayers, dcganDiscriminatorSeed, dcganGeneratorLayers, dcganInitializer, dcganLogitLayer, type DcganOptions } from './dcgan.js';
+import {
+  dcganDiscriminatorFeatureLayers,
+  dcganDiscriminatorSeed,
+  dcganGeneratorLayers,
+  dcganInitializer,
+  dcganLogitLayer,
+  type DcganOptions,
+} from './dcgan.js';
 
 export interface ConditionalDcganOptions extends DcganOptions {
   /** Number of classes; labels are 0 … classes-1. */
@@ -39,8 +46,12 @@ export const IMAGE_INPUT = 'image';
 const embeddingSeedOffset = 2000;
 
 function checkConditionalOptions(o: ConditionalDcganOptions): void {
-  if (!(Number.isInteger(o.classes) && o.classes >= 2)) throw new RangeError(`classes must be an integer >= 2 (a conditional model needs labelled data with several classes); got ${o.classes}`);
-  if (!(Number.isInteger(o.embeddingSize) && o.embeddingSize >= 1)) throw new RangeError(`embeddingSize must be a positive integer; got ${o.embeddingSize}`);
+  if (!(Number.isInteger(o.classes) && o.classes >= 2))
+    throw new RangeError(
+      `classes must be an integer >= 2 (a conditional model needs labelled data with several classes); got ${o.classes}`,
+    );
+  if (!(Number.isInteger(o.embeddingSize) && o.embeddingSize >= 1))
+    throw new RangeError(`embeddingSize must be a positive integer; got ${o.embeddingSize}`);
 }
 
 function labelInput(): tfl.SymbolicTensor {
@@ -52,8 +63,16 @@ function applyAll(layers: tfl.layers.Layer[], input: tfl.SymbolicTensor): tfl.Sy
 }
 
 /** The label's embedding row as a [batch, size] tensor. */
-function embedLabel(label: tfl.SymbolicTensor, classes: number, size: number, initializer: ReturnType<typeof tfl.initializers.glorotUniform>, name: string): tfl.SymbolicTensor {
-  const embedded = tfl.layers.embedding({ inputDim: classes, outputDim: size, embeddingsInitializer: initializer, name }).apply(label) as tfl.SymbolicTensor;
+function embedLabel(
+  label: tfl.SymbolicTensor,
+  classes: number,
+  size: number,
+  initializer: ReturnType<typeof tfl.initializers.glorotUniform>,
+  name: string,
+): tfl.SymbolicTensor {
+  const embedded = tfl.layers
+    .embedding({ inputDim: classes, outputDim: size, embeddingsInitializer: initializer, name })
+    .apply(label) as tfl.SymbolicTensor;
   return tfl.layers.flatten().apply(embedded) as tfl.SymbolicTensor;
 }
 
@@ -63,7 +82,13 @@ export function buildConditionalGenerator(o: ConditionalDcganOptions): tfl.Layer
   const latent = tfl.input({ shape: [o.latentSize], name: LATENT_INPUT });
   const label = labelInput();
   // N(0, 1) rows put the label code on the scale of the latent it is concatenated with.
-  const code = embedLabel(label, o.classes, o.embeddingSize, tfl.initializers.randomNormal({ mean: 0, stddev: 1, seed: o.seed + embeddingSeedOffset }), 'label_embedding');
+  const code = embedLabel(
+    label,
+    o.classes,
+    o.embeddingSize,
+    tfl.initializers.randomNormal({ mean: 0, stddev: 1, seed: o.seed + embeddingSeedOffset }),
+    'label_embedding',
+  );
   const joined = tfl.layers.concatenate().apply([latent, code]) as tfl.SymbolicTensor;
   return tfl.model({ name: 'generator', inputs: [latent, label], outputs: applyAll(dcganGeneratorLayers(o), joined) });
 }
@@ -79,10 +104,20 @@ export function buildProjectionDiscriminator(o: ConditionalDcganOptions): tfl.La
   const { image, features } = imageFeatures(o);
   const label = labelInput();
   const featureSize = features.shape[1] as number;
-  const classEmbedding = embedLabel(label, o.classes, featureSize, tfl.initializers.glorotUniform({ seed: dcganDiscriminatorSeed(o) + embeddingSeedOffset }), 'class_projection');
+  const classEmbedding = embedLabel(
+    label,
+    o.classes,
+    featureSize,
+    tfl.initializers.glorotUniform({ seed: dcganDiscriminatorSeed(o) + embeddingSeedOffset }),
+    'class_projection',
+  );
   const unconditional = dcganLogitLayer(o).apply(features) as tfl.SymbolicTensor;
   const projection = tfl.layers.dot({ axes: 1 }).apply([features, classEmbedding]) as tfl.SymbolicTensor;
-  return tfl.model({ name: 'discriminator', inputs: [image, label], outputs: tfl.layers.add().apply([unconditional, projection]) as tfl.SymbolicTensor });
+  return tfl.model({
+    name: 'discriminator',
+    inputs: [image, label],
+    outputs: tfl.layers.add().apply([unconditional, projection]) as tfl.SymbolicTensor,
+  });
 }
 
 /** AC-GAN discriminator D(x) = [real/fake logit [batch, 1], class logits [batch, classes]]. */
@@ -91,7 +126,11 @@ export function buildAuxiliaryClassifierDiscriminator(o: ConditionalDcganOptions
   const { image, features } = imageFeatures(o);
   const logit = dcganLogitLayer(o).apply(features) as tfl.SymbolicTensor;
   const classLogits = tfl.layers
-    .dense({ units: o.classes, kernelInitializer: dcganInitializer(dcganDiscriminatorSeed(o) + embeddingSeedOffset), name: 'class_logits' })
+    .dense({
+      units: o.classes,
+      kernelInitializer: dcganInitializer(dcganDiscriminatorSeed(o) + embeddingSeedOffset),
+      name: 'class_logits',
+    })
     .apply(features) as tfl.SymbolicTensor;
   return tfl.model({ name: 'discriminator', inputs: image, outputs: [logit, classLogits] });
 }

@@ -21,7 +21,13 @@ const SHAPES: [number, number, number][] = [
   [64, 64, 3],
 ];
 
-const small = (imageShape: [number, number, number]): DcganOptions => ({ imageShape, latentSize: 6, generatorWidth: 16, discriminatorWidth: 4, seed: 3 });
+const small = (imageShape: [number, number, number]): DcganOptions => ({
+  imageShape,
+  latentSize: 6,
+  generatorWidth: 16,
+  discriminatorWidth: 4,
+  seed: 3,
+});
 
 function randomImages(count: number, shape: [number, number, number]): ImageDataset {
   const rng = Rng.fromSeed(5);
@@ -42,8 +48,14 @@ test('G and D are sized from the image side and channels', async () => {
     assert.deepEqual(g.layers[0]!.outputShape, [null, (shape[0] === 28 ? 49 : 16) * 16]);
     const images = tf.tidy(() => g.predict(tf.randomNormal([2, 6], 0, 1, 'float32', 1)) as tf.Tensor);
     const values = images.dataSync();
-    assert.ok(values.every((v) => v >= -1 && v <= 1), 'tanh range');
-    assert.deepEqual(tf.tidy(() => (d.predict(images) as tf.Tensor).shape), [2, 1]);
+    assert.ok(
+      values.every((v) => v >= -1 && v <= 1),
+      'tanh range',
+    );
+    assert.deepEqual(
+      tf.tidy(() => (d.predict(images) as tf.Tensor).shape),
+      [2, 1],
+    );
     images.dispose();
     g.dispose();
     d.dispose();
@@ -58,12 +70,18 @@ test('unsupported image shapes are refused with what is allowed', () => {
 
 test('32×32 and 64×64 DCGANs with 1 or 3 channels take a training step on wasm', async () => {
   await selectBackend('wasm');
-  const config = parseTrainConfig({ model: { latentSize: 6, generatorWidth: 16, discriminatorWidth: 4 }, training: { batchSize: 2 } });
+  const config = parseTrainConfig({
+    model: { latentSize: 6, generatorWidth: 16, discriminatorWidth: 4 },
+    training: { batchSize: 2 },
+  });
   for (const shape of SHAPES.slice(1)) {
     const players = buildPlayers(config, shape);
     const before = players.generator.getWeights()[0]!.dataSync().slice();
     const losses = alternatingStep(config, players, randomImages(4, shape), Rng.fromSeed(1));
-    assert.ok(Number.isFinite(losses.discriminator) && Number.isFinite(losses.generator), `${shape}: finite losses ${JSON.stringify(losses)}`);
+    assert.ok(
+      Number.isFinite(losses.discriminator) && Number.isFinite(losses.generator),
+      `${shape}: finite losses ${JSON.stringify(losses)}`,
+    );
     assert.notDeepEqual(players.generator.getWeights()[0]!.dataSync(), before, `${shape}: G moved`);
     disposePlayers(players);
   }
@@ -73,7 +91,10 @@ test('32×32×3 and 64×64×1 generators export to ONNX and match tfjs', async (
   await selectBackend('cpu');
   const work = await mkdtemp(join(tmpdir(), 'gantry-dcgan-export-'));
   t.after(() => rm(work, { recursive: true, force: true }));
-  for (const shape of [[32, 32, 3], [64, 64, 1]] as [number, number, number][]) {
+  for (const shape of [
+    [32, 32, 3],
+    [64, 64, 1],
+  ] as [number, number, number][]) {
     const generator = buildDcganGenerator(small(shape));
     // Kernels scaled from N(0, 0.02) to N(0, 0.2) so the images are far from 0 and a layout mistake shows.
     const scaled = generator.getWeights().map((w) => (w.rank >= 2 ? tf.mul(w, 10) : tf.clone(w)));
@@ -91,7 +112,9 @@ test('32×32×3 and 64×64×1 generators export to ONNX and match tfjs', async (
     });
     assert.deepEqual(result.card.output.shape, shape);
     assert.ok(result.maxAbsDiff <= 1e-5, `${shape}: max abs diff ${result.maxAbsDiff}`);
-    const spread = tf.tidy(() => tf.moments(generator.predict(tf.randomNormal([8, 6], 0, 1, 'float32', 2)) as tf.Tensor).variance.dataSync()[0]!);
+    const spread = tf.tidy(
+      () => tf.moments(generator.predict(tf.randomNormal([8, 6], 0, 1, 'float32', 2)) as tf.Tensor).variance.dataSync()[0]!,
+    );
     assert.ok(spread > 1e-3, `${shape}: output variance ${spread}`);
     t.diagnostic(`${shape}: parity ${result.maxAbsDiff.toExponential(2)}, output variance ${spread.toFixed(3)}`);
     generator.dispose();

@@ -21,12 +21,15 @@ export interface DcganOptions {
 export function upsamplingStages(side: number): number {
   if (side === 28) return 2;
   for (let stages = 1; stages <= 6; stages++) if (side === 4 * 2 ** stages) return stages;
-  throw new RangeError(`DCGAN image side must be 28 or 4·2^k (8, 16, 32, 64, 128, 256); got ${side} (set data.imageSize to one of them)`);
+  throw new RangeError(
+    `DCGAN image side must be 28 or 4·2^k (8, 16, 32, 64, 128, 256); got ${side} (set data.imageSize to one of them)`,
+  );
 }
 
 function checkImageShape([height, width, channels]: readonly number[]): void {
   if (height !== width) throw new RangeError(`DCGAN images must be square; got ${height}×${width}`);
-  if (!(Number.isInteger(channels) && channels! >= 1)) throw new RangeError(`DCGAN image channels must be a positive integer; got ${channels}`);
+  if (!(Number.isInteger(channels) && channels! >= 1))
+    throw new RangeError(`DCGAN image channels must be a positive integer; got ${channels}`);
 }
 
 export function dcganInitializer(seed: number): ReturnType<typeof tfl.initializers.randomNormal> {
@@ -45,7 +48,12 @@ export function dcganGeneratorLayers(o: DcganOptions, inputShape?: number[]): tf
   const start = side / 2 ** stages;
   let seed = o.seed;
   const layers: tfl.layers.Layer[] = [
-    tfl.layers.dense({ ...(inputShape ? { inputShape } : {}), units: start * start * o.generatorWidth, useBias: false, kernelInitializer: dcganInitializer(seed++) }),
+    tfl.layers.dense({
+      ...(inputShape ? { inputShape } : {}),
+      units: start * start * o.generatorWidth,
+      useBias: false,
+      kernelInitializer: dcganInitializer(seed++),
+    }),
     tfl.layers.batchNormalization(),
     tfl.layers.reLU(),
     tfl.layers.reshape({ targetShape: [start, start, o.generatorWidth] }),
@@ -53,12 +61,28 @@ export function dcganGeneratorLayers(o: DcganOptions, inputShape?: number[]): tf
   for (let stage = 1; stage < stages; stage++) {
     const filters = Math.max(1, o.generatorWidth >> stage);
     layers.push(
-      tfl.layers.conv2dTranspose({ filters, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: dcganInitializer(seed++) }),
+      tfl.layers.conv2dTranspose({
+        filters,
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: dcganInitializer(seed++),
+      }),
       tfl.layers.batchNormalization(),
       tfl.layers.reLU(),
     );
   }
-  layers.push(tfl.layers.conv2dTranspose({ filters: channels, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh', kernelInitializer: dcganInitializer(seed++) }));
+  layers.push(
+    tfl.layers.conv2dTranspose({
+      filters: channels,
+      kernelSize: 4,
+      strides: 2,
+      padding: 'same',
+      activation: 'tanh',
+      kernelInitializer: dcganInitializer(seed++),
+    }),
+  );
   return layers;
 }
 
@@ -91,7 +115,10 @@ export function dcganDiscriminatorSeed(o: DcganOptions): number {
 
 /** D's real/fake output: one logit from the features. */
 export function dcganLogitLayer(o: DcganOptions): tfl.layers.Layer {
-  return tfl.layers.dense({ units: 1, kernelInitializer: dcganInitializer(dcganDiscriminatorSeed(o) + upsamplingStages(o.imageShape[0])) });
+  return tfl.layers.dense({
+    units: 1,
+    kernelInitializer: dcganInitializer(dcganDiscriminatorSeed(o) + upsamplingStages(o.imageShape[0])),
+  });
 }
 
 export function buildDcganGenerator(o: DcganOptions): tfl.Sequential {

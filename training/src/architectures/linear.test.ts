@@ -13,18 +13,30 @@ test('the 1-D pair: G(z) = z + θG with θG its only trainable weight, D(x) = θ
   const options = { initialShift: 1.5, initialWeight: -0.25, discriminatorBias: false, discriminatorInputs: 1 };
   const g = buildLinearGenerator(options);
   const d = buildLinearDiscriminator(options);
-  assert.deepEqual(g.trainableWeights.map((w) => w.shape), [[1]]);
-  assert.deepEqual(d.trainableWeights.map((w) => w.shape), [[1, 1]]);
+  assert.deepEqual(
+    g.trainableWeights.map((w) => w.shape),
+    [[1]],
+  );
+  assert.deepEqual(
+    d.trainableWeights.map((w) => w.shape),
+    [[1, 1]],
+  );
   const z = tf.tensor2d([-1, 0, 2.5], [3, 1]);
   assert.deepEqual(Array.from((g.predict(z) as tf.Tensor).dataSync()), [0.5, 1.5, 4]);
-  assert.deepEqual(Array.from((d.predict(z) as tf.Tensor).dataSync(), (v) => v + 0), [0.25, 0, -0.625]);
+  assert.deepEqual(
+    Array.from((d.predict(z) as tf.Tensor).dataSync(), (v) => v + 0),
+    [0.25, 0, -0.625],
+  );
   // G's gradient in θG is the sum of the upstream gradients: ∂/∂θ Σ G(z_i) = n.
   const shift = (g.trainableWeights[0] as unknown as { val: tf.Variable }).val;
   const { grads } = tf.variableGrads(() => tf.sum(g.apply(z) as tf.Tensor) as tf.Scalar, [shift]);
   assert.deepEqual(Array.from(grads[shift.name]!.dataSync()), [3]);
 
   const affine = buildLinearDiscriminator({ ...options, discriminatorBias: true, discriminatorInputs: 3 });
-  assert.deepEqual(affine.trainableWeights.map((w) => w.shape), [[3, 1], [1]]);
+  assert.deepEqual(
+    affine.trainableWeights.map((w) => w.shape),
+    [[3, 1], [1]],
+  );
 
   // The shift layer is registered, so checkpoints of G load back.
   const dir = await mkdtemp(join(tmpdir(), 'gantry-linear-'));

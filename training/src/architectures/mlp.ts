@@ -72,7 +72,14 @@ export function buildMlpGenerator(o: MlpGeneratorOptions): tfl.Sequential {
     return { inputShape: [o.latentSize] };
   };
   for (const width of o.widths) {
-    g.add(tfl.layers.dense({ ...inputShape(), units: width, useBias: o.hiddenBias ?? true, kernelInitializer: initializer(seed++, o.weightInit) }));
+    g.add(
+      tfl.layers.dense({
+        ...inputShape(),
+        units: width,
+        useBias: o.hiddenBias ?? true,
+        kernelInitializer: initializer(seed++, o.weightInit),
+      }),
+    );
     const norm = normLayer(o.norm);
     if (norm !== null) g.add(norm);
     g.add(activationLayer(o.activation));
@@ -100,7 +107,9 @@ export function buildMlpDiscriminator(o: MlpDiscriminatorOptions): tfl.Sequentia
   };
   if (o.inputShape.length > 1) d.add(tfl.layers.flatten(inputShape()));
   for (const width of o.widths) {
-    d.add(tfl.layers.dense({ ...inputShape(), units: width * o.maxoutPieces, kernelInitializer: initializer(seed++, o.weightInit) }));
+    d.add(
+      tfl.layers.dense({ ...inputShape(), units: width * o.maxoutPieces, kernelInitializer: initializer(seed++, o.weightInit) }),
+    );
     const norm = normLayer(o.norm);
     if (norm !== null) d.add(norm);
     if (o.maxoutPieces > 1) {

@@ -7,7 +7,11 @@
  * neighbours merged where both inputs either span both axes or repeat over both. Strides are in
  * elements, 0 along the axes an input repeats over.
  */
-export function broadcastAxes(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): { sizes: number[]; aStrides: number[]; bStrides: number[] } {
+export function broadcastAxes(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+): { sizes: number[]; aStrides: number[]; bStrides: number[] } {
   const rank = outShape.length;
   const padded = (shape: readonly number[]): number[] => [...new Array<number>(rank - shape.length).fill(1), ...shape];
   const [a, b] = [padded(aShape), padded(bShape)];

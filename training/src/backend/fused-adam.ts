@@ -5,9 +5,33 @@
 // checkpoint written by either optimizer loads into the other.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { add, byteOffset, f32x4, F32, get, heapInstance, I32, load, loop, set, store, tee, V128, type Bytes, type WasmFunction } from './wasm-assembler.js';
+import {
+  add,
+  byteOffset,
+  f32x4,
+  F32,
+  get,
+  heapInstance,
+  I32,
+  load,
+  loop,
+  set,
+  store,
+  tee,
+  V128,
+  type Bytes,
+  type WasmFunction,
+} from './wasm-assembler.js';
 import { floatHeap, type WasmBackend } from './wasm-backend.js';
-import { activeBackendHasKernel, gradientsInOrder, registerFusedUpdateKernel, runFusedUpdate, slotFor, type FusedUpdateKernel, type OptimizerSlot } from './fused-update-kernels.js';
+import {
+  activeBackendHasKernel,
+  gradientsInOrder,
+  registerFusedUpdateKernel,
+  runFusedUpdate,
+  slotFor,
+  type FusedUpdateKernel,
+  type OptimizerSlot,
+} from './fused-update-kernels.js';
 
 export const ADAM_UPDATE = 'GantryAdamUpdate';
 
@@ -24,7 +48,11 @@ const f = Math.fround;
  * The float32 scalars of tfjs' formula, made as tfjs makes them from the JavaScript numbers: 1 − β1 is
  * rounded once, not computed from a rounded β1.
  */
-function scalars(attrs: NamedAttrMap, oneMinusAccBeta1: number, oneMinusAccBeta2: number): [number, number, number, number, number, number, number, number] {
+function scalars(
+  attrs: NamedAttrMap,
+  oneMinusAccBeta1: number,
+  oneMinusAccBeta2: number,
+): [number, number, number, number, number, number, number, number] {
   const { learningRate, beta1, beta2, epsilon } = attrs as unknown as AdamAttrs;
   return [f(beta1), f(1 - beta1), f(beta2), f(1 - beta2), f(epsilon), f(-learningRate), oneMinusAccBeta1, oneMinusAccBeta2];
 }
@@ -40,21 +68,70 @@ function adamCode(): Bytes {
   const [b1, b1Complement, b2, b2Complement, eps, step, c1, c2] = [17, 18, 19, 20, 21, 22, 23, 24];
   const [gi, mi, vi] = [25, 26, 27];
   const at = (array: number): Bytes => [...get(array), ...get(i), ...add];
-  const splats = [b1, b1Complement, b2, b2Complement, eps, step, c1, c2].flatMap((lanes, k) => [...get(firstScalar + k), ...f32x4.splat, ...set(lanes)]);
+  const splats = [b1, b1Complement, b2, b2Complement, eps, step, c1, c2].flatMap((lanes, k) => [
+    ...get(firstScalar + k),
+    ...f32x4.splat,
+    ...set(lanes),
+  ]);
   const body: Bytes = [
-    ...at(g), ...load, ...set(gi),
-    ...at(mOut), ...at(m), ...load, ...get(b1), ...f32x4.mul, ...get(gi), ...get(b1Complement), ...f32x4.mul, ...f32x4.add, ...tee(mi), ...store,
-    ...at(vOut), ...at(v), ...load, ...get(b2), ...f32x4.mul, ...get(gi), ...get(gi), ...f32x4.mul, ...get(b2Complement), ...f32x4.mul, ...f32x4.add, ...tee(vi), ...store,
+    ...at(g),
+    ...load,
+    ...set(gi),
+    ...at(mOut),
+    ...at(m),
+    ...load,
+    ...get(b1),
+    ...f32x4.mul,
+    ...get(gi),
+    ...get(b1Complement),
+    ...f32x4.mul,
+    ...f32x4.add,
+    ...tee(mi),
+    ...store,
+    ...at(vOut),
+    ...at(v),
+    ...load,
+    ...get(b2),
+    ...f32x4.mul,
+    ...get(gi),
+    ...get(gi),
+    ...f32x4.mul,
+    ...get(b2Complement),
+    ...f32x4.mul,
+    ...f32x4.add,
+    ...tee(vi),
+    ...store,
     ...at(xOut),
-    ...get(mi), ...get(c1), ...f32x4.div,
-    ...get(vi), ...get(c2), ...f32x4.div, ...f32x4.sqrt, ...get(eps), ...f32x4.add,
-    ...f32x4.div, ...get(step), ...f32x4.mul, ...at(x), ...load, ...f32x4.add, ...store,
+    ...get(mi),
+    ...get(c1),
+    ...f32x4.div,
+    ...get(vi),
+    ...get(c2),
+    ...f32x4.div,
+    ...f32x4.sqrt,
+    ...get(eps),
+    ...f32x4.add,
+    ...f32x4.div,
+    ...get(step),
+    ...f32x4.mul,
+    ...at(x),
+    ...load,
+    ...f32x4.add,
+    ...store,
   ];
   return [...splats, ...loop(i, bytes, 16, body)];
 }
 
 const adamModule: WasmFunction[] = [
-  { name: 'adam', params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32], locals: [[1, I32], [11, V128]], code: adamCode() },
+  {
+    name: 'adam',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32],
+    locals: [
+      [1, I32],
+      [11, V128],
+    ],
+    code: adamCode(),
+  },
 ];
 
 interface AdamExports {
@@ -127,7 +204,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         const m = slotFor(state.accumulatedFirstMoment, i, variable, 'm');
         const v = slotFor(state.accumulatedSecondMoment, i, variable, 'v');
         if (gradient === undefined) return;
-        const [newValue, newM, newV] = runFusedUpdate(ADAM_UPDATE, { value: variable, m, v, gradient, oneMinusAccBeta1, oneMinusAccBeta2 }, { ...attrs });
+        const [newValue, newM, newV] = runFusedUpdate(
+          ADAM_UPDATE,
+          { value: variable, m, v, gradient, oneMinusAccBeta1, oneMinusAccBeta2 },
+          { ...attrs },
+        );
         m.assign(newM!);
         v.assign(newV!);
         variable.assign(newValue!);

@@ -64,7 +64,13 @@ let created = 0;
 function makeVariables(seed: number): tf.Variable[] {
   const rng = Rng.fromSeed(seed);
   created += 1;
-  return shapes.map((shape, i) => tf.variable(tf.tensor(rng.fillNormal(new Float32Array(tf.util.sizeFromShape(shape))), shape), true, `fused-test-${created}/w${i}`));
+  return shapes.map((shape, i) =>
+    tf.variable(
+      tf.tensor(rng.fillNormal(new Float32Array(tf.util.sizeFromShape(shape))), shape),
+      true,
+      `fused-test-${created}/w${i}`,
+    ),
+  );
 }
 
 /** The gradients of step `step`, the same for every call with the same step; some elements tiny, some always zero. */
@@ -96,7 +102,10 @@ async function stateOf(optimizer: tf.Optimizer, variables: tf.Variable[]): Promi
   return {
     values: variables.map((v) => v.dataSync().slice() as Float32Array),
     // Slot names carry the test's variable prefix; drop it to compare layouts.
-    weights: weights.map((w) => ({ name: w.name.replace(/^fused-test-\d+\//, ''), values: w.tensor.dataSync().slice() as Float32Array })),
+    weights: weights.map((w) => ({
+      name: w.name.replace(/^fused-test-\d+\//, ''),
+      values: w.tensor.dataSync().slice() as Float32Array,
+    })),
   };
 }
 
@@ -106,13 +115,18 @@ function assertSameBits(actual: Float32Array, expected: Float32Array, what: stri
   const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
   const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
   for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i] && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) assert.fail(`${what}[${i}]: ${actual[i]} but tfjs gives ${expected[i]}`);
+    if (a[i] !== b[i] && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i])))
+      assert.fail(`${what}[${i}]: ${actual[i]} but tfjs gives ${expected[i]}`);
   }
 }
 
 function assertSameState(actual: State, expected: State, what: string): void {
   actual.values.forEach((v, i) => assertSameBits(v, expected.values[i]!, `${what}: variable ${i}`));
-  assert.deepEqual(actual.weights.map((w) => w.name), expected.weights.map((w) => w.name), `${what}: optimizer weight layout`);
+  assert.deepEqual(
+    actual.weights.map((w) => w.name),
+    expected.weights.map((w) => w.name),
+    `${what}: optimizer weight layout`,
+  );
   actual.weights.forEach((w, i) => assertSameBits(w.values, expected.weights[i]!.values, `${what}: optimizer weight ${w.name}`));
 }
 
@@ -140,9 +154,15 @@ for (const backend of ['cpu', 'wasm'] as const) {
       applySteps(fused, fusedVars, 1, 5);
       const [actual, expected] = [await stateOf(fused, fusedVars), await stateOf(stock, stockVars)];
       assert.equal(fused.getClassName(), stock.getClassName());
-      assert.deepEqual(actual.weights.map((w) => w.name), ['iter', ...c.slots.flatMap((slot) => shapes.map((_, i) => `w${i}/${slot}`))]);
+      assert.deepEqual(
+        actual.weights.map((w) => w.name),
+        ['iter', ...c.slots.flatMap((slot) => shapes.map((_, i) => `w${i}/${slot}`))],
+      );
       assertSameState(actual, expected, `${c.name} on ${backend}`);
-      assert.ok(actual.values[3]!.some((x, i) => x !== initial[3]![i] && !Number.isNaN(x)), 'the variables moved');
+      assert.ok(
+        actual.values[3]!.some((x, i) => x !== initial[3]![i] && !Number.isNaN(x)),
+        'the variables moved',
+      );
       dispose([stock, fused], [...stockVars, ...fusedVars]);
     });
 
@@ -191,7 +211,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const actual = run(c.fused());
       actual.forEach((values, i) => assertSameBits(values, expected[i]!, `${c.name}: variable ${i}`));
       assertSameBits(actual[0]!, untouched[0]!, `${c.name}: unlisted variable 0`);
-      assert.ok(actual[1]!.some((x, i) => x !== untouched[1]![i]), `${c.name}: listed variable 1 moved`);
+      assert.ok(
+        actual[1]!.some((x, i) => x !== untouched[1]![i]),
+        `${c.name}: listed variable 1 moved`,
+      );
     }
   });
 }
@@ -202,17 +225,27 @@ test('a fused update kernel refuses inputs of the wrong shape, naming the input'
     await selectBackend(backend);
     tf.tidy(() => {
       const [value, m, v, gradient, scalar] = [tf.zeros([5]), tf.zeros([5]), tf.zeros([5]), tf.zeros([5]), tf.scalar(0.5)];
-      const run = (inputs: Record<string, tf.Tensor>) => () => tf.engine().runKernel(ADAM_UPDATE, { value, m, v, gradient, oneMinusAccBeta1: scalar, oneMinusAccBeta2: scalar, ...inputs }, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+      const run = (inputs: Record<string, tf.Tensor>) => () =>
+        tf
+          .engine()
+          .runKernel(
+            ADAM_UPDATE,
+            { value, m, v, gradient, oneMinusAccBeta1: scalar, oneMinusAccBeta2: scalar, ...inputs },
+            { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+          );
       assert.throws(run({ m: tf.zeros([4]) }), /input "m" has shape \[4\], but must be the shape of "value" \[5\]/);
       assert.throws(run({ v: tf.scalar(0) }), /input "v" has shape \[\], but must be the shape of "value"/);
-      assert.throws(run({ gradient: tf.zeros([1, 5]) }), /input "gradient" has shape \[1, 5\], but must be the shape of "value" \[5\]/);
+      assert.throws(
+        run({ gradient: tf.zeros([1, 5]) }),
+        /input "gradient" has shape \[1, 5\], but must be the shape of "value" \[5\]/,
+      );
       assert.throws(run({ oneMinusAccBeta2: tf.zeros([5]) }), /input "oneMinusAccBeta2" has shape \[5\], but must be a scalar/);
       assert.throws(run({ gradient: tf.zeros([5], 'int32') }), /input "gradient" must be float32, got int32/);
     });
   }
 });
 
-test('fused optimizers take tfjs\' own path on a backend without their kernel', async () => {
+test("fused optimizers take tfjs' own path on a backend without their kernel", async () => {
   await selectBackend('cpu');
   for (const c of [cases[1]!, cases[4]!]) {
     const [stock, fused] = [c.stock(), c.fused()];

@@ -4,9 +4,33 @@
 // centered: `<variable>/mg`) is tfjs' own.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { add, byteOffset, f32x4, F32, get, heapInstance, I32, load, loop, set, store, tee, V128, type Bytes, type WasmFunction } from './wasm-assembler.js';
+import {
+  add,
+  byteOffset,
+  f32x4,
+  F32,
+  get,
+  heapInstance,
+  I32,
+  load,
+  loop,
+  set,
+  store,
+  tee,
+  V128,
+  type Bytes,
+  type WasmFunction,
+} from './wasm-assembler.js';
 import type { WasmBackend } from './wasm-backend.js';
-import { activeBackendHasKernel, gradientsInOrder, registerFusedUpdateKernel, runFusedUpdate, slotFor, type FusedUpdateKernel, type OptimizerSlot } from './fused-update-kernels.js';
+import {
+  activeBackendHasKernel,
+  gradientsInOrder,
+  registerFusedUpdateKernel,
+  runFusedUpdate,
+  slotFor,
+  type FusedUpdateKernel,
+  type OptimizerSlot,
+} from './fused-update-kernels.js';
 
 export const RMSPROP_UPDATE = 'GantryRMSPropUpdate';
 export const CENTERED_RMSPROP_UPDATE = 'GantryCenteredRMSPropUpdate';
@@ -38,23 +62,85 @@ function rmspropFunction(centered: boolean): WasmFunction {
   const bytes = arrays;
   const firstScalar = arrays + 1;
   const i = firstScalar + 5;
-  const [decay, decayComplement, momentum, learningRate, eps, gi, msi, momi, mgi] = [i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7, i + 8, i + 9];
+  const [decay, decayComplement, momentum, learningRate, eps, gi, msi, momi, mgi] = [
+    i + 1,
+    i + 2,
+    i + 3,
+    i + 4,
+    i + 5,
+    i + 6,
+    i + 7,
+    i + 8,
+    i + 9,
+  ];
   const at = (array: number): Bytes => [...get(array), ...get(i), ...add];
-  const splats = [decay, decayComplement, momentum, learningRate, eps].flatMap((lanes, k) => [...get(firstScalar + k), ...f32x4.splat, ...set(lanes)]);
+  const splats = [decay, decayComplement, momentum, learningRate, eps].flatMap((lanes, k) => [
+    ...get(firstScalar + k),
+    ...f32x4.splat,
+    ...set(lanes),
+  ]);
   const denominator: Bytes = centered
     ? [...get(msi), ...get(mgi), ...get(mgi), ...f32x4.mul, ...get(eps), ...f32x4.add, ...f32x4.sub, ...f32x4.sqrt]
     : [...get(msi), ...get(eps), ...f32x4.add, ...f32x4.sqrt];
   const body: Bytes = [
-    ...at(g), ...load, ...set(gi),
-    ...at(msOut), ...at(ms), ...load, ...get(decay), ...f32x4.mul, ...get(gi), ...get(gi), ...f32x4.mul, ...get(decayComplement), ...f32x4.mul, ...f32x4.add, ...tee(msi), ...store,
-    ...(centered ? [...at(mgOut), ...at(mg), ...load, ...get(decay), ...f32x4.mul, ...get(gi), ...get(decayComplement), ...f32x4.mul, ...f32x4.add, ...tee(mgi), ...store] : []),
-    ...at(momOut), ...at(mom), ...load, ...get(momentum), ...f32x4.mul, ...get(gi), ...get(learningRate), ...f32x4.mul, ...denominator, ...f32x4.div, ...f32x4.add, ...tee(momi), ...store,
-    ...at(xOut), ...at(x), ...load, ...get(momi), ...f32x4.sub, ...store,
+    ...at(g),
+    ...load,
+    ...set(gi),
+    ...at(msOut),
+    ...at(ms),
+    ...load,
+    ...get(decay),
+    ...f32x4.mul,
+    ...get(gi),
+    ...get(gi),
+    ...f32x4.mul,
+    ...get(decayComplement),
+    ...f32x4.mul,
+    ...f32x4.add,
+    ...tee(msi),
+    ...store,
+    ...(centered
+      ? [
+          ...at(mgOut),
+          ...at(mg),
+          ...load,
+          ...get(decay),
+          ...f32x4.mul,
+          ...get(gi),
+          ...get(decayComplement),
+          ...f32x4.mul,
+          ...f32x4.add,
+          ...tee(mgi),
+          ...store,
+        ]
+      : []),
+    ...at(momOut),
+    ...at(mom),
+    ...load,
+    ...get(momentum),
+    ...f32x4.mul,
+    ...get(gi),
+    ...get(learningRate),
+    ...f32x4.mul,
+    ...denominator,
+    ...f32x4.div,
+    ...f32x4.add,
+    ...tee(momi),
+    ...store,
+    ...at(xOut),
+    ...at(x),
+    ...load,
+    ...get(momi),
+    ...f32x4.sub,
+    ...store,
   ];
   return {
     name: 'rmsprop',
     params: [...Array<number>(arrays + 1).fill(I32), ...Array<number>(5).fill(F32)],
-    locals: [[1, I32], [9, V128]],
+    locals: [
+      [1, I32],
+      [9, V128],
+    ],
     code: [...splats, ...loop(i, bytes, 16, body)],
   };
 }
@@ -129,7 +215,12 @@ export class FusedRMSPropOptimizer extends tf.RMSPropOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const attrs: RMSPropAttrs = { learningRate: this.learningRate, decay: this.decay, momentum: this.momentum, epsilon: this.epsilon };
+    const attrs: RMSPropAttrs = {
+      learningRate: this.learningRate,
+      decay: this.decay,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+    };
     gradientsInOrder(variableGradients).forEach(({ variable, gradient }, i) => {
       const ms = slotFor(state.accumulatedMeanSquares, i, variable, 'rms');
       const mom = slotFor(state.accumulatedMoments, i, variable, 'momentum');

@@ -57,7 +57,15 @@ function checkedInputs(kernel: FusedUpdateKernel, inputs: Record<string, TensorI
 }
 
 function wasmKernel(kernel: FusedUpdateKernel) {
-  return ({ inputs, attrs, backend }: { inputs: Record<string, TensorInfo | undefined>; attrs: NamedAttrMap; backend: unknown }): TensorInfo[] => {
+  return ({
+    inputs,
+    attrs,
+    backend,
+  }: {
+    inputs: Record<string, TensorInfo | undefined>;
+    attrs: NamedAttrMap;
+    backend: unknown;
+  }): TensorInfo[] => {
     const wasm = backend as WasmBackend;
     const infos = checkedInputs(kernel, inputs);
     // Every allocation may grow the heap and detach earlier views: allocate first, then view.
@@ -76,7 +84,15 @@ function wasmKernel(kernel: FusedUpdateKernel) {
 }
 
 function cpuKernel(kernel: FusedUpdateKernel) {
-  return ({ inputs, attrs, backend }: { inputs: Record<string, TensorInfo | undefined>; attrs: NamedAttrMap; backend: unknown }): TensorInfo[] => {
+  return ({
+    inputs,
+    attrs,
+    backend,
+  }: {
+    inputs: Record<string, TensorInfo | undefined>;
+    attrs: NamedAttrMap;
+    backend: unknown;
+  }): TensorInfo[] => {
     const cpu = backend as CpuBackend;
     const infos = checkedInputs(kernel, inputs);
     const values = infos.map((info) => cpu.data.get(info.dataId).values as Float32Array);
@@ -109,7 +125,9 @@ export function runFusedUpdate(name: string, inputs: Record<string, tf.Tensor>, 
 type VariableGradients = Parameters<tf.Optimizer['applyGradients']>[0];
 
 /** Each variable an optimizer updates, by its position in `variableGradients` (tfjs keys its slots by that position). */
-export function gradientsInOrder(variableGradients: VariableGradients): { variable: tf.Variable; gradient: tf.Tensor | undefined }[] {
+export function gradientsInOrder(
+  variableGradients: VariableGradients,
+): { variable: tf.Variable; gradient: tf.Tensor | undefined }[] {
   const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
   return names.map((name, i) => {
     const variable = tf.engine().registeredVariables[name];

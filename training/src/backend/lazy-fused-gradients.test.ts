@@ -9,21 +9,44 @@ import { selectBackend } from './select.js';
 // fused while recording gradients.
 function smallCritic(): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ inputShape: [7, 7, 2], filters: 3, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: tfl.initializers.randomNormal({ seed: 1 }), biasInitializer: tfl.initializers.randomNormal({ seed: 2 }) }));
+  model.add(
+    tfl.layers.conv2d({
+      inputShape: [7, 7, 2],
+      filters: 3,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: tfl.initializers.randomNormal({ seed: 1 }),
+      biasInitializer: tfl.initializers.randomNormal({ seed: 2 }),
+    }),
+  );
   model.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
   model.add(tfl.layers.flatten());
-  model.add(tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.randomNormal({ seed: 3 }), biasInitializer: tfl.initializers.randomNormal({ seed: 4 }) }));
+  model.add(
+    tfl.layers.dense({
+      units: 1,
+      kernelInitializer: tfl.initializers.randomNormal({ seed: 3 }),
+      biasInitializer: tfl.initializers.randomNormal({ seed: 4 }),
+    }),
+  );
   return model;
 }
 
 /** Kernel names run while differentiating the critic's mean output with respect to `wrt`. */
-async function gradientsAndKernels(model: tfl.Sequential, x: tf.Tensor, wrt: 'weights' | 'input'): Promise<{ grads: number[][]; kernels: string[] }> {
+async function gradientsAndKernels(
+  model: tfl.Sequential,
+  x: tf.Tensor,
+  wrt: 'weights' | 'input',
+): Promise<{ grads: number[][]; kernels: string[] }> {
   let grads: number[][] = [];
   const profile = await tf.profile(() => {
     grads = tf.tidy(() => {
       const mean = (input: tf.Tensor): tf.Scalar => tf.mean(model.apply(input, { training: true }) as tf.Tensor);
       if (wrt === 'input') return [Array.from(tf.grad(mean)(x).dataSync())];
-      const { grads: byName } = tf.variableGrads(() => mean(x), model.trainableWeights.map((w) => w.read() as tf.Variable));
+      const { grads: byName } = tf.variableGrads(
+        () => mean(x),
+        model.trainableWeights.map((w) => w.read() as tf.Variable),
+      );
       return Object.values(byName).map((g) => Array.from(g.dataSync()));
     });
   });
@@ -42,9 +65,19 @@ test('recorded linear Conv2D / Dense compute only the gradients asked for, with 
         registerLazyFusedGradients();
         const lazy = await gradientsAndKernels(model, x, wrt);
         assert.equal(lazy.grads.length, stock.grads.length);
-        lazy.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - stock.grads[i]![j]!) <= 1e-5 * Math.max(1, Math.abs(stock.grads[i]![j]!)), `${backend} ${wrt} gradient ${i}[${j}]: ${v} vs stock ${stock.grads[i]![j]}`)));
+        lazy.grads.forEach((g, i) =>
+          g.forEach((v, j) =>
+            assert.ok(
+              Math.abs(v - stock.grads[i]![j]!) <= 1e-5 * Math.max(1, Math.abs(stock.grads[i]![j]!)),
+              `${backend} ${wrt} gradient ${i}[${j}]: ${v} vs stock ${stock.grads[i]![j]}`,
+            ),
+          ),
+        );
         // The stock fused gradient computes both; the lazy one only the one asked for.
-        assert.ok(stock.kernels.includes('Conv2DBackpropFilter') && stock.kernels.includes('Conv2DBackpropInput'), `${backend}: stock fused gradient ran ${stock.kernels.join(', ')}`);
+        assert.ok(
+          stock.kernels.includes('Conv2DBackpropFilter') && stock.kernels.includes('Conv2DBackpropInput'),
+          `${backend}: stock fused gradient ran ${stock.kernels.join(', ')}`,
+        );
         const unwanted = wrt === 'weights' ? 'Conv2DBackpropInput' : 'Conv2DBackpropFilter';
         assert.ok(!lazy.kernels.includes(unwanted), `${backend} ${wrt}: ${unwanted} ran although no gradient needed it`);
       }

@@ -19,7 +19,16 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers the standard gradients on import; ours only fill the gaps.
 import '@tensorflow/tfjs-layers';
 
-export const zeroGradientKernels = ['Greater', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'GreaterEqual', 'LogicalAnd', 'LogicalOr'] as const;
+export const zeroGradientKernels = [
+  'Greater',
+  'Less',
+  'LessEqual',
+  'Equal',
+  'NotEqual',
+  'GreaterEqual',
+  'LogicalAnd',
+  'LogicalOr',
+] as const;
 export const zeroGradientUnaryKernels = ['LogicalNot'] as const;
 
 const fromInput: { kernelName: string; derivative: (x: tf.Tensor) => tf.Tensor }[] = [
@@ -41,7 +50,11 @@ export function registerSecondOrderGradients(): void {
     gradFunc: (upstream, saved, attrs) => {
       const [x, dy] = saved as [tf.Tensor4D, tf.Tensor4D];
       const g = upstream as tf.Tensor4D;
-      const { strides, pad, dimRoundingMode } = attrs as { strides: [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+      const { strides, pad, dimRoundingMode } = attrs as {
+        strides: [number, number];
+        pad: 'same' | 'valid' | number;
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      };
       return {
         x: () => tf.conv2dTranspose(dy, g, x.shape, strides, pad as 'same' | 'valid', dimRoundingMode),
         dy: () => tf.conv2d(x, g, strides, pad, 'NHWC', 1, dimRoundingMode),

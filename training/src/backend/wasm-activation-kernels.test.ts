@@ -6,11 +6,18 @@ import { runStockKernel } from './wasm-backend.js';
 
 const special = [0, -0, 1e-30, -1e-30, 3.5, -3.5, Infinity, -Infinity, NaN];
 
-async function leakyReluAndGradient(backend: 'cpu' | 'wasm', values: number[], alpha: number): Promise<{ y: Float32Array; dx: Float32Array }> {
+async function leakyReluAndGradient(
+  backend: 'cpu' | 'wasm',
+  values: number[],
+  alpha: number,
+): Promise<{ y: Float32Array; dx: Float32Array }> {
   await selectBackend(backend);
   const x = tf.tensor1d(values);
   const dy = tf.tensor1d(values.map((_, i) => Math.cos(i) * 2));
-  const [y, dx] = tf.tidy(() => [tf.leakyRelu(x, alpha), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), dy)))(x)]);
+  const [y, dx] = tf.tidy(() => [
+    tf.leakyRelu(x, alpha),
+    tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), dy)))(x),
+  ]);
   const result = { y: y!.dataSync() as Float32Array, dx: dx!.dataSync() as Float32Array };
   tf.dispose([x, dy, y!, dx!]);
   return result;
@@ -39,7 +46,9 @@ test('LeakyRelu on wasm equals the stock wasm kernel (float32 alpha) and its gra
     // The cpu backend multiplies by alpha in float64: the same up to float32 rounding.
     values.forEach((_, i) => assert.ok(closeOrSame(wasm.y[i]!, cpu.y[i]!), `forward vs cpu at ${values[i]}, alpha ${alpha}`));
     // A NaN input gives a NaN gradient on wasm, alpha · dy on cpu.
-    values.forEach((v, i) => assert.ok(Number.isNaN(v) ? Number.isNaN(wasm.dx[i]!) : same(wasm.dx[i]!, cpu.dx[i]!), `gradient at ${v}, alpha ${alpha}`));
+    values.forEach((v, i) =>
+      assert.ok(Number.isNaN(v) ? Number.isNaN(wasm.dx[i]!) : same(wasm.dx[i]!, cpu.dx[i]!), `gradient at ${v}, alpha ${alpha}`),
+    );
   }
 });
 

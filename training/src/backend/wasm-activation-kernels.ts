@@ -6,7 +6,15 @@
 // gives a NaN gradient instead of alpha · dy.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, addWasmKernel, overrideWasmKernel, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import {
+  floatHeap,
+  addWasmKernel,
+  overrideWasmKernel,
+  runStockKernel,
+  runWasmKernel,
+  type WasmBackend,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 
 export const LEAKY_RELU_BACKPROP = 'GantryLeakyReluBackprop';
 

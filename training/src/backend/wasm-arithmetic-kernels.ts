@@ -56,7 +56,10 @@ function unaryKernel(name: string, op: SimdUnaryOp): (args: WasmKernelArgs) => T
   };
 }
 
-const kernels = new Map([...binaryKernels.map(([name, op]) => [name, binaryKernel(name, op)] as const), ...unaryKernels.map(([name, op]) => [name, unaryKernel(name, op)] as const)]);
+const kernels = new Map([
+  ...binaryKernels.map(([name, op]) => [name, binaryKernel(name, op)] as const),
+  ...unaryKernels.map(([name, op]) => [name, unaryKernel(name, op)] as const),
+]);
 
 /** Replaces the wasm arithmetic kernels by ones that run small tensors on the calling thread (idempotent). */
 export function registerWasmArithmeticKernels(): void {

@@ -54,11 +54,30 @@ export const store = simd(0x0b, 2, 0);
 export const shuffle = (lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
 /** Lane-wise float32 arithmetic, each lane rounded as the scalar float32 operation rounds. */
 export const f32x4 = {
-  splat: simd(0x13), sqrt: simd(0xe3), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7), max: simd(0xe9),
-  eq: simd(0x41), ne: simd(0x42), gt: simd(0x44), demoteF64x2Zero: simd(0x5e),
+  splat: simd(0x13),
+  sqrt: simd(0xe3),
+  add: simd(0xe4),
+  sub: simd(0xe5),
+  mul: simd(0xe6),
+  div: simd(0xe7),
+  max: simd(0xe9),
+  eq: simd(0x41),
+  ne: simd(0x42),
+  gt: simd(0x44),
+  demoteF64x2Zero: simd(0x5e),
 };
 /** Scalar float32 at a byte address (memarg: alignment 2^2, offset 0) and arithmetic. */
-export const f32 = { load: [0x2a, 2, 0], store: [0x38, 2, 0], add: [0x92], sub: [0x93], mul: [0x94], div: [0x95], max: [0x97], zero: [0x43, 0, 0, 0, 0], one: [0x43, 0x00, 0x00, 0x80, 0x3f] };
+export const f32 = {
+  load: [0x2a, 2, 0],
+  store: [0x38, 2, 0],
+  add: [0x92],
+  sub: [0x93],
+  mul: [0x94],
+  div: [0x95],
+  max: [0x97],
+  zero: [0x43, 0, 0, 0, 0],
+  one: [0x43, 0x00, 0x00, 0x80, 0x3f],
+};
 export const f64x2 = { splat: simd(0x14), promoteLowF32x4: simd(0x5f), add: simd(0xf0), div: simd(0xf3) };
 export const i32x4 = { splat: simd(0x11) };
 export const v128 = { and: simd(0x4e), or: simd(0x50), bitselect: simd(0x52) };
@@ -66,12 +85,26 @@ export const v128 = { and: simd(0x4e), or: simd(0x50), bitselect: simd(0x52) };
 /** `for (i = start; i < limit; i += step) body`, with `i` and `limit` locals. */
 export function loop(i: number, limit: number, step: number, body: Bytes, start = 0): Bytes {
   return [
-    ...constant(start), ...set(i),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(i), ...get(limit), ...geU, 0x0d, 1,
+    ...constant(start),
+    ...set(i),
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...get(i),
+    ...get(limit),
+    ...geU,
+    0x0d,
+    1,
     ...body,
-    ...get(i), ...constant(step), ...add, ...set(i),
-    0x0c, 0, 0x0b, 0x0b,
+    ...get(i),
+    ...constant(step),
+    ...add,
+    ...set(i),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
   ];
 }
 
@@ -93,7 +126,14 @@ function moduleBytes(shared: boolean, functions: WasmFunction[]): BufferSource {
     return [...unsigned(bytes.length), ...bytes];
   };
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vector(functions.map((f) => [0x60, ...vector(f.params.map((p) => [p])), ...vector([])]))),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
     ...section(3, vector(functions.map((_, i) => unsigned(i)))),
@@ -127,7 +167,8 @@ export function heapInstance<T>(backend: WasmBackend, functions: readonly WasmFu
   if (exports === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     try {
-      exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared, [...functions])), { env: { memory } }).exports;
+      exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared, [...functions])), { env: { memory } })
+        .exports;
     } catch {
       // A runtime without wasm SIMD, or a tfjs build whose memory imports differently: callers fall back to stock kernels.
       exports = null;

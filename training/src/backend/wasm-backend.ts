@@ -43,7 +43,8 @@ const stockKernels = new Map<string, KernelFunc>();
  */
 /** Registers a wasm kernel that stock tfjs lacks (a gradient kernel, or one of Gantry's own); idempotent. */
 export function addWasmKernel(name: string, kernelFunc: KernelFunc): void {
-  if (tf.getKernel(name, 'wasm') === undefined) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as KernelConfig['kernelFunc'] });
+  if (tf.getKernel(name, 'wasm') === undefined)
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as KernelConfig['kernelFunc'] });
 }
 
 export function overrideWasmKernel(name: string, kernelFunc: KernelFunc): void {

@@ -12,9 +12,19 @@ import { forEachBroadcastRun } from './broadcast-runs.js';
 export const COMPARISON_KERNELS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'] as const;
 type Comparison = (typeof COMPARISON_KERNELS)[number];
 
-
 /** out[o .. o+n) = compare(a[i + k·sa], b[j + k·sb]) as 0/1, one loop per comparison so each stays monomorphic. */
-function compareRun(op: Comparison, a: Heap, b: Heap, out: Uint8Array, i: number, j: number, o: number, n: number, sa: number, sb: number): void {
+function compareRun(
+  op: Comparison,
+  a: Heap,
+  b: Heap,
+  out: Uint8Array,
+  i: number,
+  j: number,
+  o: number,
+  n: number,
+  sa: number,
+  sb: number,
+): void {
   const end = o + n;
   switch (op) {
     case 'Equal':
@@ -39,7 +49,15 @@ function compareRun(op: Comparison, a: Heap, b: Heap, out: Uint8Array, i: number
 }
 
 /** Compares a and b (broadcast to `outShape`) into out, C order. */
-export function compareBroadcast(op: Comparison, a: Heap, aShape: readonly number[], b: Heap, bShape: readonly number[], out: Uint8Array, outShape: readonly number[]): void {
+export function compareBroadcast(
+  op: Comparison,
+  a: Heap,
+  aShape: readonly number[],
+  b: Heap,
+  bShape: readonly number[],
+  out: Uint8Array,
+  outShape: readonly number[],
+): void {
   forEachBroadcastRun(aShape, bShape, outShape, (i, j, o, n, sa, sb) => compareRun(op, a, b, out, i, j, o, n, sa, sb));
 }
 
@@ -51,7 +69,15 @@ function comparisonKernel(op: Comparison): (args: WasmKernelArgs) => TensorInfo 
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const out = wasm.makeOutput(outShape, 'bool');
     // Views are taken after the allocation: growing the wasm memory detaches older ones.
-    compareBroadcast(op, wasm.typedArrayFromHeap(a), a.shape, wasm.typedArrayFromHeap(b), b.shape, wasm.typedArrayFromHeap(out) as Uint8Array, outShape);
+    compareBroadcast(
+      op,
+      wasm.typedArrayFromHeap(a),
+      a.shape,
+      wasm.typedArrayFromHeap(b),
+      b.shape,
+      wasm.typedArrayFromHeap(out) as Uint8Array,
+      outShape,
+    );
     return out;
   };
 }

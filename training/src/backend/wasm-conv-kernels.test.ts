@@ -34,8 +34,34 @@ cases.push({ batch: 2, size: [11, 9], inChannels: 3, outChannels: 2, kernel: 5, 
 // Unequal strides, and explicit paddings larger than the kernel reach (negative padding per phase).
 cases.push({ batch: 2, size: [9, 8], inChannels: 3, outChannels: 5, kernel: 3, stride: [2, 1], pad: 'same' });
 cases.push({ batch: 2, size: [8, 9], inChannels: 3, outChannels: 4, kernel: 3, stride: 2, pad: 4 });
-cases.push({ batch: 1, size: [9, 7], inChannels: 2, outChannels: 3, kernel: 3, stride: 2, pad: [[0, 0], [4, 1], [0, 3], [0, 0]] });
-cases.push({ batch: 2, size: [7, 7], inChannels: 3, outChannels: 2, kernel: 4, stride: 1, pad: [[0, 0], [0, 2], [5, 1], [0, 0]] });
+cases.push({
+  batch: 1,
+  size: [9, 7],
+  inChannels: 2,
+  outChannels: 3,
+  kernel: 3,
+  stride: 2,
+  pad: [
+    [0, 0],
+    [4, 1],
+    [0, 3],
+    [0, 0],
+  ],
+});
+cases.push({
+  batch: 2,
+  size: [7, 7],
+  inChannels: 3,
+  outChannels: 2,
+  kernel: 4,
+  stride: 1,
+  pad: [
+    [0, 0],
+    [0, 2],
+    [5, 1],
+    [0, 0],
+  ],
+});
 
 function seeded(shape: number[], seed: number): Float32Array {
   const t = tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -50,11 +76,18 @@ async function gradients(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array
   // tidy returns tensors: walking a large typed array as a tensor container takes seconds.
   const results = tf.tidy(() => {
     const x = tf.tensor4d(seeded([c.batch, ...c.size, c.inChannels], 1), [c.batch, ...c.size, c.inChannels]);
-    const w = tf.tensor4d(seeded([c.kernel, c.kernel, c.inChannels, c.outChannels], 2), [c.kernel, c.kernel, c.inChannels, c.outChannels]);
+    const w = tf.tensor4d(seeded([c.kernel, c.kernel, c.inChannels, c.outChannels], 2), [
+      c.kernel,
+      c.kernel,
+      c.inChannels,
+      c.outChannels,
+    ]);
     const y = tf.conv2d(x, w, c.stride, c.pad);
     const dy = tf.tensor(seeded(y.shape, 3), y.shape);
     // d/dw and d/dx of <conv2d(x, w), dy> run Conv2DBackpropFilter and Conv2DBackpropInput.
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([x, w]);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)),
+    )([x, w]);
     return [dw!, dx!];
   });
   const values = results.map((t) => t.dataSync() as Float32Array);
@@ -95,13 +128,20 @@ test('wasm convolution kernels leak no tensors and no wasm buffers, by either st
         tf.tidy(() => {
           const x = tf.randomNormal([c.batch, ...c.size, c.inChannels]) as tf.Tensor4D;
           const w = tf.randomNormal([c.kernel, c.kernel, c.inChannels, c.outChannels]) as tf.Tensor4D;
-          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)))([x, w]);
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)))([
+            x,
+            w,
+          ]);
         });
       };
       run();
       const before = { tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() };
       run();
-      assert.deepEqual({ tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() }, before, `${strategy} ${JSON.stringify(c)}`);
+      assert.deepEqual(
+        { tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() },
+        before,
+        `${strategy} ${JSON.stringify(c)}`,
+      );
     }
   }
   setWasmConvStrategy('auto');

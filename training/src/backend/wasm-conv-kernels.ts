@@ -145,8 +145,18 @@ function conv2dStride1(
   dilations: [number, number],
   backend: WasmBackend,
 ): TensorInfo {
-  const pad = [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]];
-  return runWasmKernel('Conv2D', { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined } as unknown as NamedAttrMap, backend);
+  const pad = [
+    [0, 0],
+    [pads.top, pads.bottom],
+    [pads.left, pads.right],
+    [0, 0],
+  ];
+  return runWasmKernel(
+    'Conv2D',
+    { x, filter },
+    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined } as unknown as NamedAttrMap,
+    backend,
+  );
 }
 
 /** The whole wasm heap as floats, so copies between tensors are `copyWithin` on one array. */
@@ -170,7 +180,13 @@ function copyRun(heap: Float32Array, target: number, source: number, length: num
  * is the convolution of x' = x as [Cin, H, W, N] (images become the batch, the batch the channels) with
  * the filter dy' = dy as [Hout, Wout, N, Cout] at dilation s and padding P, giving [Cin, kh, kw, Cout].
  */
-function dilatedFilterGradient(g: ConvGeometry, x: TensorInfo, dy: TensorInfo, filterShape: number[], wasm: WasmBackend): TensorInfo {
+function dilatedFilterGradient(
+  g: ConvGeometry,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: number[],
+  wasm: WasmBackend,
+): TensorInfo {
   const filterGrad = wasm.makeOutput(filterShape, 'float32');
   const images = transpose(reshaped(x, [g.batch, g.inHeight, g.inWidth, g.inChannels]), [3, 1, 2, 0], wasm);
   const taps = transpose(reshaped(dy, [g.batch, g.outHeight, g.outWidth, g.outChannels]), [1, 2, 0, 3], wasm);
@@ -178,7 +194,13 @@ function dilatedFilterGradient(g: ConvGeometry, x: TensorInfo, dy: TensorInfo, f
   // that leaves the image's last rows unread) are cut off below.
   const padBottom = Math.max(0, g.kernelHeight - g.inHeight - g.padTop + g.strideHeight * (g.outHeight - 1));
   const padRight = Math.max(0, g.kernelWidth - g.inWidth - g.padLeft + g.strideWidth * (g.outWidth - 1));
-  const result = conv2dStride1(images, taps, { top: g.padTop, bottom: padBottom, left: g.padLeft, right: padRight }, [g.strideHeight, g.strideWidth], wasm);
+  const result = conv2dStride1(
+    images,
+    taps,
+    { top: g.padTop, bottom: padBottom, left: g.padLeft, right: padRight },
+    [g.strideHeight, g.strideWidth],
+    wasm,
+  );
   const [, rows, cols] = result.shape as [number, number, number, number];
   // [Cin, rows, cols, Cout] → [kh, kw, Cin, Cout], keeping the first kh rows and kw columns.
   const { heap, offset: source } = heapFloats(wasm, result);
@@ -187,7 +209,12 @@ function dilatedFilterGradient(g: ConvGeometry, x: TensorInfo, dy: TensorInfo, f
   for (let kh = 0; kh < g.kernelHeight; kh++) {
     for (let kw = 0; kw < g.kernelWidth; kw++) {
       for (let ci = 0; ci < g.inChannels; ci++) {
-        copyRun(heap, target + ((kh * g.kernelWidth + kw) * g.inChannels + ci) * co, source + ((ci * rows + kh) * cols + kw) * co, co);
+        copyRun(
+          heap,
+          target + ((kh * g.kernelWidth + kw) * g.inChannels + ci) * co,
+          source + ((ci * rows + kh) * cols + kw) * co,
+          co,
+        );
       }
     }
   }
@@ -200,7 +227,13 @@ function dilatedFilterGradient(g: ConvGeometry, x: TensorInfo, dy: TensorInfo, f
  * own layout first, slowly (~10 ns an element): the im2col matrix, taps wide, is the cheaper one to hand
  * it when channels are few; dy is transposed instead.
  */
-function columnFilterGradient(g: ConvGeometry, x: TensorInfo, dy: TensorInfo, filterShape: number[], wasm: WasmBackend): TensorInfo {
+function columnFilterGradient(
+  g: ConvGeometry,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: number[],
+  wasm: WasmBackend,
+): TensorInfo {
   const rows = g.batch * g.outHeight * g.outWidth;
   const taps = g.kernelHeight * g.kernelWidth * g.inChannels;
   const columns = wasm.makeOutput([rows, taps], 'float32');
@@ -232,7 +265,15 @@ function useConvolution(gradient: 'filter' | 'input', channels: number): boolean
   return strategy === 'auto' ? channels >= MIN_CHANNELS_FOR_CONVOLUTION[gradient] : strategy === 'convolution';
 }
 
-function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+function conv2dBackpropFilter({
+  inputs,
+  attrs,
+  backend,
+}: {
+  inputs: NamedTensorInfoMap;
+  attrs?: NamedAttrMap;
+  backend: unknown;
+}): TensorInfo {
   const wasm = backend as WasmBackend;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
@@ -243,7 +284,9 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: { inputs: NamedTensorI
     floatHeap(wasm, zeros).fill(0);
     return zeros;
   }
-  return useConvolution('filter', g.inChannels) ? dilatedFilterGradient(g, x, dy, filterShape, wasm) : columnFilterGradient(g, x, dy, filterShape, wasm);
+  return useConvolution('filter', g.inChannels)
+    ? dilatedFilterGradient(g, x, dy, filterShape, wasm)
+    : columnFilterGradient(g, x, dy, filterShape, wasm);
 }
 
 /**
@@ -301,15 +344,40 @@ function phaseFilter(g: ConvGeometry, filter: TensorInfo, rows: PhaseAxis, cols:
  * Conv2DBackpropInput (also the forward pass of a transposed convolution) as s·s stride-1 XNNPACK
  * convolutions, one per output phase, whose results are interleaved into dx.
  */
-function phaseInputGradient(g: ConvGeometry, dy: TensorInfo, filter: TensorInfo, inputShape: number[], wasm: WasmBackend): TensorInfo {
-  const rowPhases = Array.from({ length: g.strideHeight }, (_, r) => phaseAxis(r, g.strideHeight, g.padTop, g.kernelHeight, g.inHeight, g.outHeight));
-  const colPhases = Array.from({ length: g.strideWidth }, (_, r) => phaseAxis(r, g.strideWidth, g.padLeft, g.kernelWidth, g.inWidth, g.outWidth));
+function phaseInputGradient(
+  g: ConvGeometry,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: number[],
+  wasm: WasmBackend,
+): TensorInfo {
+  const rowPhases = Array.from({ length: g.strideHeight }, (_, r) =>
+    phaseAxis(r, g.strideHeight, g.padTop, g.kernelHeight, g.inHeight, g.outHeight),
+  );
+  const colPhases = Array.from({ length: g.strideWidth }, (_, r) =>
+    phaseAxis(r, g.strideWidth, g.padLeft, g.kernelWidth, g.inWidth, g.outWidth),
+  );
   const dyImage = reshaped(dy, [g.batch, g.outHeight, g.outWidth, g.outChannels]);
   const [rows0, cols0] = [rowPhases[0]!, colPhases[0]!];
-  if (g.strideHeight === 1 && g.strideWidth === 1 && rows0.taps > 0 && cols0.taps > 0 && rows0.skip === 0 && cols0.skip === 0 && rows0.length === g.inHeight && cols0.length === g.inWidth) {
+  if (
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    rows0.taps > 0 &&
+    cols0.taps > 0 &&
+    rows0.skip === 0 &&
+    cols0.skip === 0 &&
+    rows0.length === g.inHeight &&
+    cols0.length === g.inWidth
+  ) {
     // Stride 1: one convolution with the flipped kernel gives dx as it is.
     const sub = phaseFilter(g, filter, rows0, cols0, wasm);
-    const dx = conv2dStride1(dyImage, sub, { top: rows0.padBefore, bottom: rows0.padAfter, left: cols0.padBefore, right: cols0.padAfter }, [1, 1], wasm);
+    const dx = conv2dStride1(
+      dyImage,
+      sub,
+      { top: rows0.padBefore, bottom: rows0.padAfter, left: cols0.padBefore, right: cols0.padAfter },
+      [1, 1],
+      wasm,
+    );
     wasm.disposeData(sub.dataId);
     return reshaped(dx, inputShape);
   }
@@ -321,7 +389,13 @@ function phaseInputGradient(g: ConvGeometry, dy: TensorInfo, filter: TensorInfo,
     for (const cols of colPhases) {
       if (rows.taps === 0 || cols.taps === 0 || rows.outputs === 0 || cols.outputs === 0) continue;
       const sub = phaseFilter(g, filter, rows, cols, wasm);
-      const phase = conv2dStride1(dyImage, sub, { top: rows.padBefore, bottom: rows.padAfter, left: cols.padBefore, right: cols.padAfter }, [1, 1], wasm);
+      const phase = conv2dStride1(
+        dyImage,
+        sub,
+        { top: rows.padBefore, bottom: rows.padAfter, left: cols.padBefore, right: cols.padAfter },
+        [1, 1],
+        wasm,
+      );
       const { heap, offset: source } = heapFloats(wasm, phase);
       const target = heapFloats(wasm, dx).offset;
       for (let n = 0; n < g.batch; n++) {
@@ -338,7 +412,13 @@ function phaseInputGradient(g: ConvGeometry, dy: TensorInfo, filter: TensorInfo,
 }
 
 /** columns[rows, taps] = dy[rows, co] · Wᵀ[co, taps]; then col2im scatters each row back. */
-function columnInputGradient(g: ConvGeometry, dy: TensorInfo, filter: TensorInfo, inputShape: number[], wasm: WasmBackend): TensorInfo {
+function columnInputGradient(
+  g: ConvGeometry,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: number[],
+  wasm: WasmBackend,
+): TensorInfo {
   const rows = g.batch * g.outHeight * g.outWidth;
   const taps = g.kernelHeight * g.kernelWidth * g.inChannels;
   const filterT = transpose(reshaped(filter, [taps, g.outChannels]), [1, 0], wasm);
@@ -349,7 +429,15 @@ function columnInputGradient(g: ConvGeometry, dy: TensorInfo, filter: TensorInfo
   return dx;
 }
 
-function conv2dBackpropInput({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+function conv2dBackpropInput({
+  inputs,
+  attrs,
+  backend,
+}: {
+  inputs: NamedTensorInfoMap;
+  attrs?: NamedAttrMap;
+  backend: unknown;
+}): TensorInfo {
   const wasm = backend as WasmBackend;
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
@@ -361,7 +449,9 @@ function conv2dBackpropInput({ inputs, attrs, backend }: { inputs: NamedTensorIn
     return zeros;
   }
   // Each phase's convolution has one output channel per input channel of the layer.
-  return useConvolution('input', g.inChannels) ? phaseInputGradient(g, dy, filter, inputShape, wasm) : columnInputGradient(g, dy, filter, inputShape, wasm);
+  return useConvolution('input', g.inChannels)
+    ? phaseInputGradient(g, dy, filter, inputShape, wasm)
+    : columnInputGradient(g, dy, filter, inputShape, wasm);
 }
 
 /** Adds the convolution filter gradient the wasm backend lacks and replaces its input gradient (idempotent). */

@@ -19,7 +19,9 @@ test('Tile on wasm equals the cpu backend for every rank, repeat pattern and dty
     for (const dtype of ['float32', 'int32'] as const) {
       const size = shape.reduce((a, b) => a * b, 1);
       const values = Array.from({ length: size }, (_, i) => (dtype === 'int32' ? i - 3 : i * 0.5 - 1));
-      const { cpu, wasm } = await onBoth(() => tf.tidy(() => Array.from(tf.tile(tf.tensor(values, shape, dtype), reps).dataSync())));
+      const { cpu, wasm } = await onBoth(() =>
+        tf.tidy(() => Array.from(tf.tile(tf.tensor(values, shape, dtype), reps).dataSync())),
+      );
       assert.deepEqual(wasm, cpu, `tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)} (${dtype})`);
     }
   }
@@ -50,8 +52,23 @@ test('UnsortedSegmentSum on wasm equals the cpu backend (rows summed per segment
 test('an Embedding gradient (Gather backward) trains on wasm as on cpu', async () => {
   const { cpu, wasm } = await onBoth(() =>
     tf.tidy(() => {
-      const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
-      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')), tf.tensor2d([[1, 2], [3, 4], [5, 6]]))))(table);
+      const table = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]);
+      const grad = tf.grad((t: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')),
+            tf.tensor2d([
+              [1, 2],
+              [3, 4],
+              [5, 6],
+            ]),
+          ),
+        ),
+      )(table);
       return Array.from(grad.dataSync());
     }),
   );
@@ -68,21 +85,40 @@ test('tileInto handles empty outputs', () => {
 test('BatchMatMul with transposed operands on wasm equals the cpu backend, on either side of the product', async () => {
   // [m, k, n]: the first keeps the operands' sides; the others (a small left operand, odd and
   // SIMD-transposable sizes, a single row) take the product transposed where an operand is.
-  const sizes: [number, number, number][] = [[5, 7, 4], [3, 9, 13], [8, 12, 20], [1, 6, 9]];
+  const sizes: [number, number, number][] = [
+    [5, 7, 4],
+    [3, 9, 13],
+    [8, 12, 20],
+    [1, 6, 9],
+  ];
   for (const [m, k, n] of sizes) {
-    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [transposeA, transposeB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       for (const batch of [[], [1], [3]] as number[][]) {
         const aShape = [...batch, ...(transposeA ? [k, m] : [m, k])];
         const bShape = [...batch, ...(transposeB ? [n, k] : [k, n])];
         const { cpu, wasm } = await onBoth(() =>
           tf.tidy(() => {
-            const out = tf.matMul(tf.randomNormal(aShape, 0, 1, 'float32', 1), tf.randomNormal(bShape, 0, 1, 'float32', 2), transposeA, transposeB);
+            const out = tf.matMul(
+              tf.randomNormal(aShape, 0, 1, 'float32', 1),
+              tf.randomNormal(bShape, 0, 1, 'float32', 2),
+              transposeA,
+              transposeB,
+            );
             return { shape: out.shape, values: Array.from(out.dataSync()) };
           }),
         );
         const label = `matmul ${m}×${k}×${n} tA=${transposeA} tB=${transposeB} batch=${JSON.stringify(batch)}`;
         assert.deepEqual(wasm.shape, cpu.shape, label);
-        for (let i = 0; i < cpu.values.length; i++) assert.ok(Math.abs(cpu.values[i]! - wasm.values[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu.values[i]!)), `${label} [${i}]`);
+        for (let i = 0; i < cpu.values.length; i++)
+          assert.ok(
+            Math.abs(cpu.values[i]! - wasm.values[i]!) <= 1e-4 * Math.max(1, Math.abs(cpu.values[i]!)),
+            `${label} [${i}]`,
+          );
       }
     }
   }

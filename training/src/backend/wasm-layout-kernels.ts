@@ -14,8 +14,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { swapOuterInner } from './wasm-simd.js';
-import { addWasmKernel, overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type Heap, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
-
+import {
+  addWasmKernel,
+  overrideWasmKernel,
+  reshaped,
+  runStockKernel,
+  runWasmKernel,
+  type Heap,
+  type WasmBackend,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 
 /** Repeats `values` (of `shape`) `reps[d]` times along each axis into `out`, C order. */
 export function tileInto(values: Heap, shape: readonly number[], reps: readonly number[], out: Heap): void {
@@ -42,7 +50,8 @@ export function tileInto(values: Heap, shape: readonly number[], reps: readonly 
     // One copy of this axis is written; double it until reps[axis] copies fill the block.
     const once = shape[axis]! * inner;
     const total = outBlock[axis]!;
-    for (let filled = once; filled < total; filled *= 2) out.copyWithin(dst + filled, dst, dst + Math.min(filled, total - filled));
+    for (let filled = once; filled < total; filled *= 2)
+      out.copyWithin(dst + filled, dst, dst + Math.min(filled, total - filled));
   };
   if (out.length > 0) fill(0, 0, 0);
 }
@@ -51,8 +60,12 @@ function tile({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const wasm = backend as WasmBackend;
   const x = inputs.x as TensorInfo;
   const reps = (attrs as NamedAttrMap).reps as number[];
-  if (reps.length !== x.shape.length) throw new Error(`Tile (wasm, Gantry): reps has ${reps.length} entries for a rank-${x.shape.length} tensor`);
-  const out = wasm.makeOutput(x.shape.map((d, i) => d * reps[i]!), x.dtype as 'float32');
+  if (reps.length !== x.shape.length)
+    throw new Error(`Tile (wasm, Gantry): reps has ${reps.length} entries for a rank-${x.shape.length} tensor`);
+  const out = wasm.makeOutput(
+    x.shape.map((d, i) => d * reps[i]!),
+    x.dtype as 'float32',
+  );
   // Views are taken after the allocation: growing the wasm memory detaches older ones.
   tileInto(wasm.typedArrayFromHeap(x), x.shape, reps, wasm.typedArrayFromHeap(out));
   return out;
@@ -120,7 +133,11 @@ const TRANSPOSE_COST = 1;
 export function swapMatMulOperands(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): boolean {
   if (!transposeA && !transposeB) return false;
   const direct = (transposeA ? m * k : 0) * TRANSPOSE_COST + (transposeB ? k * n : 0) * TRANSPOSE_COST + k * n * PACK_COST;
-  const swapped = (transposeA ? 0 : m * k) * TRANSPOSE_COST + (transposeB ? 0 : k * n) * TRANSPOSE_COST + m * k * PACK_COST + n * m * TRANSPOSE_COST;
+  const swapped =
+    (transposeA ? 0 : m * k) * TRANSPOSE_COST +
+    (transposeB ? 0 : k * n) * TRANSPOSE_COST +
+    m * k * PACK_COST +
+    n * m * TRANSPOSE_COST;
   return swapped < direct;
 }
 
@@ -205,7 +222,13 @@ function unsortedSegmentSum({ inputs, attrs, backend }: WasmKernelArgs): TensorI
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
   const out = wasm.makeOutput([segments, ...rowShape], x.dtype as 'float32');
   // Views are taken after the allocation: growing the wasm memory detaches older ones.
-  segmentSumInto(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(ids) as Int32Array, rowSize, segments, wasm.typedArrayFromHeap(out));
+  segmentSumInto(
+    wasm.typedArrayFromHeap(x),
+    wasm.typedArrayFromHeap(ids) as Int32Array,
+    rowSize,
+    segments,
+    wasm.typedArrayFromHeap(out),
+  );
   return out;
 }
 

@@ -14,7 +14,9 @@ function same(a: number, b: number): boolean {
 const palette = [0.5, -1.25, 3, 3, -0, 0, 2.75, -7, Infinity, -Infinity, NaN, 1e-30];
 
 function values(size: number, specials: boolean): number[] {
-  return Array.from({ length: size }, (_, i) => (specials ? palette[(i * 7 + ((i * i) % 5)) % palette.length]! : Math.round(Math.sin(i * 1.3) * 4) / 2));
+  return Array.from({ length: size }, (_, i) =>
+    specials ? palette[(i * 7 + ((i * i) % 5)) % palette.length]! : Math.round(Math.sin(i * 1.3) * 4) / 2,
+  );
 }
 
 test('piecesLayout views a shape as [outer, k, inner] around adjacent reduced axes', () => {
@@ -49,7 +51,10 @@ test('max and its gradient on wasm equal the cpu backend (ties, NaN, ±0, infini
           tf.tidy(() => {
             const x = tf.tensor(values(tf.util.sizeFromShape(shape), specials), shape);
             const y = tf.max(x, axes, keepDims);
-            const weights = tf.tensor(values(y.size, false).map((v, i) => v + i / 8), y.shape);
+            const weights = tf.tensor(
+              values(y.size, false).map((v, i) => v + i / 8),
+              y.shape,
+            );
             const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.max(v, axes, keepDims), weights)))(x);
             return { shape: y.shape, y: Array.from(y.dataSync()), dx: Array.from(dx.dataSync()) };
           }),
@@ -85,21 +90,36 @@ test('a gradient penalty and a mixed second derivative through maxout match fini
       const readout = tf.randomNormal([width], 0, 1, 'float32', 3);
       const label = `${backend}, width ${width}`;
       // d/dW of ‖∇x f‖², as WGAN-GP differentiates it.
-      const penalty = (kernel: tf.Tensor): tf.Scalar => tf.sum(tf.square(tf.grad((x: tf.Tensor) => maxoutCritic(x, kernel, k, width, readout))(x0))) as tf.Scalar;
+      const penalty = (kernel: tf.Tensor): tf.Scalar =>
+        tf.sum(tf.square(tf.grad((x: tf.Tensor) => maxoutCritic(x, kernel, k, width, readout))(x0))) as tf.Scalar;
       const analyticW = tf.grad(penalty)(kernel0).dataSync();
       const kernelValues = kernel0.dataSync() as Float32Array;
       for (let i = 0; i < kernelValues.length; i++) {
-        const numeric = centralDifference((v) => penalty(tf.tensor2d(v, kernel0.shape as [number, number])).dataSync()[0]!, kernelValues, i, 1e-3);
-        assert.ok(Math.abs(analyticW[i]! - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${label}: penalty d/dW[${i}] ${analyticW[i]} vs ${numeric}`);
+        const numeric = centralDifference(
+          (v) => penalty(tf.tensor2d(v, kernel0.shape as [number, number])).dataSync()[0]!,
+          kernelValues,
+          i,
+          1e-3,
+        );
+        assert.ok(
+          Math.abs(analyticW[i]! - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)),
+          `${label}: penalty d/dW[${i}] ${analyticW[i]} vs ${numeric}`,
+        );
       }
       // d/dx of <∇W f, V>: through the gradient's dependence on x.
       const direction = tf.randomNormal(kernel0.shape, 0, 1, 'float32', 4);
-      const mixed = (x: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.grad((kernel: tf.Tensor) => maxoutCritic(x, kernel, k, width, readout))(kernel0), direction)) as tf.Scalar;
+      const mixed = (x: tf.Tensor): tf.Scalar =>
+        tf.sum(
+          tf.mul(tf.grad((kernel: tf.Tensor) => maxoutCritic(x, kernel, k, width, readout))(kernel0), direction),
+        ) as tf.Scalar;
       const analyticX = tf.grad(mixed)(x0).dataSync();
       const xValues = x0.dataSync() as Float32Array;
       for (let i = 0; i < xValues.length; i++) {
         const numeric = centralDifference((v) => mixed(tf.tensor2d(v, [2, 2])).dataSync()[0]!, xValues, i, 1e-3);
-        assert.ok(Math.abs(analyticX[i]! - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)), `${label}: mixed d/dx[${i}] ${analyticX[i]} vs ${numeric}`);
+        assert.ok(
+          Math.abs(analyticX[i]! - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)),
+          `${label}: mixed d/dx[${i}] ${analyticX[i]} vs ${numeric}`,
+        );
       }
       tf.dispose([x0, kernel0, readout, direction]);
     }

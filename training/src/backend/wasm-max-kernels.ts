@@ -7,7 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { maxOverPieces, maxOverPiecesBackprop } from './wasm-simd.js';
-import { floatHeap, addWasmKernel, overrideWasmKernel, runStockKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import {
+  floatHeap,
+  addWasmKernel,
+  overrideWasmKernel,
+  runStockKernel,
+  type WasmBackend,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 
 export const MAX_BACKPROP = 'GantryMaxBackprop';
 
@@ -33,7 +40,14 @@ function max(args: WasmKernelArgs): TensorInfo {
   const axes = tf.util.parseAxisParam(reductionIndices, x.shape);
   const layout = piecesLayout(x.shape, axes);
   // Innermost reductions need no transpose: the stock kernel is a plain loop there.
-  if (x.dtype !== 'float32' || layout === undefined || layout.inner === 1 || layout.inner % 4 !== 0 || layout.k === 0 || layout.outer === 0) {
+  if (
+    x.dtype !== 'float32' ||
+    layout === undefined ||
+    layout.inner === 1 ||
+    layout.inner % 4 !== 0 ||
+    layout.k === 0 ||
+    layout.outer === 0
+  ) {
     return runStockKernel('Max', args);
   }
   const wasm = args.backend as WasmBackend;
@@ -50,7 +64,12 @@ function maxBackprop({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const dx = wasm.makeOutput(x.shape, 'float32');
   if (!maxOverPiecesBackprop(wasm, x, y, dy, dx, outer, k, inner)) {
     // Views are taken after the allocation: growing the wasm memory detaches older ones.
-    const [xs, ys, dys, dxs] = [x, y, dy, dx].map((t) => floatHeap(wasm, t)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [xs, ys, dys, dxs] = [x, y, dy, dx].map((t) => floatHeap(wasm, t)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
     for (let o = 0, e = 0; o < outer; o++) {
       for (let p = 0; p < k; p++) {
         for (let j = 0, c = o * inner; j < inner; j++, e++, c++) dxs[e] = dys[c]! * (xs[e] === ys[c] ? 1 : 0);

@@ -4,12 +4,21 @@
 // per channel, three broadcasting XNNPACK kernels. Other shapes go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import {
+  floatHeap,
+  overrideWasmKernel,
+  reshaped,
+  runStockKernel,
+  runWasmKernel,
+  type WasmBackend,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 
 function fusedBatchNorm(args: WasmKernelArgs): TensorInfo {
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
   const channels = x!.shape[x!.shape.length - 1] ?? 0;
-  const perChannel = (t: TensorInfo | undefined): boolean => t === undefined || (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels);
+  const perChannel = (t: TensorInfo | undefined): boolean =>
+    t === undefined || (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels);
   if (x!.dtype !== 'float32' || tf.util.sizeFromShape(x!.shape) === 0 || ![mean, variance, offset, scale].every(perChannel)) {
     return runStockKernel('FusedBatchNorm', args);
   }

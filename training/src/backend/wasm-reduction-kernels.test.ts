@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './select.js';
 
-async function onBoth(f: () => tf.Tensor): Promise<{ cpu: { shape: number[]; values: number[] }; wasm: { shape: number[]; values: number[] } }> {
+async function onBoth(
+  f: () => tf.Tensor,
+): Promise<{ cpu: { shape: number[]; values: number[] }; wasm: { shape: number[]; values: number[] } }> {
   const read = (): { shape: number[]; values: number[] } => {
     const t = f();
     const result = { shape: t.shape, values: Array.from(t.dataSync()) };
@@ -45,7 +47,9 @@ test('Sum and Mean on wasm equal the cpu backend for leading, inner, negative an
           const values = Array.from({ length: size }, (_, i) => (dtype === 'int32' ? (i % 7) - 3 : Math.sin(i) * 10));
           const { cpu, wasm } = await onBoth(() => tf.tidy(() => tf[op](tf.tensor(values, shape, dtype), axis, keepDims)));
           // Float32 rounding error grows with the magnitudes summed, not with the (cancelling) result.
-          const { cpu: scale } = await onBoth(() => tf.tidy(() => tf[op](tf.abs(tf.tensor(values, shape, 'float32')), axis, keepDims)));
+          const { cpu: scale } = await onBoth(() =>
+            tf.tidy(() => tf[op](tf.abs(tf.tensor(values, shape, 'float32')), axis, keepDims)),
+          );
           const label = `${op} ${JSON.stringify(shape)} axis ${JSON.stringify(axis)} keepDims ${keepDims} ${dtype}`;
           assert.deepEqual(wasm.shape, cpu.shape, label);
           for (let i = 0; i < cpu.values.length; i++) {

@@ -9,9 +9,16 @@
 // A partial means are added up in float64. Other reductions go to the stock kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, overrideWasmKernel, reshaped, runStockKernel, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-backend.js';
+import {
+  floatHeap,
+  overrideWasmKernel,
+  reshaped,
+  runStockKernel,
+  runWasmKernel,
+  type WasmBackend,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 import { SINGLE_THREAD_LIMIT, sumOverRows } from './wasm-simd.js';
-
 
 /** How many leading axes `axis` names, if it names exactly axes 0..k-1 with k below the rank; else 0. */
 function leadingAxes(axis: number | number[], shape: readonly number[]): number {
@@ -31,7 +38,15 @@ function sumRows(x: TensorInfo, rows: number, channels: number, divisor: number,
   const a = squareishDivisor(rows);
   const b = rows / a;
   // XNNPACK pools at least two values; one row per part needs no pooling.
-  const pooled = b > 1 ? runWasmKernel('AvgPool', { x: reshaped(x, [a, b, 1, channels]) }, { filterSize: [b, 1], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined } as unknown as NamedAttrMap, wasm) : x;
+  const pooled =
+    b > 1
+      ? runWasmKernel(
+          'AvgPool',
+          { x: reshaped(x, [a, b, 1, channels]) },
+          { filterSize: [b, 1], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined } as unknown as NamedAttrMap,
+          wasm,
+        )
+      : x;
   const partial = floatHeap(wasm, reshaped(pooled, [a * channels]));
   const totals = new Float64Array(channels);
   for (let r = 0, base = 0; r < a; r++, base += channels) {
@@ -59,7 +74,8 @@ function reduceLeading(name: 'Sum' | 'Mean', args: WasmKernelArgs): TensorInfo {
   const channels = tf.util.sizeFromShape(kept);
   const divisor = name === 'Mean' ? rows : 1;
   if (rows === 0) floatHeap(wasm, out).fill(0);
-  else if (channels > 0 && !(rows * channels <= SINGLE_THREAD_LIMIT && sumOverRows(wasm, x, out, rows, channels, divisor))) sumRows(x, rows, channels, divisor, out, wasm);
+  else if (channels > 0 && !(rows * channels <= SINGLE_THREAD_LIMIT && sumOverRows(wasm, x, out, rows, channels, divisor)))
+    sumRows(x, rows, channels, divisor, out, wasm);
   return out;
 }
 

@@ -53,5 +53,7 @@ test('training on 2 wasm threads gives the weights of 1 thread, and the process 
   // The MLP's kernels (matmuls, Gantry's single-threaded SIMD loops) give the same bits.
   assert.equal(double.mlpWeights.length, single.mlpWeights.length);
   assert.ok(single.mlpWeights.length > 0);
-  single.mlpWeights.forEach((w, i) => assert.ok(Object.is(double.mlpWeights[i], w), `MLP weight [${i}]: ${double.mlpWeights[i]} on 2 threads vs ${w} on 1`));
+  single.mlpWeights.forEach((w, i) =>
+    assert.ok(Object.is(double.mlpWeights[i], w), `MLP weight [${i}]: ${double.mlpWeights[i]} on 2 threads vs ${w} on 1`),
+  );
 });

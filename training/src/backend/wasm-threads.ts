@@ -21,7 +21,9 @@ const require = createRequire(import.meta.url);
 function workerScript(): string {
   const wasmPackage = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const mainScript = join(wasmPackage, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-  const { wasmWorkerContents } = require(join(wasmPackage, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = require(join(wasmPackage, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   // The module exports the script with its "\n" escapes already turned into newlines inside string
   // literals; tfjs re-escapes them the same way before use.
   const source = `URL.createObjectURL = () => ${JSON.stringify(mainScript)};\nURL.revokeObjectURL = () => {};\n${wasmWorkerContents.replace(/\n/g, '\\n')}`;

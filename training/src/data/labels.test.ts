@@ -23,10 +23,16 @@ test('fake labels follow the data set’s class frequencies, one rng draw each',
 
   const rng = Rng.fromSeed(9);
   const check = Rng.fromSeed(9);
-  assert.deepEqual([...drawFakeLabels(data, rng, 5)], Array.from({ length: 5 }, () => data.labels![check.nextInt(10)]));
+  assert.deepEqual(
+    [...drawFakeLabels(data, rng, 5)],
+    Array.from({ length: 5 }, () => data.labels![check.nextInt(10)]),
+  );
   assert.equal(rng.nextUint32(), check.nextUint32(), 'the stream advanced by exactly one draw per label');
 });
 
 test('an unlabelled data set cannot give fake labels', () => {
-  assert.throws(() => drawFakeLabels(dataset(), Rng.fromSeed(1), 2), /dataset "tiny" has no labels, so a class-conditional model cannot train on it/);
+  assert.throws(
+    () => drawFakeLabels(dataset(), Rng.fromSeed(1), 2),
+    /dataset "tiny" has no labels, so a class-conditional model cannot train on it/,
+  );
 });

@@ -11,7 +11,9 @@ import type { ImageDataset } from './image-dataset.js';
 export function drawFakeLabels(data: ImageDataset, rng: Rng, n: number): Int32Array {
   const labels = data.labels;
   if (labels === undefined) {
-    throw new DatasetError(`dataset "${data.name}" has no labels, so a class-conditional model cannot train on it; use an unconditional model, or give an image folder one sub-folder per class`);
+    throw new DatasetError(
+      `dataset "${data.name}" has no labels, so a class-conditional model cannot train on it; use an unconditional model, or give an image folder one sub-folder per class`,
+    );
   }
   return Int32Array.from({ length: n }, () => labels[rng.nextInt(data.count)]!);
 }

@@ -16,11 +16,20 @@ function nearest(point: readonly number[], centres: readonly (readonly number[])
 
 test('grid-25 and ring-8: every mode equally likely, each point within a few σ of its mode, per-axis std σ', () => {
   assert.equal(new Set(grid25.centres.map((c) => c.join(','))).size, 25);
-  assert.deepEqual([grid25.centres[0], grid25.centres[24]], [[-4, -4], [4, 4]]);
+  assert.deepEqual(
+    [grid25.centres[0], grid25.centres[24]],
+    [
+      [-4, -4],
+      [4, 4],
+    ],
+  );
   // Eight distinct angles, 45° apart (the Unrolled GAN notebook's linspace repeated one).
   assert.equal(new Set(ring8.centres.map((c) => c.map((v) => v.toFixed(6)).join(','))).size, 8);
   ring8.centres.forEach((c) => assert.ok(Math.abs(Math.hypot(c[0]!, c[1]!) - 1) < 1e-12));
-  for (const [name, mixture] of [['grid-25', grid25], ['ring-8', ring8]] as const) {
+  for (const [name, mixture] of [
+    ['grid-25', grid25],
+    ['ring-8', ring8],
+  ] as const) {
     const count = 20_000;
     const data = generateToyDataset(name, count, Rng.fromSeed(9));
     const k = mixture.centres.length;
@@ -38,7 +47,9 @@ test('grid-25 and ring-8: every mode equally likely, each point within a few σ 
     // Multinomial counts: each within 5 standard deviations of count/k.
     const expected = count / k;
     const sd = Math.sqrt(expected * (1 - 1 / k));
-    hits.forEach((h, i) => assert.ok(Math.abs(h - expected) < 5 * sd, `${name}: mode ${i} drew ${h} points, expected ${expected}`));
+    hits.forEach((h, i) =>
+      assert.ok(Math.abs(h - expected) < 5 * sd, `${name}: mode ${i} drew ${h} points, expected ${expected}`),
+    );
   }
 });
 
@@ -69,6 +80,8 @@ test('a toy dataset is a function of the run seed alone: same seed, same points;
   assert.equal(a.count, 1000);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
-  const full = await loadDataset(parseTrainConfig({ data: { dataset: 'grid-25' }, model: { architecture: 'mlp' } }).data, { seed: 1 });
+  const full = await loadDataset(parseTrainConfig({ data: { dataset: 'grid-25' }, model: { architecture: 'mlp' } }).data, {
+    seed: 1,
+  });
   assert.equal(full.count, 100_000, "PacGAN's 100 000 points by default");
 });

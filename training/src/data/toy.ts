@@ -84,7 +84,8 @@ function drawSwissRoll(out: Float32Array, count: number, rng: Rng): void {
 
 /** `count` points of the named distribution, drawn from `rng` (advancing it). */
 export function generateToyDataset(name: ToyDatasetName, count: number, rng: Rng): PointDataset {
-  if (!isToyDataset(name)) throw new RangeError(`unknown toy dataset ${JSON.stringify(name)}; known: ${toyDatasetNames.join(', ')}`);
+  if (!isToyDataset(name))
+    throw new RangeError(`unknown toy dataset ${JSON.stringify(name)}; known: ${toyDatasetNames.join(', ')}`);
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`a toy dataset needs an integer count ≥ 1, got ${count}`);
   const dimensions = toyDimensions(name);
   const points = new Float32Array(count * dimensions);

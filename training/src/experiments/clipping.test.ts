@@ -13,8 +13,15 @@ test('clipping --quick: one norm per critic layer; c = 0.001 leaves the criticâ€
   try {
     await runExperiment(clippingExperiment, { outDir: out, quick: true, log: () => {} });
     const p = clippingExperiment.parameters.quick;
-    const units = (JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { units: { unit: { id: string }; result: ClippingResult }[] }).units;
-    assert.deepEqual(units.map((u) => u.unit.id), ['clip_0.1', 'clip_0.01', 'clip_0.001', 'gradient_penalty']);
+    const units = (
+      JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as {
+        units: { unit: { id: string }; result: ClippingResult }[];
+      }
+    ).units;
+    assert.deepEqual(
+      units.map((u) => u.unit.id),
+      ['clip_0.1', 'clip_0.01', 'clip_0.001', 'gradient_penalty'],
+    );
     const final = (id: string): number[] => {
       const r = units.find((u) => u.unit.id === id)!.result;
       return r.layerNorms[r.layerNorms.length - 1]!;

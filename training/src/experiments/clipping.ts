@@ -43,8 +43,14 @@ export interface ClippingResult {
 }
 
 function configFor(unit: ClippingUnit, p: ClippingParameters): TrainConfigInput {
-  const critic = unit.clip === null ? { type: 'gradient' as const, lambda: p.penaltyLambda } : { type: 'weight-clipping' as const, clip: unit.clip };
-  const optimizer = unit.clip === null ? { type: 'adam' as const, learningRate: 1e-4, beta1: 0.5, beta2: 0.9 } : { type: 'rmsprop' as const, learningRate: 5e-5 };
+  const critic =
+    unit.clip === null
+      ? { type: 'gradient' as const, lambda: p.penaltyLambda }
+      : { type: 'weight-clipping' as const, clip: unit.clip };
+  const optimizer =
+    unit.clip === null
+      ? { type: 'adam' as const, learningRate: 1e-4, beta1: 0.5, beta2: 0.9 }
+      : { type: 'rmsprop' as const, learningRate: 5e-5 };
   return {
     name: `clipping-${unit.id}`,
     seed: p.seed,
@@ -52,7 +58,13 @@ function configFor(unit: ClippingUnit, p: ClippingParameters): TrainConfigInput 
     model: {
       architecture: 'mlp',
       latentSize: 2,
-      mlp: { generatorWidths: [p.width, p.width, p.width], discriminatorWidths: Array.from({ length: p.criticDepth }, () => p.width), maxoutPieces: 1, generatorNorm: 'none', activation: 'relu' },
+      mlp: {
+        generatorWidths: [p.width, p.width, p.width],
+        discriminatorWidths: Array.from({ length: p.criticDepth }, () => p.width),
+        maxoutPieces: 1,
+        generatorNorm: 'none',
+        activation: 'relu',
+      },
     },
     objective: 'wasserstein',
     penalty: critic,
@@ -71,7 +83,10 @@ function layerGradientNorms(run: InProcessRun, batches: number): number[] {
     tf.tidy(() => {
       const batch = drawBatch(context);
       const fakes = fakeInput(context, batch);
-      const { grads } = tf.variableGrads(() => discriminatorTerms(run.config, judgeOf(run.config, run.players), batch, fakes).loss, kernels);
+      const { grads } = tf.variableGrads(
+        () => discriminatorTerms(run.config, judgeOf(run.config, run.players), batch, fakes).loss,
+        kernels,
+      );
       const norms = tf.stack(kernels.map((k) => tf.sqrt(tf.sum(tf.square(grads[k.name]!))))).dataSync();
       kernels.forEach((_, l) => {
         sums[l]! += norms[l]! / batches;
@@ -81,13 +96,15 @@ function layerGradientNorms(run: InProcessRun, batches: number): number[] {
   return sums;
 }
 
-const methodLabel = (clip: number | null, lambda: number): string => (clip === null ? `gradient penalty (λ = ${lambda})` : `weight clipping c = ${clip}`);
+const methodLabel = (clip: number | null, lambda: number): string =>
+  clip === null ? `gradient penalty (λ = ${lambda})` : `weight clipping c = ${clip}`;
 
 const shared = { clips: [0.1, 0.01, 0.001], penaltyLambda: 0.1, batchSize: 128, seed: 1 };
 
 export const clippingExperiment: Experiment<ClippingParameters, ClippingUnit, ClippingResult> = {
   name: 'clipping',
-  description: "WGAN-GP's Fig. 1b: per-layer gradient norms of a deep WGAN critic on the Swiss roll with weight clipping c ∈ {0.1, 0.01, 0.001} (explode or vanish) beside the gradient penalty (stable).",
+  description:
+    "WGAN-GP's Fig. 1b: per-layer gradient norms of a deep WGAN critic on the Swiss roll with weight clipping c ∈ {0.1, 0.01, 0.001} (explode or vanish) beside the gradient penalty (stable).",
   backend: 'wasm',
   parameters: {
     quick: { ...shared, criticDepth: 4, width: 32, generatorSteps: 6, measureEvery: 3, batches: 2 },
@@ -118,15 +135,26 @@ export const clippingExperiment: Experiment<ClippingParameters, ClippingUnit, Cl
     // How many times larger the norm is at the output layer than at the input layer (orders of magnitude, log10).
     const spread = (norms: number[]): number => Math.log10(norms[norms.length - 1]! / norms[0]!);
     const numbers = {
-      units: completed.map(({ unit, result }) => ({ method: methodLabel(unit.clip, p.penaltyLambda), clip: unit.clip, finalLayerNorms: final(result), log10OutputOverInput: spread(final(result)) })),
+      units: completed.map(({ unit, result }) => ({
+        method: methodLabel(unit.clip, p.penaltyLambda),
+        clip: unit.clip,
+        finalLayerNorms: final(result),
+        log10OutputOverInput: spread(final(result)),
+      })),
     };
     const layers = final(completed[0]!.result).length;
     const table = markdownTable(
       ['method', ...Array.from({ length: layers }, (_, l) => `layer ${l + 1}`), 'log10(last/first)'],
-      completed.map(({ unit, result }) => [methodLabel(unit.clip, p.penaltyLambda), ...final(result).map((v) => v.toExponential(2)), formatNumber(spread(final(result)), 2)]),
+      completed.map(({ unit, result }) => [
+        methodLabel(unit.clip, p.penaltyLambda),
+        ...final(result).map((v) => v.toExponential(2)),
+        formatNumber(spread(final(result)), 2),
+      ]),
     );
     const layerIndex = Array.from({ length: layers }, (_, l) => l + 1);
-    const zeros = completed.flatMap(({ unit, result }) => final(result).flatMap((v, l) => (v === 0 ? [`${methodLabel(unit.clip, p.penaltyLambda)}, layer ${l + 1}`] : [])));
+    const zeros = completed.flatMap(({ unit, result }) =>
+      final(result).flatMap((v, l) => (v === 0 ? [`${methodLabel(unit.clip, p.penaltyLambda)}, layer ${l + 1}`] : [])),
+    );
     const plot = linePlot({
       title: `Critic gradient norm per layer after ${p.generatorSteps} generator steps`,
       x: { label: 'critic layer (1 = input side)' },

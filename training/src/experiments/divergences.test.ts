@@ -15,7 +15,14 @@ test('the quick divergences experiment: estimates beside closed forms, three plo
   const out = await mkdtemp(join(tmpdir(), 'gantry-divergences-'));
   try {
     const { summary } = await runExperiment(divergencesExperiment, { outDir: out, quick: true, log: () => {} });
-    const numbers = summary.numbers as { thetas: number; w1MaxAbsoluteError: number; jsMaxAbsoluteErrorResolved: number; thetasResolvedByBins: number; thetasWithInfiniteHistogramKl: number; klSmoothedRange: [number, number] };
+    const numbers = summary.numbers as {
+      thetas: number;
+      w1MaxAbsoluteError: number;
+      jsMaxAbsoluteErrorResolved: number;
+      thetasResolvedByBins: number;
+      thetasWithInfiniteHistogramKl: number;
+      klSmoothedRange: [number, number];
+    };
     const p = divergencesExperiment.parameters.quick;
     assert.equal(numbers.thetas, p.thetaSteps + 1);
     // W1 of two samples of n points is at least |θ| (Jensen) and exceeds it by the O(1/√n) mismatch of
@@ -25,7 +32,10 @@ test('the quick divergences experiment: estimates beside closed forms, three plo
     assert.equal(numbers.thetasResolvedByBins, p.thetaSteps);
     assert.ok(numbers.jsMaxAbsoluteErrorResolved < 1e-12);
     assert.equal(numbers.thetasWithInfiniteHistogramKl, p.thetaSteps);
-    assert.ok(numbers.klSmoothedRange[0] > 1 && Number.isFinite(numbers.klSmoothedRange[1]), `smoothed KL ${numbers.klSmoothedRange}`);
+    assert.ok(
+      numbers.klSmoothedRange[0] > 1 && Number.isFinite(numbers.klSmoothedRange[1]),
+      `smoothed KL ${numbers.klSmoothedRange}`,
+    );
     assert.match(summary.table, /\| 0\.00 +\| 0\.000 \| 0\.0\d\d +\| 0\.000 \|/);
     assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.png')).sort(), ['divergences.png', 'kl.png', 'samples.png']);
   } finally {

@@ -84,7 +84,8 @@ const shared = { seed: 0, xBins: 21, yBins: 10, histogramHalfWidth: 1.05, klPseu
 
 export const divergencesExperiment: Experiment<DivergencesParameters, DivergencesUnit, DivergencesResult> = {
   name: 'divergences',
-  description: 'W, JS and KL between two parallel segments P0 = (0, U[0,1]) and Pθ = (θ, U[0,1]) as θ varies: closed forms beside sample estimates (WGAN paper, Example 1).',
+  description:
+    'W, JS and KL between two parallel segments P0 = (0, U[0,1]) and Pθ = (θ, U[0,1]) as θ varies: closed forms beside sample estimates (WGAN paper, Example 1).',
   parameters: {
     quick: { ...shared, thetaSteps: 20, samples: 200 },
     full: { ...shared, thetaSteps: 50, samples: 1000 },
@@ -121,7 +122,8 @@ export const divergencesExperiment: Experiment<DivergencesParameters, Divergence
     // The histogram cannot tell the segments apart when they share a column of bins.
     const xBin = (x: number): number => Math.floor((x + p.histogramHalfWidth) / binWidth);
     const resolved = results.filter((r) => xBin(r.theta) !== xBin(0));
-    const maxError = (rs: DivergencesResult[], pick: (r: DivergencesResult) => [number, number]): number => Math.max(0, ...rs.map((r) => Math.abs(pick(r)[0] - pick(r)[1])));
+    const maxError = (rs: DivergencesResult[], pick: (r: DivergencesResult) => [number, number]): number =>
+      Math.max(0, ...rs.map((r) => Math.abs(pick(r)[0] - pick(r)[1])));
     const infiniteKl = results.filter((r) => r.estimate.kl === Infinity).length;
     const numbers = {
       samples: p.samples,
@@ -133,7 +135,10 @@ export const divergencesExperiment: Experiment<DivergencesParameters, Divergence
       jsMaxAbsoluteErrorResolved: maxError(resolved, (r) => [r.estimate.js, r.closedForm.js]),
       thetasResolvedByBins: resolved.length,
       thetasWithInfiniteHistogramKl: infiniteKl,
-      klSmoothedRange: [Math.min(...resolved.map((r) => r.estimate.klSmoothed)), Math.max(...resolved.map((r) => r.estimate.klSmoothed))],
+      klSmoothedRange: [
+        Math.min(...resolved.map((r) => r.estimate.klSmoothed)),
+        Math.max(...resolved.map((r) => r.estimate.klSmoothed)),
+      ],
     };
 
     const table = markdownTable(
@@ -159,7 +164,13 @@ export const divergencesExperiment: Experiment<DivergencesParameters, Divergence
       series: [
         { label: 'W = |θ| (closed form)', x: thetas, y: results.map((r) => r.closedForm.w), colour: PALETTE[0] },
         { label: 'W1, exact OT on samples', x: thetas, y: results.map((r) => r.estimate.w1), colour: PALETTE[0], style: 'dot' },
-        { label: 'JS = log 2, θ ≠ 0 (closed form)', x: thetas, y: gapAtZero(results.map((r) => r.closedForm.js)), colour: PALETTE[1], dashed: true },
+        {
+          label: 'JS = log 2, θ ≠ 0 (closed form)',
+          x: thetas,
+          y: gapAtZero(results.map((r) => r.closedForm.js)),
+          colour: PALETTE[1],
+          dashed: true,
+        },
         { label: 'JS, histogram estimate', x: thetas, y: results.map((r) => r.estimate.js), colour: PALETTE[1], style: 'dot' },
         { label: 'closed forms at θ = 0: W = JS = KL = 0', x: [0], y: [0], colour: '#000000', style: 'dot' },
       ],
@@ -171,7 +182,13 @@ export const divergencesExperiment: Experiment<DivergencesParameters, Divergence
       x: { label: 'θ' },
       y: { label: 'KL (nats)', min: 0 },
       series: [
-        { label: `smoothed, pseudo-count α = ${p.klPseudoCount}`, x: thetas, y: results.map((r) => r.estimate.klSmoothed), colour: PALETTE[3], style: 'line+dot' },
+        {
+          label: `smoothed, pseudo-count α = ${p.klPseudoCount}`,
+          x: thetas,
+          y: results.map((r) => r.estimate.klSmoothed),
+          colour: PALETTE[3],
+          style: 'line+dot',
+        },
         { label: 'unsmoothed, where finite', x: thetas, y: results.map((r) => r.estimate.kl), colour: '#000000', style: 'dot' },
       ],
       notes: [
@@ -193,7 +210,9 @@ export const divergencesExperiment: Experiment<DivergencesParameters, Divergence
         { label: 'P0', points: p0, colour: PALETTE[0], opacity: 0.6, size: 2 },
         { label: `Pθ`, points: pTheta, colour: PALETTE[1], opacity: 0.6, size: 2 },
       ],
-      notes: [`W1 of these samples: ${formatNumber(shown.result.estimate.w1, 4)} (closed form ${formatNumber(shown.result.closedForm.w, 4)})`],
+      notes: [
+        `W1 of these samples: ${formatNumber(shown.result.estimate.w1, 4)} (closed form ${formatNumber(shown.result.closedForm.w, 4)})`,
+      ],
     });
     return {
       numbers,

@@ -70,13 +70,17 @@ export async function storedResults<U extends ExperimentUnit, R>(units: readonly
     if (!stored.has(`${unit.id}.json`)) continue;
     const path = join(unitsDir, `${unit.id}.json`);
     const entry = fromJson(await readFile(path, 'utf8')) as { id?: unknown; result?: R };
-    if (entry.id !== unit.id || entry.result === undefined) throw new ExperimentError(`${path} is not a result of unit ${unit.id}; delete it to recompute the unit`);
+    if (entry.id !== unit.id || entry.result === undefined)
+      throw new ExperimentError(`${path} is not a result of unit ${unit.id}; delete it to recompute the unit`);
     results.set(unit.id, entry.result);
   }
   return results;
 }
 
 /** Records one unit's result, atomically: a unit is done exactly when its file exists. */
-export async function writeUnitResult(outDir: string, entry: { id: string; unit: unknown; seconds: number; result: unknown }): Promise<void> {
+export async function writeUnitResult(
+  outDir: string,
+  entry: { id: string; unit: unknown; seconds: number; result: unknown },
+): Promise<void> {
   await writeFileAtomic(join(unitsFolder(outDir), `${entry.id}.json`), toJson(entry));
 }

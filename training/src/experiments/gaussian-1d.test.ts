@@ -25,7 +25,9 @@ test('gaussian-1d --quick: WGAN-GP under best-response training follows θG(t) =
   try {
     const { summary } = await runExperiment(gaussian1dExperiment, { outDir: out, quick: true, log: () => {} });
     const p = gaussian1dExperiment.parameters.quick;
-    const results = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(out, 'results.json'), 'utf8'))) as { units: { unit: { id: string }; result: Gaussian1dResult }[] };
+    const results = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(out, 'results.json'), 'utf8'))) as {
+      units: { unit: { id: string }; result: Gaussian1dResult }[];
+    };
     const unit = (id: string): Gaussian1dResult => results.units.find((u) => u.unit.id === id)!.result;
     // With D on its + branch, G's manifold gradient is −1 + θG/λ, so SGD contracts θG − λ by (1 − ηG/λ) a step.
     const best = unit('gradient_best-response');
@@ -33,8 +35,12 @@ test('gaussian-1d --quick: WGAN-GP under best-response training follows θG(t) =
       const expected = p.lambda + (p.initialShift - p.lambda) * (1 - p.generatorLearningRate / p.lambda) ** t;
       assert.ok(Math.abs(best.generatorShift[k]! - expected) < 0.06, `step ${t}: θG ${best.generatorShift[k]} vs ${expected}`);
     });
-    assert.ok(Math.abs(best.final.criticWeight - (1 - best.final.generatorShift / (2 * p.lambda))) < 0.05, 'D ends on the + branch');
-    for (const id of ['one-sided_best-response', 'one-sided_alternating']) assert.ok(unit(id).lastTenth.maxAbsShift < 0.35, `${id}: ${unit(id).lastTenth.maxAbsShift}`);
+    assert.ok(
+      Math.abs(best.final.criticWeight - (1 - best.final.generatorShift / (2 * p.lambda))) < 0.05,
+      'D ends on the + branch',
+    );
+    for (const id of ['one-sided_best-response', 'one-sided_alternating'])
+      assert.ok(unit(id).lastTenth.maxAbsShift < 0.35, `${id}: ${unit(id).lastTenth.maxAbsShift}`);
     assert.match(summary.table, /WGAN-GP \(two-sided\), best-response/);
     assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.png')).sort(), ['phase-portrait.png', 'theta-g.png']);
   } finally {

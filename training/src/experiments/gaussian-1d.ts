@@ -63,7 +63,10 @@ export function spuriousEquilibrium(lambda: number): { generatorShift: number; c
 }
 
 function configFor(unit: Gaussian1dUnit, p: Gaussian1dParameters): TrainConfigInput {
-  const strategy = unit.strategy === 'alternating' ? { type: 'alternating' as const } : { type: 'best-response' as const, retractionSteps: p.discriminatorSteps, solverIterations: 3 };
+  const strategy =
+    unit.strategy === 'alternating'
+      ? { type: 'alternating' as const }
+      : { type: 'best-response' as const, retractionSteps: p.discriminatorSteps, solverIterations: 3 };
   return {
     name: `gaussian-1d-${unit.id}`,
     seed: p.seed,
@@ -72,8 +75,15 @@ function configFor(unit: Gaussian1dUnit, p: Gaussian1dParameters): TrainConfigIn
     objective: 'wasserstein',
     penalty: { type: unit.penalty, lambda: p.lambda },
     strategy,
-    optimizer: { generator: { type: 'sgd', learningRate: p.generatorLearningRate }, discriminator: { type: 'sgd', learningRate: p.discriminatorLearningRate } },
-    training: { steps: p.steps, batchSize: p.batchSize, discriminatorSteps: unit.strategy === 'alternating' ? p.discriminatorSteps : 1 },
+    optimizer: {
+      generator: { type: 'sgd', learningRate: p.generatorLearningRate },
+      discriminator: { type: 'sgd', learningRate: p.discriminatorLearningRate },
+    },
+    training: {
+      steps: p.steps,
+      batchSize: p.batchSize,
+      discriminatorSteps: unit.strategy === 'alternating' ? p.discriminatorSteps : 1,
+    },
   };
 }
 
@@ -82,7 +92,8 @@ function parametersOf(run: InProcessRun): [number, number] {
   return [read(run.players.generator), read(run.players.discriminator)];
 }
 
-const label = (unit: Pick<Gaussian1dUnit, 'penalty' | 'strategy'>): string => `${unit.penalty === 'gradient' ? 'WGAN-GP (two-sided)' : 'one-sided'}, ${unit.strategy}`;
+const label = (unit: Pick<Gaussian1dUnit, 'penalty' | 'strategy'>): string =>
+  `${unit.penalty === 'gradient' ? 'WGAN-GP (two-sided)' : 'one-sided'}, ${unit.strategy}`;
 
 const shared = { lambda: 1, initialShift: -0.5, initialWeight: 0, discriminatorSteps: 5, batchSize: 512, seed: 1 };
 
@@ -91,7 +102,8 @@ export const gaussian1dExperiment: Experiment<Gaussian1dParameters, Gaussian1dUn
   // Scalar models: per-op overhead dominates and the backends are level (measured: 24 vs 28 ms an
   // alternating step, 38 vs 39 ms a best-response step, wasm vs cpu).
   backend: 'wasm',
-  description: 'The 1-D case study G(z) = z + θG, f(x) = θD·x on N(0, 1): θG and θD under the two-sided (WGAN-GP) and one-sided gradient penalties, alternating vs best-response training; WGAN-GP stalls at the spurious equilibrium θG = λ.',
+  description:
+    'The 1-D case study G(z) = z + θG, f(x) = θD·x on N(0, 1): θG and θD under the two-sided (WGAN-GP) and one-sided gradient penalties, alternating vs best-response training; WGAN-GP stalls at the spurious equilibrium θG = λ.',
   parameters: {
     quick: { ...shared, generatorLearningRate: 0.03, discriminatorLearningRate: 0.2, steps: 120, recordEvery: 2 },
     full: { ...shared, generatorLearningRate: 0.004, discriminatorLearningRate: 0.2, steps: 2000, recordEvery: 10 },
@@ -133,7 +145,8 @@ export const gaussian1dExperiment: Experiment<Gaussian1dParameters, Gaussian1dUn
   },
 
   async summarise(completed, p) {
-    const find = (penalty: CaseStudyPenalty, strategy: CaseStudyStrategy) => completed.find((c) => c.unit.penalty === penalty && c.unit.strategy === strategy)?.result;
+    const find = (penalty: CaseStudyPenalty, strategy: CaseStudyStrategy) =>
+      completed.find((c) => c.unit.penalty === penalty && c.unit.strategy === strategy)?.result;
     const spurious = spuriousEquilibrium(p.lambda);
     const twoSidedBest = find('gradient', 'best-response');
     const oneSided = (['best-response', 'alternating'] as const).map((s) => find('one-sided', s)).filter((r) => r !== undefined);
@@ -144,25 +157,51 @@ export const gaussian1dExperiment: Experiment<Gaussian1dParameters, Gaussian1dUn
       oneSidedFinalShifts: oneSided.map((r) => r.final.generatorShift),
       oneSidedConverged: oneSided.length > 0 && oneSided.every((r) => Math.abs(r.final.generatorShift) <= 0.1),
       /** Done-when: WGAN-GP under best-response training ends within 10 % of θG = λ. */
-      twoSidedBestResponseRelativeError: twoSidedBest ? Math.abs(twoSidedBest.final.generatorShift - spurious.generatorShift) / spurious.generatorShift : null,
-      twoSidedBestResponseAtSpurious: twoSidedBest ? Math.abs(twoSidedBest.final.generatorShift - spurious.generatorShift) <= 0.1 * spurious.generatorShift : false,
+      twoSidedBestResponseRelativeError: twoSidedBest
+        ? Math.abs(twoSidedBest.final.generatorShift - spurious.generatorShift) / spurious.generatorShift
+        : null,
+      twoSidedBestResponseAtSpurious: twoSidedBest
+        ? Math.abs(twoSidedBest.final.generatorShift - spurious.generatorShift) <= 0.1 * spurious.generatorShift
+        : false,
       // The one-sided runs' orbit around 0 has radius about √(ηG/(k·ηD)) (see the top of gaussian-1d.ts).
       predictedOrbitRadius: Math.sqrt(p.generatorLearningRate / (p.discriminatorSteps * p.discriminatorLearningRate)),
     };
     const table = markdownTable(
       ['penalty, strategy', 'final θG', 'final θD', 'mean θG, last 10 %', 'max |θG|, last 10 %'],
-      completed.map(({ unit, result: r }) => [label(unit), formatNumber(r.final.generatorShift, 3), formatNumber(r.final.criticWeight, 3), formatNumber(r.lastTenth.meanShift, 3), formatNumber(r.lastTenth.maxAbsShift, 3)]),
+      completed.map(({ unit, result: r }) => [
+        label(unit),
+        formatNumber(r.final.generatorShift, 3),
+        formatNumber(r.final.criticWeight, 3),
+        formatNumber(r.lastTenth.meanShift, 3),
+        formatNumber(r.lastTenth.maxAbsShift, 3),
+      ]),
     );
     const settings = `λ = ${p.lambda}, θG₀ = ${p.initialShift}, θD₀ = ${p.initialWeight}; SGD ηG = ${p.generatorLearningRate}, ηD = ${p.discriminatorLearningRate}; ${p.discriminatorSteps} D steps per G step; batch ${p.batchSize}`;
-    const colours: Record<string, string> = { 'gradient_best-response': PALETTE[3]!, gradient_alternating: PALETTE[1]!, 'one-sided_best-response': PALETTE[0]!, 'one-sided_alternating': PALETTE[2]! };
+    const colours: Record<string, string> = {
+      'gradient_best-response': PALETTE[3]!,
+      gradient_alternating: PALETTE[1]!,
+      'one-sided_best-response': PALETTE[0]!,
+      'one-sided_alternating': PALETTE[2]!,
+    };
     const lastStep = p.steps;
     const shiftPlot = linePlot({
       title: 'Generator shift θG during training (data mean 0)',
       x: { label: 'generator step' },
       y: { label: 'θG' },
       series: [
-        ...completed.map(({ unit, result }) => ({ label: label(unit), x: result.steps, y: result.generatorShift, colour: colours[unit.id] })),
-        { label: `spurious equilibrium θG = λ = ${p.lambda}`, x: [0, lastStep], y: [spurious.generatorShift, spurious.generatorShift], colour: '#000000', dashed: true },
+        ...completed.map(({ unit, result }) => ({
+          label: label(unit),
+          x: result.steps,
+          y: result.generatorShift,
+          colour: colours[unit.id],
+        })),
+        {
+          label: `spurious equilibrium θG = λ = ${p.lambda}`,
+          x: [0, lastStep],
+          y: [spurious.generatorShift, spurious.generatorShift],
+          colour: '#000000',
+          dashed: true,
+        },
         { label: 'data mean θG = 0', x: [0, lastStep], y: [0, 0], colour: '#7f7f7f', dashed: true },
       ],
       notes: [settings],
@@ -185,9 +224,26 @@ export const gaussian1dExperiment: Experiment<Gaussian1dParameters, Gaussian1dUn
         { label: 'WGAN-GP manifold θD = 1 − θG/(2λ)', x: grid, y: branch(0), colour: '#000000', dashed: true },
         { label: 'WGAN-GP manifold θD = −1 − θG/(2λ)', x: grid, y: branch(1), colour: '#7f7f7f', dashed: true },
         { label: 'one-sided best response θD = −sign θG', x: grid, y: oneSidedBranch, colour: '#bcbd22', dashed: true },
-        ...completed.map(({ unit, result }) => ({ label: label(unit), x: result.generatorShift, y: result.criticWeight, colour: colours[unit.id] })),
-        { label: `spurious equilibrium (λ, ½)`, x: [spurious.generatorShift], y: [spurious.criticWeight], colour: '#000000', style: 'dot' as const },
-        { label: `start (${p.initialShift}, ${p.initialWeight})`, x: [p.initialShift], y: [p.initialWeight], colour: PALETTE[4], style: 'dot' as const },
+        ...completed.map(({ unit, result }) => ({
+          label: label(unit),
+          x: result.generatorShift,
+          y: result.criticWeight,
+          colour: colours[unit.id],
+        })),
+        {
+          label: `spurious equilibrium (λ, ½)`,
+          x: [spurious.generatorShift],
+          y: [spurious.criticWeight],
+          colour: '#000000',
+          style: 'dot' as const,
+        },
+        {
+          label: `start (${p.initialShift}, ${p.initialWeight})`,
+          x: [p.initialShift],
+          y: [p.initialWeight],
+          colour: PALETTE[4],
+          style: 'dot' as const,
+        },
       ],
       notes: [settings],
       width: 960,

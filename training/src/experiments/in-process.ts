@@ -23,7 +23,14 @@ export async function startRun(input: TrainConfigInput, source: string): Promise
   const config = parseTrainConfig(input, source);
   const data = await loadDataset(config.data, { seed: config.seed });
   // The trainer's stream: the run seed drives batches as it does in `gantry train`.
-  return { config, data, players: buildPlayersFor(config, data), strategy: createStrategy(config), rng: Rng.fromSeed(config.seed), step: 0 };
+  return {
+    config,
+    data,
+    players: buildPlayersFor(config, data),
+    strategy: createStrategy(config),
+    rng: Rng.fromSeed(config.seed),
+    step: 0,
+  };
 }
 
 export function contextOf(run: InProcessRun): StepContext {

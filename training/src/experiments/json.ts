@@ -6,5 +6,7 @@ export function toJson(value: unknown): string {
 }
 
 export function fromJson(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v));
+  return JSON.parse(text, (_key, v: unknown) =>
+    v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v,
+  );
 }

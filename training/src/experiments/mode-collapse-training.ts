@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { latestCheckpoint, sampleCheckpoint } from '../run/checkpoint.js';
 import { parseTrainConfig, type TrainConfig } from '../run/config.js';
 import { train } from '../run/trainer.js';
-import { methodSettings, modeCollapseExperiment, type GenerateSamples, type ModeCollapseParameters, type ModeCollapseUnit } from './mode-collapse.js';
+import {
+  methodSettings,
+  modeCollapseExperiment,
+  type GenerateSamples,
+  type ModeCollapseParameters,
+  type ModeCollapseUnit,
+} from './mode-collapse.js';
 
 /** Seeds of the scored samples' latents, apart from the training stream. */
 const evaluationSeedOffset = 0xe7a1;
@@ -40,11 +46,24 @@ export function modeCollapseConfig(unit: ModeCollapseUnit, p: ModeCollapseParame
       objective: method.wasserstein ? 'wasserstein' : 'non-saturating',
       penalty: method.wasserstein ? { type: 'gradient', lambda: 10 } : { type: 'none' },
       // PacGAN's code updates D and G simultaneously from one batch; Unrolled GAN and WGAN-GP keep their own schedules.
-      strategy: method.unrolledSteps > 0 ? { type: 'unrolled', steps: method.unrolledSteps } : method.wasserstein ? { type: 'alternating' } : { type: 'simultaneous' },
+      strategy:
+        method.unrolledSteps > 0
+          ? { type: 'unrolled', steps: method.unrolledSteps }
+          : method.wasserstein
+            ? { type: 'alternating' }
+            : { type: 'simultaneous' },
       transforms: { packing: method.packing },
-      optimizer: method.wasserstein ? { generator: { ...adam, beta2: 0.9 }, discriminator: { ...adam, beta2: 0.9 } } : { generator: adam, discriminator: adam },
+      optimizer: method.wasserstein
+        ? { generator: { ...adam, beta2: 0.9 }, discriminator: { ...adam, beta2: 0.9 } }
+        : { generator: adam, discriminator: adam },
       training: { steps: t.steps, batchSize: t.batchSize, discriminatorSteps: method.wasserstein ? 5 : 1 },
-      logging: { logEvery: Math.min(100, t.steps), sampleEvery: Math.max(1, Math.min(t.steps, 10 * t.checkpointEvery)), checkpointEvery: t.checkpointEvery, keepCheckpoints: 2, sampleCount: 256 },
+      logging: {
+        logEvery: Math.min(100, t.steps),
+        sampleEvery: Math.max(1, Math.min(t.steps, 10 * t.checkpointEvery)),
+        checkpointEvery: t.checkpointEvery,
+        keepCheckpoints: 2,
+        sampleCount: 256,
+      },
     },
     `the mode-collapse config of ${unit.id}`,
   );
@@ -61,10 +80,13 @@ export const trainAndSample: GenerateSamples = async (unit, p, context) => {
     backend: tf.getBackend(),
     resume: existing !== undefined,
     onEvent: (event) => {
-      if (event.type === 'start' && event.resumedFrom !== undefined) context.log(`${unit.id}: resuming at step ${event.fromStep} of ${event.totalSteps}`);
+      if (event.type === 'start' && event.resumedFrom !== undefined)
+        context.log(`${unit.id}: resuming at step ${event.fromStep} of ${event.totalSteps}`);
       if (event.type === 'step' && (event.elapsedSeconds - lastReport >= 30 || event.step === event.totalSteps)) {
         lastReport = event.elapsedSeconds;
-        context.log(`${unit.id}: step ${event.step}/${event.totalSteps}, ${(event.imagesPerSecond / config.training.batchSize).toFixed(2)} steps/s`);
+        context.log(
+          `${unit.id}: step ${event.step}/${event.totalSteps}, ${(event.imagesPerSecond / config.training.batchSize).toFixed(2)} steps/s`,
+        );
       }
     },
   });

@@ -5,20 +5,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@gantry/core';
 import { runExperiment } from './runner.js';
-import { aggregateModeCollapse, MIXTURES, modeCollapseExperiment, modeCollapseTable, type GenerateSamples, type ModeCollapseUnit } from './mode-collapse.js';
+import {
+  aggregateModeCollapse,
+  MIXTURES,
+  modeCollapseExperiment,
+  modeCollapseTable,
+  type GenerateSamples,
+  type ModeCollapseUnit,
+} from './mode-collapse.js';
 
 /** Synthetic "generators": GAN puts every sample exactly on a mode (cycling through all of them); PacGAN2 collapses onto one. */
-const syntheticGenerate = (calls: string[]): GenerateSamples => async (unit, p) => {
-  calls.push(unit.id);
-  const { centres } = MIXTURES[unit.mixture];
-  const samples = new Float32Array(2 * p.samples);
-  for (let i = 0; i < p.samples; i++) {
-    const centre = unit.method === 'GAN' ? centres[(i + unit.seed) % centres.length]! : centres[unit.seed % centres.length]!;
-    samples[2 * i] = centre[0];
-    samples[2 * i + 1] = centre[1];
-  }
-  return samples;
-};
+const syntheticGenerate =
+  (calls: string[]): GenerateSamples =>
+  async (unit, p) => {
+    calls.push(unit.id);
+    const { centres } = MIXTURES[unit.mixture];
+    const samples = new Float32Array(2 * p.samples);
+    for (let i = 0; i < p.samples; i++) {
+      const centre = unit.method === 'GAN' ? centres[(i + unit.seed) % centres.length]! : centres[unit.seed % centres.length]!;
+      samples[2 * i] = centre[0];
+      samples[2 * i + 1] = centre[1];
+    }
+    return samples;
+  };
 
 test('mode-collapse scores synthetic runs, aggregates over seeds and prints them beside PacGAN Table 1', async () => {
   const out = await mkdtemp(join(tmpdir(), 'gantry-mode-collapse-'));
@@ -40,12 +49,21 @@ test('mode-collapse scores synthetic runs, aggregates over seeds and prints them
     assert.ok(Math.abs(row('PacGAN2', 'ring-8').reverseKl!.mean - Math.log(8)) < 1e-12);
     assert.equal(row('PacGAN2', 'ring-8').runs, 2);
 
-    assert.match(summary.table, /\| GAN \(Gantry, 2 runs\) +\| 8\.0±0\.0 +\| 100\.0±0\.0 +\| 0\.00±0\.00 +\| 25\.0±0\.0 +\| 100\.0±0\.0 +\| 0\.00±0\.00 +\|/);
-    assert.match(summary.table, /\| PacGAN2 \(Gantry, 2 runs\) +\| 1\.0±0\.0 +\| 100\.0±0\.0 +\| 2\.08±0\.00 +\| 1\.0±0\.0 +\| 100\.0±0\.0 +\| 3\.22±0\.00 +\|/);
-    assert.match(summary.table, /\| GAN \(PacGAN Table 1\) +\| 6\.3±0\.5 +\| 98\.2±0\.2 +\| 0\.45±0\.09 +\| 17\.3±0\.8 +\| 94\.8±0\.7 +\| 0\.70±0\.07 +\|/);
+    assert.match(
+      summary.table,
+      /\| GAN \(Gantry, 2 runs\) +\| 8\.0±0\.0 +\| 100\.0±0\.0 +\| 0\.00±0\.00 +\| 25\.0±0\.0 +\| 100\.0±0\.0 +\| 0\.00±0\.00 +\|/,
+    );
+    assert.match(
+      summary.table,
+      /\| PacGAN2 \(Gantry, 2 runs\) +\| 1\.0±0\.0 +\| 100\.0±0\.0 +\| 2\.08±0\.00 +\| 1\.0±0\.0 +\| 100\.0±0\.0 +\| 3\.22±0\.00 +\|/,
+    );
+    assert.match(
+      summary.table,
+      /\| GAN \(PacGAN Table 1\) +\| 6\.3±0\.5 +\| 98\.2±0\.2 +\| 0\.45±0\.09 +\| 17\.3±0\.8 +\| 94\.8±0\.7 +\| 0\.70±0\.07 +\|/,
+    );
     assert.doesNotMatch(summary.table, /PacGAN3/, 'only the methods that were run are listed');
     assert.equal(calls.length, 8);
-    assert.deepEqual((await readdir(join(out, 'units', 'grid-25_GAN_seed0'))), ['samples.npy']);
+    assert.deepEqual(await readdir(join(out, 'units', 'grid-25_GAN_seed0')), ['samples.npy']);
     assert.equal((await readdir(out)).filter((f) => f.startsWith('samples-')).length, 4);
 
     // Scores are recomputed from the kept samples without generating them again.
@@ -70,14 +88,20 @@ test('aggregation gives mean ± standard error over seeds, and reverse KL only o
   // Sample variance of (6, 8, 0): (104/3) / 2 = 52/3; s.e. = √(52/3 / 3) ≈ 2.40.
   assert.ok(Math.abs(row!.modes.standardError! - Math.sqrt(52 / 3 / 3)) < 1e-12);
   assert.deepEqual([row!.reverseKl!.n, row!.reverseKl!.mean], [2, 0.3]);
-  assert.match(modeCollapseTable(rows), /\| GAN \(Gantry, 3 runs\) +\| 4\.7±2\.4 +\| 63\.3±31\.8 +\| 0\.30±0\.20 +\| – +\| – +\| – +\|/);
+  assert.match(
+    modeCollapseTable(rows),
+    /\| GAN \(Gantry, 3 runs\) +\| 4\.7±2\.4 +\| 63\.3±31\.8 +\| 0\.30±0\.20 +\| – +\| – +\| – +\|/,
+  );
 });
 
 test('generated samples of the wrong size are refused with the expected size', async () => {
   const out = await mkdtemp(join(tmpdir(), 'gantry-mode-collapse-'));
   try {
     const experiment = modeCollapseExperiment(async () => new Float32Array(10));
-    await assert.rejects(runExperiment(experiment, { outDir: out, quick: true, log: () => {} }), /holds 10 values; the mode-collapse experiment needs 2500 2-D samples \(5000 values\)/);
+    await assert.rejects(
+      runExperiment(experiment, { outDir: out, quick: true, log: () => {} }),
+      /holds 10 values; the mode-collapse experiment needs 2500 2-D samples \(5000 values\)/,
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }

@@ -25,7 +25,11 @@ export type ModeCollapseMethod = (typeof MODE_COLLAPSE_METHODS)[number];
 /** How a method's run is trained, on top of the shared setup (see mode-collapse-training.ts). */
 export function methodSettings(method: ModeCollapseMethod): { packing: number; unrolledSteps: number; wasserstein: boolean } {
   const packed = /^PacGAN(\d)$/.exec(method);
-  return { packing: packed ? Number(packed[1]) : 1, unrolledSteps: method === 'Unrolled5' ? 5 : 0, wasserstein: method === 'WGAN-GP' };
+  return {
+    packing: packed ? Number(packed[1]) : 1,
+    unrolledSteps: method === 'Unrolled5' ? 5 : 0,
+    wasserstein: method === 'WGAN-GP',
+  };
 }
 
 /** The training setup shared by every method (PacGAN's, with the length a parameter). */
@@ -67,25 +71,53 @@ export interface ModeCollapseResult {
 }
 
 /** Trains (or loads) the run for `unit` and returns `parameters.samples` generated 2-D points, row-major. */
-export type GenerateSamples = (unit: ModeCollapseUnit, parameters: ModeCollapseParameters, context: UnitContext) => Promise<Float32Array>;
-
+export type GenerateSamples = (
+  unit: ModeCollapseUnit,
+  parameters: ModeCollapseParameters,
+  context: UnitContext,
+) => Promise<Float32Array>;
 
 /** A "mean ± s.e." cell; the figures as published, mean and standard error over 10 trials. */
 type Published = readonly [mean: number, standardError: number];
 
 /** PacGAN (Lin et al. 2018) Table 1 (docs/REFERENCES.md#mode-collapse-on-2-d-mixtures-pacgan-table-1). HQ in percent. */
-export const PACGAN_TABLE_1: ReadonlyArray<{ packing: number; ring: { modes: Published; hq: Published; reverseKl: Published }; grid: { modes: Published; hq: Published; reverseKl: Published } }> = [
-  { packing: 1, ring: { modes: [6.3, 0.5], hq: [98.2, 0.2], reverseKl: [0.45, 0.09] }, grid: { modes: [17.3, 0.8], hq: [94.8, 0.7], reverseKl: [0.7, 0.07] } },
-  { packing: 2, ring: { modes: [7.9, 0.1], hq: [95.6, 2.0], reverseKl: [0.07, 0.03] }, grid: { modes: [23.8, 0.7], hq: [91.3, 0.8], reverseKl: [0.13, 0.04] } },
-  { packing: 3, ring: { modes: [7.8, 0.1], hq: [97.7, 0.3], reverseKl: [0.1, 0.02] }, grid: { modes: [24.6, 0.4], hq: [94.2, 0.4], reverseKl: [0.06, 0.02] } },
-  { packing: 4, ring: { modes: [7.8, 0.1], hq: [95.9, 1.4], reverseKl: [0.07, 0.02] }, grid: { modes: [24.8, 0.2], hq: [93.6, 0.6], reverseKl: [0.04, 0.01] } },
+export const PACGAN_TABLE_1: ReadonlyArray<{
+  packing: number;
+  ring: { modes: Published; hq: Published; reverseKl: Published };
+  grid: { modes: Published; hq: Published; reverseKl: Published };
+}> = [
+  {
+    packing: 1,
+    ring: { modes: [6.3, 0.5], hq: [98.2, 0.2], reverseKl: [0.45, 0.09] },
+    grid: { modes: [17.3, 0.8], hq: [94.8, 0.7], reverseKl: [0.7, 0.07] },
+  },
+  {
+    packing: 2,
+    ring: { modes: [7.9, 0.1], hq: [95.6, 2.0], reverseKl: [0.07, 0.03] },
+    grid: { modes: [23.8, 0.7], hq: [91.3, 0.8], reverseKl: [0.13, 0.04] },
+  },
+  {
+    packing: 3,
+    ring: { modes: [7.8, 0.1], hq: [97.7, 0.3], reverseKl: [0.1, 0.02] },
+    grid: { modes: [24.6, 0.4], hq: [94.2, 0.4], reverseKl: [0.06, 0.02] },
+  },
+  {
+    packing: 4,
+    ring: { modes: [7.8, 0.1], hq: [95.9, 1.4], reverseKl: [0.07, 0.02] },
+    grid: { modes: [24.8, 0.2], hq: [93.6, 0.6], reverseKl: [0.04, 0.01] },
+  },
 ];
 
 /** Scores one run's samples. */
 export function scoreModeCollapse(samples: ArrayLike<number>, mixture: MixtureName): ModeCollapseResult {
   const { centres, sigma } = MIXTURES[mixture];
   const coverage = modeCoverage(samples, centres, sigma);
-  return { modes: coverage.modes, highQualityPercent: 100 * coverage.highQualityFraction, reverseKl: coverage.reverseKl, counts: coverage.counts };
+  return {
+    modes: coverage.modes,
+    highQualityPercent: 100 * coverage.highQualityFraction,
+    reverseKl: coverage.reverseKl,
+    counts: coverage.counts,
+  };
 }
 
 export interface ModeCollapseRow {
@@ -99,7 +131,9 @@ export interface ModeCollapseRow {
 }
 
 /** Mean ± standard error over seeds for every (method, mixture) present in `completed`. */
-export function aggregateModeCollapse(completed: ReadonlyArray<{ unit: ModeCollapseUnit; result: ModeCollapseResult }>): ModeCollapseRow[] {
+export function aggregateModeCollapse(
+  completed: ReadonlyArray<{ unit: ModeCollapseUnit; result: ModeCollapseResult }>,
+): ModeCollapseRow[] {
   const groups = new Map<string, { method: ModeCollapseMethod; mixture: MixtureName; results: ModeCollapseResult[] }>();
   for (const { unit, result } of completed) {
     const key = `${unit.method}/${unit.mixture}`;
@@ -131,7 +165,8 @@ function publishedCell([mean, error]: Published, decimals: number): string {
 
 /** Gantry's rows beside PacGAN's, in Table 1's columns. */
 export function modeCollapseTable(rows: readonly ModeCollapseRow[]): string {
-  const find = (method: ModeCollapseMethod, mixture: MixtureName): ModeCollapseRow | undefined => rows.find((r) => r.method === method && r.mixture === mixture);
+  const find = (method: ModeCollapseMethod, mixture: MixtureName): ModeCollapseRow | undefined =>
+    rows.find((r) => r.method === method && r.mixture === mixture);
   const methods = MODE_COLLAPSE_METHODS.filter((m) => rows.some((r) => r.method === m));
   const ours = methods.map((method) => {
     const ring = find(method, 'ring-8');
@@ -158,7 +193,10 @@ export function modeCollapseTable(rows: readonly ModeCollapseRow[]): string {
     publishedCell(row.grid.hq, 1),
     publishedCell(row.grid.reverseKl, 2),
   ]);
-  return markdownTable(['method', 'ring modes /8', 'ring HQ %', 'ring rev. KL', 'grid modes /25', 'grid HQ %', 'grid rev. KL'], [...ours, ...published]);
+  return markdownTable(
+    ['method', 'ring modes /8', 'ring HQ %', 'ring rev. KL', 'grid modes /25', 'grid HQ %', 'grid rev. KL'],
+    [...ours, ...published],
+  );
 }
 
 async function readSamples(path: string): Promise<Float32Array | undefined> {
@@ -174,7 +212,9 @@ async function readSamples(path: string): Promise<Float32Array | undefined> {
 
 function checkSamples(samples: Float32Array, p: ModeCollapseParameters, where: string): void {
   if (samples.length !== 2 * p.samples) {
-    throw new RangeError(`${where} holds ${samples.length} values; the mode-collapse experiment needs ${p.samples} 2-D samples (${2 * p.samples} values)`);
+    throw new RangeError(
+      `${where} holds ${samples.length} values; the mode-collapse experiment needs ${p.samples} 2-D samples (${2 * p.samples} values)`,
+    );
   }
 }
 
@@ -206,16 +246,34 @@ export const MODE_COLLAPSE_PARAMETERS: { quick: ModeCollapseParameters; full: Mo
     mixtures: ['ring-8', 'grid-25'],
     seeds: 2,
     samples: 2500,
-    training: { ...paperTraining, steps: 20, points: 2000, generatorWidths: [16, 16], discriminatorWidths: [16], maxoutPieces: 2, learningRate: 1e-3, checkpointEvery: 10 },
+    training: {
+      ...paperTraining,
+      steps: 20,
+      points: 2000,
+      generatorWidths: [16, 16],
+      discriminatorWidths: [16],
+      maxoutPieces: 2,
+      learningRate: 1e-3,
+      checkpointEvery: 10,
+    },
   },
-  full: { methods: [...MODE_COLLAPSE_METHODS], mixtures: ['ring-8', 'grid-25'], seeds: 5, samples: 2500, training: { ...paperTraining, steps: 50_000 } },
+  full: {
+    methods: [...MODE_COLLAPSE_METHODS],
+    mixtures: ['ring-8', 'grid-25'],
+    seeds: 5,
+    samples: 2500,
+    training: { ...paperTraining, steps: 50_000 },
+  },
 };
 
 /** The experiment, given the function that produces each run's samples. */
-export function modeCollapseExperiment(generate: GenerateSamples): Experiment<ModeCollapseParameters, ModeCollapseUnit, ModeCollapseResult> {
+export function modeCollapseExperiment(
+  generate: GenerateSamples,
+): Experiment<ModeCollapseParameters, ModeCollapseUnit, ModeCollapseResult> {
   return {
     name: 'mode-collapse',
-    description: "PacGAN's Table 1: modes captured, high-quality samples and reverse KL on the ring of 8 and the grid of 25 Gaussians, GAN, PacGAN2–4, Unrolled (K = 5) and WGAN-GP, mean ± s.e. over seeds.",
+    description:
+      "PacGAN's Table 1: modes captured, high-quality samples and reverse KL on the ring of 8 and the grid of 25 Gaussians, GAN, PacGAN2–4, Unrolled (K = 5) and WGAN-GP, mean ± s.e. over seeds.",
     // Measured on this machine: a PacGAN-size step takes ~0.14 s on wasm (2 threads, idle machine;
     // `npm run bench:train -- --model mode-collapse-pacgan2`) and ~5 s on the JavaScript cpu backend.
     backend: 'wasm',
@@ -223,7 +281,9 @@ export function modeCollapseExperiment(generate: GenerateSamples): Experiment<Mo
 
     units(p) {
       return p.mixtures.flatMap((mixture) =>
-        p.methods.flatMap((method) => Array.from({ length: p.seeds }, (_, seed) => ({ id: `${mixture}_${method}_seed${seed}`, method, mixture, seed }))),
+        p.methods.flatMap((method) =>
+          Array.from({ length: p.seeds }, (_, seed) => ({ id: `${mixture}_${method}_seed${seed}`, method, mixture, seed })),
+        ),
       );
     },
 
@@ -257,7 +317,9 @@ export function modeCollapseExperiment(generate: GenerateSamples): Experiment<Mo
             { label: 'mode centres', points: centres.flat(), marker: 'cross', colour: '#d62728' },
             { label: 'generated samples', points: samples, colour: '#1f1f1f' },
           ],
-          notes: [`modes ${first.result.modes}/${centres.length}, HQ ${formatNumber(first.result.highQualityPercent, 1)} %, reverse KL ${formatNumber(first.result.reverseKl, 3)}`],
+          notes: [
+            `modes ${first.result.modes}/${centres.length}, HQ ${formatNumber(first.result.highQualityPercent, 1)} %, reverse KL ${formatNumber(first.result.reverseKl, 3)}`,
+          ],
         });
         plots.push({ name: `samples-${row.mixture}-${row.method}`, svg: chart.svg });
       }

@@ -18,7 +18,9 @@ interface Counting {
 }
 
 /** Units a, b, c (quick: a, b) whose result is their square; records calls and can fail once on one unit. */
-function countingExperiment(state: Counting): Experiment<{ values: number[] }, ExperimentUnit & { value: number }, { square: number; ratio: number }> {
+function countingExperiment(
+  state: Counting,
+): Experiment<{ values: number[] }, ExperimentUnit & { value: number }, { square: number; ratio: number }> {
   return {
     name: 'counting',
     description: 'squares',
@@ -36,8 +38,21 @@ function countingExperiment(state: Counting): Experiment<{ values: number[] }, E
       const xs = completed.map((c) => c.unit.value);
       return {
         numbers: { total: completed.reduce((sum, c) => sum + c.result.square, 0) },
-        table: markdownTable(['x', 'x²'], completed.map((c) => [String(c.unit.value), String(c.result.square)])),
-        plots: [{ name: 'squares', svg: linePlot({ title: 'squares', x: { label: 'x' }, y: { label: 'x²' }, series: [{ label: 'x²', x: xs, y: xs.map((x) => x * x) }] }).svg }],
+        table: markdownTable(
+          ['x', 'x²'],
+          completed.map((c) => [String(c.unit.value), String(c.result.square)]),
+        ),
+        plots: [
+          {
+            name: 'squares',
+            svg: linePlot({
+              title: 'squares',
+              x: { label: 'x' },
+              y: { label: 'x²' },
+              series: [{ label: 'x²', x: xs, y: xs.map((x) => x * x) }],
+            }).svg,
+          },
+        ],
       };
     },
   };
@@ -55,10 +70,20 @@ test('an experiment writes unit results as they finish, resumes after a crash an
     const outcome = await runExperiment(experiment, { outDir: out, quick: false, onEvent: (e) => events.push(e), log: () => {} });
     assert.deepEqual(state.calls, ['unit-1', 'unit-2', 'unit-2', 'unit-3'], 'unit-1 is not run again');
     assert.deepEqual(events[0], { type: 'start', total: 3, resumed: 1 });
-    assert.deepEqual(events.filter((e) => e.type === 'unit').map((e) => e.type === 'unit' && [e.id, e.done]), [['unit-2', 2], ['unit-3', 3]]);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'unit').map((e) => e.type === 'unit' && [e.id, e.done]),
+      [
+        ['unit-2', 2],
+        ['unit-3', 3],
+      ],
+    );
     assert.deepEqual(outcome.summary.numbers, { total: 14 });
 
-    const results = fromJson(await readFile(join(out, 'results.json'), 'utf8')) as { mode: string; summary: object; units: { result: { ratio: number } }[] };
+    const results = fromJson(await readFile(join(out, 'results.json'), 'utf8')) as {
+      mode: string;
+      summary: object;
+      units: { result: { ratio: number } }[];
+    };
     assert.equal(results.mode, 'full');
     assert.equal(results.units[1]!.result.ratio, Infinity, '∞ survives the JSON round trip');
     assert.match(await readFile(join(out, 'results.json'), 'utf8'), /"ratio": "Infinity"/);
@@ -72,7 +97,10 @@ test('an experiment writes unit results as they finish, resumes after a crash an
     assert.deepEqual(state.calls, []);
 
     // Other parameters in the same folder are refused until --fresh discards the old units.
-    await assert.rejects(runExperiment(experiment, { outDir: out, quick: true, log: () => {} }), (error: Error) => error instanceof ExperimentError && /computed with other parameters.*--fresh/.test(error.message));
+    await assert.rejects(
+      runExperiment(experiment, { outDir: out, quick: true, log: () => {} }),
+      (error: Error) => error instanceof ExperimentError && /computed with other parameters.*--fresh/.test(error.message),
+    );
     await runExperiment(experiment, { outDir: out, quick: true, fresh: true, log: () => {} });
     assert.deepEqual(state.calls, ['unit-1', 'unit-2']);
     assert.deepEqual((await readdir(join(out, 'units'))).sort(), ['unit-1.json', 'unit-2.json']);
@@ -85,8 +113,23 @@ test('unit ids must be unique and file-safe', async () => {
   const out = await mkdtemp(join(tmpdir(), 'gantry-experiment-'));
   try {
     const base = countingExperiment({ calls: [] });
-    await assert.rejects(runExperiment({ ...base, units: () => [{ id: '../x', value: 1 }] }, { outDir: out, quick: true }), /unit id "\.\.\/x" is not file-safe/);
-    await assert.rejects(runExperiment({ ...base, units: () => [{ id: 'a', value: 1 }, { id: 'a', value: 2 }] }, { outDir: out, quick: true }), /unit id a appears twice/);
+    await assert.rejects(
+      runExperiment({ ...base, units: () => [{ id: '../x', value: 1 }] }, { outDir: out, quick: true }),
+      /unit id "\.\.\/x" is not file-safe/,
+    );
+    await assert.rejects(
+      runExperiment(
+        {
+          ...base,
+          units: () => [
+            { id: 'a', value: 1 },
+            { id: 'a', value: 2 },
+          ],
+        },
+        { outDir: out, quick: true },
+      ),
+      /unit id a appears twice/,
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -95,19 +138,35 @@ test('unit ids must be unique and file-safe', async () => {
 test('JSON helpers keep non-finite numbers; tables pad columns and format numbers', () => {
   assert.deepEqual(fromJson(toJson({ a: [Infinity, -Infinity, 1.5], b: null })), { a: [Infinity, -Infinity, 1.5], b: null });
   assert.ok(Number.isNaN((fromJson(toJson({ c: NaN })) as { c: number }).c));
-  assert.equal(markdownTable(['a', 'long header'], [['1', '2']]), '| a   | long header |\n| --- | ----------- |\n| 1   | 2           |');
+  assert.equal(
+    markdownTable(['a', 'long header'], [['1', '2']]),
+    '| a   | long header |\n| --- | ----------- |\n| 1   | 2           |',
+  );
   assert.throws(() => markdownTable(['a'], [['1', '2']]), /row 0 has 2 cells for 1 columns/);
-  assert.deepEqual([formatNumber(Infinity, 2), formatNumber(null, 2), formatNumber(-0.001, 2), formatNumber(-1.5, 1)], ['∞', '–', '0.00', '−1.5']);
+  assert.deepEqual(
+    [formatNumber(Infinity, 2), formatNumber(null, 2), formatNumber(-0.001, 2), formatNumber(-1.5, 1)],
+    ['∞', '–', '0.00', '−1.5'],
+  );
 });
 
 test('parameter overrides: nested keys, numbers and lists converted to the parameter’s type; unknown keys and bad numbers refused', () => {
   const parameters = { seeds: 10, methods: ['GAN', 'PacGAN2'], training: { steps: 400000, widths: [400, 400] }, fresh: false };
-  const overridden = applyOverrides(parameters, { seeds: '2', methods: 'GAN', 'training.steps': '3000', 'training.widths': '16,8', fresh: 'true' }, 'x');
+  const overridden = applyOverrides(
+    parameters,
+    { seeds: '2', methods: 'GAN', 'training.steps': '3000', 'training.widths': '16,8', fresh: 'true' },
+    'x',
+  );
   assert.deepEqual(overridden, { seeds: 2, methods: ['GAN'], training: { steps: 3000, widths: [16, 8] }, fresh: true });
   assert.equal(parameters.seeds, 10, 'the defaults are not modified');
-  assert.throws(() => applyOverrides(parameters, { step: '1' }, 'x'), /experiment x has no parameter "step"; its parameters: seeds, methods, training\.steps, training\.widths, fresh/);
+  assert.throws(
+    () => applyOverrides(parameters, { step: '1' }, 'x'),
+    /experiment x has no parameter "step"; its parameters: seeds, methods, training\.steps, training\.widths, fresh/,
+  );
   assert.throws(() => applyOverrides(parameters, { training: '1' }, 'x'), /no parameter "training"/);
-  assert.throws(() => applyOverrides(parameters, { 'training.steps': 'many' }, 'x'), /training\.steps must be a number, got "many"/);
+  assert.throws(
+    () => applyOverrides(parameters, { 'training.steps': 'many' }, 'x'),
+    /training\.steps must be a number, got "many"/,
+  );
 });
 
 test('shards share a folder: each runs its own units, the last one to finish summarises', async () => {
@@ -123,8 +182,14 @@ test('shards share a folder: each runs its own units, the last one to finish sum
     assert.ok('summary' in second, 'the last shard writes the summary');
     assert.deepEqual(second.summary.numbers, { total: 14 });
     assert.deepEqual(state.calls, ['unit-2', 'unit-1', 'unit-3']);
-    await assert.rejects(runExperimentShard(experiment, { ...options, fresh: true }, { index: 0, count: 2 }), /would delete the other shards' units/);
-    await assert.rejects(runExperimentShard(experiment, options, { index: 2, count: 2 }), /shard must be INDEX\/COUNT with integers 0 ≤ INDEX < COUNT, got 2\/2/);
+    await assert.rejects(
+      runExperimentShard(experiment, { ...options, fresh: true }, { index: 0, count: 2 }),
+      /would delete the other shards' units/,
+    );
+    await assert.rejects(
+      runExperimentShard(experiment, options, { index: 2, count: 2 }),
+      /shard must be INDEX\/COUNT with integers 0 ≤ INDEX < COUNT, got 2\/2/,
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -134,9 +199,13 @@ test('processes starting together on one folder settle on one set of parameters'
   const out = await mkdtemp(join(tmpdir(), 'gantry-experiment-'));
   try {
     const experiment = countingExperiment({ calls: [] });
-    const starts = ['1,2', '1,2', '5,6', '1,2'].map((values) => prepareExperiment(experiment, { outDir: out, quick: false, overrides: { values }, log: () => {} }));
+    const starts = ['1,2', '1,2', '5,6', '1,2'].map((values) =>
+      prepareExperiment(experiment, { outDir: out, quick: false, overrides: { values }, log: () => {} }),
+    );
     const outcomes = await Promise.allSettled(starts);
-    const stored = (fromJson(await readFile(join(out, 'parameters.json'), 'utf8')) as { parameters: { values: number[] } }).parameters.values.join(',');
+    const stored = (
+      fromJson(await readFile(join(out, 'parameters.json'), 'utf8')) as { parameters: { values: number[] } }
+    ).parameters.values.join(',');
     outcomes.forEach((outcome, i) => {
       const mine = i === 2 ? '5,6' : '1,2';
       assert.equal(outcome.status, mine === stored ? 'fulfilled' : 'rejected', `start ${i} (${mine}) against stored ${stored}`);

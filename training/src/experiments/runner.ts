@@ -49,13 +49,19 @@ export interface PreparedExperiment<P, U> {
  * Resolves the parameters and units and readies the output folder (discarding earlier units with
  * `fresh`), without running anything: what several shard processes need done once, before they start.
  */
-export async function prepareExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<PreparedExperiment<P, U>> {
+export async function prepareExperiment<P extends object, U extends ExperimentUnit, R extends object>(
+  experiment: Experiment<P, U, R>,
+  options: RunExperimentOptions,
+): Promise<PreparedExperiment<P, U>> {
   const mode = options.quick ? 'quick' : 'full';
   const parameters = applyOverrides(experiment.parameters[mode], options.overrides ?? {}, experiment.name);
   const units = experiment.units(parameters);
   const seen = new Set<string>();
   for (const unit of units) {
-    if (!UNIT_ID.test(unit.id)) throw new Error(`experiment ${experiment.name}: unit id ${JSON.stringify(unit.id)} is not file-safe (letters, digits, . _ = + -)`);
+    if (!UNIT_ID.test(unit.id))
+      throw new Error(
+        `experiment ${experiment.name}: unit id ${JSON.stringify(unit.id)} is not file-safe (letters, digits, . _ = + -)`,
+      );
     if (seen.has(unit.id)) throw new Error(`experiment ${experiment.name}: unit id ${unit.id} appears twice`);
     seen.add(unit.id);
   }
@@ -64,9 +70,13 @@ export async function prepareExperiment<P extends object, U extends ExperimentUn
 }
 
 /** Runs the units not yet done, then summarises all of them. */
-export async function runExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions): Promise<ExperimentOutcome> {
+export async function runExperiment<P extends object, U extends ExperimentUnit, R extends object>(
+  experiment: Experiment<P, U, R>,
+  options: RunExperimentOptions,
+): Promise<ExperimentOutcome> {
   const outcome = await runUnits(experiment, options, undefined);
-  if ('pending' in outcome) throw new Error(`experiment ${experiment.name}: units ${outcome.pending.join(', ')} have no result after a full run`);
+  if ('pending' in outcome)
+    throw new Error(`experiment ${experiment.name}: units ${outcome.pending.join(', ')} have no result after a full run`);
   return outcome;
 }
 
@@ -80,11 +90,18 @@ export async function runExperimentShard<P extends object, U extends ExperimentU
   shard: Shard,
 ): Promise<ShardOutcome> {
   checkShard(shard);
-  if (options.fresh) throw new ExperimentError(`fresh with shard ${shard.index}/${shard.count} would delete the other shards' units: discard old units once, before the shards start`);
+  if (options.fresh)
+    throw new ExperimentError(
+      `fresh with shard ${shard.index}/${shard.count} would delete the other shards' units: discard old units once, before the shards start`,
+    );
   return runUnits(experiment, options, shard);
 }
 
-async function runUnits<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>, options: RunExperimentOptions, shard: Shard | undefined): Promise<ShardOutcome> {
+async function runUnits<P extends object, U extends ExperimentUnit, R extends object>(
+  experiment: Experiment<P, U, R>,
+  options: RunExperimentOptions,
+  shard: Shard | undefined,
+): Promise<ShardOutcome> {
   const mode = options.quick ? 'quick' : 'full';
   const { parameters, units } = await prepareExperiment(experiment, options);
   const { outDir } = options;
@@ -123,7 +140,10 @@ async function runUnits<P extends object, U extends ExperimentUnit, R extends ob
   const summaryPath = join(outDir, 'summary.md');
   await writeFileAtomic(summaryPath, `# ${experiment.name} (${mode})\n\n${experiment.description}\n\n${summary.table}\n`);
   const resultsPath = join(outDir, 'results.json');
-  await writeFileAtomic(resultsPath, toJson({ experiment: experiment.name, mode, parameters, summary: summary.numbers, units: completed }));
+  await writeFileAtomic(
+    resultsPath,
+    toJson({ experiment: experiment.name, mode, parameters, summary: summary.numbers, units: completed }),
+  );
   files.push(summaryPath, resultsPath);
   options.onEvent?.({ type: 'summary', files });
   return { summary, files };
@@ -140,8 +160,14 @@ export interface RegisteredExperiment {
   prepare(options: RunExperimentOptions): Promise<string[]>;
 }
 
-export function registerExperiment<P extends object, U extends ExperimentUnit, R extends object>(experiment: Experiment<P, U, R>): RegisteredExperiment {
-  return { name: experiment.name, description: experiment.description, ...(experiment.backend ? { backend: experiment.backend } : {}), run: (options) => runExperiment(experiment, options),
+export function registerExperiment<P extends object, U extends ExperimentUnit, R extends object>(
+  experiment: Experiment<P, U, R>,
+): RegisteredExperiment {
+  return {
+    name: experiment.name,
+    description: experiment.description,
+    ...(experiment.backend ? { backend: experiment.backend } : {}),
+    run: (options) => runExperiment(experiment, options),
     runShard: (options, shard) => runExperimentShard(experiment, options, shard),
     prepare: async (options) => (await prepareExperiment(experiment, options)).units.map((unit) => unit.id),
   };

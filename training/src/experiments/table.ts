@@ -4,7 +4,8 @@ import { formatTick } from '../plots/ticks.js';
 /** Columns padded to equal width; every row must have one cell per header. */
 export function markdownTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   rows.forEach((row, k) => {
-    if (row.length !== headers.length) throw new RangeError(`table row ${k} has ${row.length} cells for ${headers.length} columns`);
+    if (row.length !== headers.length)
+      throw new RangeError(`table row ${k} has ${row.length} cells for ${headers.length} columns`);
   });
   const widths = headers.map((h, c) => Math.max(h.length, 3, ...rows.map((r) => r[c]!.length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;

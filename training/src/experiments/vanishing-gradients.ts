@@ -69,7 +69,10 @@ function configFor(p: VanishingGradientsParameters, generatorSteps: number): Tra
     data: { dataset: 'mnist', limit: p.images },
     model: { architecture: 'dcgan', latentSize: 100, generatorWidth: p.generatorWidth, discriminatorWidth: p.discriminatorWidth },
     objective: 'non-saturating',
-    optimizer: { generator: { learningRate: 2e-4, beta1: 0.5 }, discriminator: { learningRate: p.discriminatorLearningRate, beta1: 0.5 } },
+    optimizer: {
+      generator: { learningRate: 2e-4, beta1: 0.5 },
+      discriminator: { learningRate: p.discriminatorLearningRate, beta1: 0.5 },
+    },
     training: { steps: Math.max(1, generatorSteps), batchSize: p.batchSize },
   };
 }
@@ -111,14 +114,39 @@ const variance = (xs: readonly number[]): number => {
 
 const shared = { seed: 1, discriminatorLearningRate: 1e-3 };
 
-export const vanishingGradientsExperiment: Experiment<VanishingGradientsParameters, VanishingGradientsUnit, VanishingGradientsResult> = {
+export const vanishingGradientsExperiment: Experiment<
+  VanishingGradientsParameters,
+  VanishingGradientsUnit,
+  VanishingGradientsResult
+> = {
   name: 'vanishing-gradients',
-  description: "Arjovsky & Bottou's figures: G's gradient norm (and its variance over batches) for the minimax and −log D losses as a fresh D is trained towards optimality against a frozen G (small DCGAN, MNIST).",
+  description:
+    "Arjovsky & Bottou's figures: G's gradient norm (and its variance over batches) for the minimax and −log D losses as a fresh D is trained towards optimality against a frozen G (small DCGAN, MNIST).",
   // tfjs' JavaScript cpu backend is ~300× slower than wasm on convolutions (docs/REFERENCES.md#the-reference-dcgan-for-mnist).
   backend: 'wasm',
   parameters: {
-    quick: { ...shared, generatorSteps: [2], discriminatorSteps: 12, measureEvery: 4, batches: 2, batchSize: 16, images: 256, generatorWidth: 8, discriminatorWidth: 8 },
-    full: { ...shared, generatorSteps: [25], discriminatorSteps: 1000, measureEvery: 50, batches: 5, batchSize: 64, images: 3000, generatorWidth: 32, discriminatorWidth: 16 },
+    quick: {
+      ...shared,
+      generatorSteps: [2],
+      discriminatorSteps: 12,
+      measureEvery: 4,
+      batches: 2,
+      batchSize: 16,
+      images: 256,
+      generatorWidth: 8,
+      discriminatorWidth: 8,
+    },
+    full: {
+      ...shared,
+      generatorSteps: [25],
+      discriminatorSteps: 1000,
+      measureEvery: 50,
+      batches: 5,
+      batchSize: 64,
+      images: 3000,
+      generatorWidth: 32,
+      discriminatorWidth: 16,
+    },
   },
 
   units(p) {
@@ -135,7 +163,10 @@ export const vanishingGradientsExperiment: Experiment<VanishingGradientsParamete
       run.players.discriminatorOptimizer = buildOptimizer(run.config.optimizer.discriminator);
       const steps: number[] = [];
       const fakeProbability: number[] = [];
-      const losses: Record<GeneratorLoss, GradientSeries> = { minimax: { mean: [], variance: [] }, 'non-saturating': { mean: [], variance: [] } };
+      const losses: Record<GeneratorLoss, GradientSeries> = {
+        minimax: { mean: [], variance: [] },
+        'non-saturating': { mean: [], variance: [] },
+      };
       for (let d = 0; d <= p.discriminatorSteps; d++) {
         if (d > 0) discriminatorUpdate(contextOf(run), false);
         if (d % p.measureEvery !== 0) continue;
@@ -146,26 +177,53 @@ export const vanishingGradientsExperiment: Experiment<VanishingGradientsParamete
           losses[loss].mean.push(mean(m.norms[loss]));
           losses[loss].variance.push(variance(m.norms[loss]));
         }
-        if (d % (p.measureEvery * 4) === 0) context.log(`${unit.id}: D step ${d}, D(G(z)) ${formatNumber(m.fakeProbability, 4)}, ‖∇θG‖ minimax ${formatNumber(mean(m.norms.minimax), 3)}, −log D ${formatNumber(mean(m.norms['non-saturating']), 3)}`);
+        if (d % (p.measureEvery * 4) === 0)
+          context.log(
+            `${unit.id}: D step ${d}, D(G(z)) ${formatNumber(m.fakeProbability, 4)}, ‖∇θG‖ minimax ${formatNumber(mean(m.norms.minimax), 3)}, −log D ${formatNumber(mean(m.norms['non-saturating']), 3)}`,
+          );
       }
       // From the largest norm on: a fresh D is nearly flat, so G's first gradient is small for both losses.
-      const fall = (loss: GeneratorLoss): number => Math.max(...losses[loss].mean) / losses[loss].mean[losses[loss].mean.length - 1]!;
-      return { discriminatorSteps: steps, fakeProbability, losses, fallFactor: { minimax: fall('minimax'), 'non-saturating': fall('non-saturating') } };
+      const fall = (loss: GeneratorLoss): number =>
+        Math.max(...losses[loss].mean) / losses[loss].mean[losses[loss].mean.length - 1]!;
+      return {
+        discriminatorSteps: steps,
+        fakeProbability,
+        losses,
+        fallFactor: { minimax: fall('minimax'), 'non-saturating': fall('non-saturating') },
+      };
     });
   },
 
   async summarise(completed, p) {
     const numbers = {
-      units: completed.map(({ unit, result }) => ({ generatorSteps: unit.generatorSteps, fallFactor: result.fallFactor, finalFakeProbability: result.fakeProbability[result.fakeProbability.length - 1] })),
+      units: completed.map(({ unit, result }) => ({
+        generatorSteps: unit.generatorSteps,
+        fallFactor: result.fallFactor,
+        finalFakeProbability: result.fakeProbability[result.fakeProbability.length - 1],
+      })),
       /** Done-when: the minimax gradient norm falls by ≥ 100× as D trains (every unit). */
       minimaxFallsHundredfold: completed.every((c) => c.result.fallFactor.minimax >= 100),
     };
     const table = markdownTable(
-      ['G frozen after', 'D(G(z)) start → end', '‖∇‖ minimax start → end', 'fall (peak/end)', '‖∇‖ −log D start → end', 'variance −log D start → end'],
+      [
+        'G frozen after',
+        'D(G(z)) start → end',
+        '‖∇‖ minimax start → end',
+        'fall (peak/end)',
+        '‖∇‖ −log D start → end',
+        'variance −log D start → end',
+      ],
       completed.map(({ unit, result: r }) => {
         const last = r.discriminatorSteps.length - 1;
         const ends = (xs: number[], d = 3) => `${formatNumber(xs[0]!, d)} → ${formatNumber(xs[last]!, d)}`;
-        return [`${unit.generatorSteps} steps`, ends(r.fakeProbability, 4), ends(r.losses.minimax.mean), `${formatNumber(r.fallFactor.minimax, 1)}×`, ends(r.losses['non-saturating'].mean), ends(r.losses['non-saturating'].variance)];
+        return [
+          `${unit.generatorSteps} steps`,
+          ends(r.fakeProbability, 4),
+          ends(r.losses.minimax.mean),
+          `${formatNumber(r.fallFactor.minimax, 1)}×`,
+          ends(r.losses['non-saturating'].mean),
+          ends(r.losses['non-saturating'].variance),
+        ];
       }),
     );
     const log10 = (xs: number[]): number[] => xs.map((x) => (x > 0 ? Math.log10(x) : NaN));
@@ -196,6 +254,13 @@ export const vanishingGradientsExperiment: Experiment<VanishingGradientsParamete
       notes: [setting],
       width: 900,
     });
-    return { numbers, table, plots: [{ name: 'gradient-norm', svg: normPlot.svg }, { name: 'gradient-variance', svg: variancePlot.svg }] };
+    return {
+      numbers,
+      table,
+      plots: [
+        { name: 'gradient-norm', svg: normPlot.svg },
+        { name: 'gradient-variance', svg: variancePlot.svg },
+      ],
+    };
   },
 };

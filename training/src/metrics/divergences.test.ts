@@ -49,7 +49,10 @@ test('JS is log 2 for disjoint supports, 0 for equal ones, symmetric and bounded
   }
 });
 
-test('KL and JS agree with PyTorch', { skip: spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0 ? false : 'PyTorch is not installed' }, () => {
+test('KL and JS agree with PyTorch', {
+  skip:
+    spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0 ? false : 'PyTorch is not installed',
+}, () => {
   const rng = Rng.fromSeed(11);
   const cases = Array.from({ length: 5 }, () => {
     const p = Array.from({ length: 7 }, () => (rng.nextFloat() < 0.2 ? 0 : rng.nextFloat() * 10));
@@ -91,7 +94,10 @@ test('histogram counts points in row-major product bins and refuses points outsi
   // (x, y) pairs: bin index = xBin * 3 + yBin; a value equal to hi falls in the last bin.
   const counts = histogram([0.1, 0.1, 1.5, 2.9, 2, 3, 0.99, 1.0, 0, 2.5], axes);
   assert.deepEqual(Array.from(counts), [1, 1, 1, 0, 0, 2]);
-  assert.throws(() => histogram([2.5, 1], axes), /point 0 has coordinate 0 = 2.5, outside the histogram range \[0, 2\]; widen axes\[0\]/);
+  assert.throws(
+    () => histogram([2.5, 1], axes),
+    /point 0 has coordinate 0 = 2.5, outside the histogram range \[0, 2\]; widen axes\[0\]/,
+  );
   assert.throws(() => histogram([1, 1, 1], axes), /not a multiple of the 2 coordinates/);
   assert.throws(() => histogram([1], [{ lo: 1, hi: 1, bins: 2 }]), /axes\[0\] must have finite lo < hi/);
 });

@@ -84,7 +84,8 @@ export function histogram(points: ArrayLike<number>, axes: readonly HistogramAxi
     if (!(Number.isFinite(axis.lo) && Number.isFinite(axis.hi) && axis.lo < axis.hi)) {
       throw new RangeError(`axes[${a}] must have finite lo < hi, got lo ${axis.lo}, hi ${axis.hi}`);
     }
-    if (!(Number.isInteger(axis.bins) && axis.bins >= 1)) throw new RangeError(`axes[${a}].bins must be an integer ≥ 1, got ${axis.bins}`);
+    if (!(Number.isInteger(axis.bins) && axis.bins >= 1))
+      throw new RangeError(`axes[${a}].bins must be an integer ≥ 1, got ${axis.bins}`);
   });
   if (points.length % dims !== 0) {
     throw new RangeError(`points has ${points.length} values, not a multiple of the ${dims} coordinates per point`);
@@ -97,7 +98,9 @@ export function histogram(points: ArrayLike<number>, axes: readonly HistogramAxi
       const { lo, hi, bins } = axes[a]!;
       const value = points[start + a]!;
       if (!(value >= lo && value <= hi)) {
-        throw new RangeError(`point ${start / dims} has coordinate ${a} = ${value}, outside the histogram range [${lo}, ${hi}]; widen axes[${a}]`);
+        throw new RangeError(
+          `point ${start / dims} has coordinate ${a} = ${value}, outside the histogram range [${lo}, ${hi}]; widen axes[${a}]`,
+        );
       }
       const bin = Math.min(bins - 1, Math.floor(((value - lo) / (hi - lo)) * bins));
       index = index * bins + bin;

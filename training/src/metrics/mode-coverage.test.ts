@@ -12,7 +12,10 @@ test('the standard centre sets: 25 grid points two apart, 8 points on the unit c
   assert.equal(new Set(GRID_25.centres.map((c) => c.join())).size, 25);
   assert.equal(RING_8.centres.length, 8);
   for (const [x, y] of RING_8.centres) assert.ok(Math.abs(Math.hypot(x, y) - 1) < 1e-15);
-  assert.deepEqual(RING_8.centres[2]!.map((v) => Math.round(v * 1e12) / 1e12), [0, 1]);
+  assert.deepEqual(
+    RING_8.centres[2]!.map((v) => Math.round(v * 1e12) / 1e12),
+    [0, 1],
+  );
 });
 
 test('samples exactly at each centre: every mode, 100 % HQ, reverse KL 0', () => {
@@ -35,7 +38,10 @@ test('all samples on one mode: 1 mode, reverse KL log K', () => {
 
 test('HQ is strictly inside 3σ of the nearest centre, and a mode counts only HQ samples', () => {
   const sigma = 0.125; // 3σ = 0.375 exactly in binary floating point
-  const centres = [[0, 0], [1, 0]];
+  const centres = [
+    [0, 0],
+    [1, 0],
+  ];
   // 0.37 < 0.375: HQ for centre 0; 0.375 exactly is not; (0.5, 0) is off both modes; (1, 0.25) is HQ for centre 1.
   const result = modeCoverage([0.37, 0, 0, 0.375, 0.5, 0, 1, 0.25], centres, sigma);
   assert.deepEqual(result.counts, [1, 1]);
@@ -61,7 +67,10 @@ test('samples drawn from the mixture: ~98.9 % HQ (a 2-D normal lies within 3σ w
     const result = modeCoverage(samples, mixture.centres, mixture.sigma);
     assert.equal(result.modes, mixture.centres.length);
     // The fraction of a 2-D standard normal within radius 3 is 1 − e^{−9/2} ≈ 0.98889; s.e. over 2500 ≈ 0.002.
-    assert.ok(Math.abs(result.highQualityFraction - (1 - Math.exp(-4.5))) < 0.01, `${mixture.name}: HQ ${result.highQualityFraction}`);
+    assert.ok(
+      Math.abs(result.highQualityFraction - (1 - Math.exp(-4.5))) < 0.01,
+      `${mixture.name}: HQ ${result.highQualityFraction}`,
+    );
     // Multinomial noise alone: E[KL] ≈ (K − 1) / (2N) ≈ 0.005 for the grid.
     assert.ok(result.reverseKl !== null && result.reverseKl < 0.02, `${mixture.name}: reverse KL ${result.reverseKl}`);
   }

@@ -28,7 +28,12 @@ export interface ModeCoverageOptions {
  * Measures `samples` (row-major points, as many coordinates as each centre) against the mixture's
  * `centres` and common standard deviation `sigma`.
  */
-export function modeCoverage(samples: ArrayLike<number>, centres: ReadonlyArray<readonly number[]>, sigma: number, options: ModeCoverageOptions = {}): ModeCoverage {
+export function modeCoverage(
+  samples: ArrayLike<number>,
+  centres: ReadonlyArray<readonly number[]>,
+  sigma: number,
+  options: ModeCoverageOptions = {},
+): ModeCoverage {
   const threshold = options.threshold ?? 3;
   if (centres.length === 0) throw new RangeError('centres must list at least one mode centre');
   const dims = centres[0]!.length;
@@ -38,7 +43,8 @@ export function modeCoverage(samples: ArrayLike<number>, centres: ReadonlyArray<
     }
   });
   if (!(Number.isFinite(sigma) && sigma > 0)) throw new RangeError(`sigma must be a finite number > 0, got ${sigma}`);
-  if (!(Number.isFinite(threshold) && threshold > 0)) throw new RangeError(`threshold must be a finite number > 0, got ${threshold}`);
+  if (!(Number.isFinite(threshold) && threshold > 0))
+    throw new RangeError(`threshold must be a finite number > 0, got ${threshold}`);
   if (samples.length === 0 || samples.length % dims !== 0) {
     throw new RangeError(`samples must hold a non-zero whole number of ${dims}-coordinate points, got ${samples.length} values`);
   }

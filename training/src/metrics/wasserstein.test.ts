@@ -24,7 +24,11 @@ test('the assignment solver matches brute force over every permutation on small 
       // Small integers make ties (several optimal matchings) common; negative costs are allowed.
       const cost = Float64Array.from({ length: n * n }, () => (trial % 2 === 0 ? rng.nextInt(7) - 2 : rng.nextFloat() * 10));
       const { columnOfRow, totalCost } = solveAssignment(cost, n);
-      assert.deepEqual([...columnOfRow].sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i), 'a permutation');
+      assert.deepEqual(
+        [...columnOfRow].sort((x, y) => x - y),
+        Array.from({ length: n }, (_, i) => i),
+        'a permutation',
+      );
       const recomputed = [...columnOfRow].reduce((sum, j, i) => sum + cost[i * n + j]!, 0);
       close(totalCost, recomputed, 1e-12, 'reported cost is the matching’s cost');
       close(totalCost, bruteForceAssignment(cost, n), 1e-9, `n = ${n}, trial ${trial}`);
@@ -46,13 +50,26 @@ test('1-D W1 of equal-size samples is the mean gap between sorted samples', () =
   const sb = [...b].sort((x, y) => x - y);
   const expected = sa.reduce((sum, x, i) => sum + Math.abs(x - sb[i]!), 0) / 50;
   close(wasserstein1d(a, b), expected, 1e-12, 'sorted matching');
-  close(wasserstein1d(a, a.map((x) => x - 0.7)), 0.7, 1e-12, 'a shift by t costs |t|');
+  close(
+    wasserstein1d(
+      a,
+      a.map((x) => x - 0.7),
+    ),
+    0.7,
+    1e-12,
+    'a shift by t costs |t|',
+  );
   assert.equal(wasserstein1d([1, 1, 1], [1, 1]), 0);
 });
 
 test('1-D W1 of unequal sizes equals optimal transport between the samples repeated to a common size', () => {
   const rng = Rng.fromSeed(3);
-  for (const [n, m] of [[3, 5], [4, 6], [1, 7], [6, 4]] as const) {
+  for (const [n, m] of [
+    [3, 5],
+    [4, 6],
+    [1, 7],
+    [6, 4],
+  ] as const) {
     const a = Array.from({ length: n }, () => rng.nextInt(5) + rng.nextFloat());
     const b = Array.from({ length: m }, () => rng.nextInt(5));
     // Repeating a m times and b n times gives n·m equally weighted points each: the same distributions.
@@ -69,7 +86,9 @@ test('2-D optimal transport: brute force on tiny sets, |t| for a translation, th
   for (let n = 1; n <= 6; n++) {
     const a = Array.from({ length: 2 * n }, () => rng.nextNormal());
     const b = Array.from({ length: 2 * n }, () => rng.nextNormal());
-    const cost = Array.from({ length: n * n }, (_, k) => Math.hypot(a[2 * Math.floor(k / n)]! - b[2 * (k % n)]!, a[2 * Math.floor(k / n) + 1]! - b[2 * (k % n) + 1]!));
+    const cost = Array.from({ length: n * n }, (_, k) =>
+      Math.hypot(a[2 * Math.floor(k / n)]! - b[2 * (k % n)]!, a[2 * Math.floor(k / n) + 1]! - b[2 * (k % n) + 1]!),
+    );
     close(optimalTransportPoints(a, b, 2).distance, bruteForceAssignment(cost, n) / n, 1e-12, `brute force n = ${n}`);
   }
   // W1(μ, μ + t) = |t| for any μ: Jensen bounds every coupling below by |E[Y − X]| = |t|.

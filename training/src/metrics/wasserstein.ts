@@ -13,7 +13,8 @@ function checkFinite(values: ArrayLike<number>, name: string): void {
  * ∫ |F_a(x) − F_b(x)| dx, integrated exactly over the merged sorted samples. O((n + m) log(n + m)).
  */
 export function wasserstein1d(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length === 0 || b.length === 0) throw new RangeError(`both samples must be non-empty, got sizes ${a.length} and ${b.length}`);
+  if (a.length === 0 || b.length === 0)
+    throw new RangeError(`both samples must be non-empty, got sizes ${a.length} and ${b.length}`);
   checkFinite(a, 'a');
   checkFinite(b, 'b');
   const sortedA = Float64Array.from(a).sort();
@@ -53,7 +54,9 @@ export function optimalTransportPoints(a: ArrayLike<number>, b: ArrayLike<number
     throw new RangeError(`a and b must hold whole points of ${dims} coordinates, got ${a.length} and ${b.length} values`);
   }
   if (a.length !== b.length || a.length === 0) {
-    throw new RangeError(`a and b must hold the same non-zero number of points, got ${a.length / dims} and ${b.length / dims} (for unequal 1-D samples use wasserstein1d)`);
+    throw new RangeError(
+      `a and b must hold the same non-zero number of points, got ${a.length / dims} and ${b.length / dims} (for unequal 1-D samples use wasserstein1d)`,
+    );
   }
   checkFinite(a, 'a');
   checkFinite(b, 'b');

@@ -7,10 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** Mean softmax cross-entropy of class logits [batch, classes] against integer labels [batch] or [batch, 1]. */
 export function auxiliaryClassifierLoss(classLogits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  if (classLogits.rank !== 2) throw new RangeError(`auxiliaryClassifierLoss: class logits must be [batch, classes], got shape [${classLogits.shape.join(', ')}]`);
+  if (classLogits.rank !== 2)
+    throw new RangeError(
+      `auxiliaryClassifierLoss: class logits must be [batch, classes], got shape [${classLogits.shape.join(', ')}]`,
+    );
   const [batch, classes] = classLogits.shape as [number, number];
   if (labels.size !== batch || labels.shape[0] !== batch) {
-    throw new RangeError(`auxiliaryClassifierLoss: labels must hold one class per sample ([${batch}] or [${batch}, 1]), got shape [${labels.shape.join(', ')}]`);
+    throw new RangeError(
+      `auxiliaryClassifierLoss: labels must hold one class per sample ([${batch}] or [${batch}, 1]), got shape [${labels.shape.join(', ')}]`,
+    );
   }
   return tf.tidy(() => {
     const oneHot = tf.oneHot(tf.reshape(tf.cast(labels, 'int32'), [batch]) as tf.Tensor1D, classes);

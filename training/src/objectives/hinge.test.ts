@@ -24,7 +24,17 @@ test('D stops pushing samples beyond the margin; G keeps pushing every fake up',
   const real = tf.tensor1d([1.5, 0.5]);
   const fake = tf.tensor1d([-3, -0.5]);
   const [dReal, dFake] = tf.grads((r: tf.Tensor, f: tf.Tensor) => hinge.discriminatorLoss(r, f))([real, fake]);
-  assert.deepEqual(Array.from(dReal!.dataSync(), (g) => g + 0), [0, -0.5]); // + 0 turns −0 into 0
+  assert.deepEqual(
+    Array.from(dReal!.dataSync(), (g) => g + 0),
+    [0, -0.5],
+  ); // + 0 turns −0 into 0
   assert.deepEqual(Array.from(dFake!.dataSync()), [0, 0.5]);
-  assert.deepEqual(Array.from(tf.grad((f: tf.Tensor) => hinge.generatorLoss(f))(fake).dataSync()), [-0.5, -0.5]);
+  assert.deepEqual(
+    Array.from(
+      tf
+        .grad((f: tf.Tensor) => hinge.generatorLoss(f))(fake)
+        .dataSync(),
+    ),
+    [-0.5, -0.5],
+  );
 });

@@ -7,7 +7,8 @@ import { wasserstein } from './wasserstein.js';
 
 export const hinge: Objective = {
   name: 'hinge',
-  discriminatorLoss: (realScores, fakeScores) => tf.add(tf.mean<tf.Scalar>(tf.relu(tf.sub(1, realScores))), tf.mean<tf.Scalar>(tf.relu(tf.add(1, fakeScores)))),
+  discriminatorLoss: (realScores, fakeScores) =>
+    tf.add(tf.mean<tf.Scalar>(tf.relu(tf.sub(1, realScores))), tf.mean<tf.Scalar>(tf.relu(tf.add(1, fakeScores)))),
   generatorLoss: wasserstein.generatorLoss,
   meanScore: wasserstein.meanScore,
 };

@@ -6,7 +6,7 @@ import { leastSquares } from './least-squares.js';
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-test('least-squares losses equal Mao et al.\'s a=0, b=1, c=1 closed forms', async () => {
+test("least-squares losses equal Mao et al.'s a=0, b=1, c=1 closed forms", async () => {
   await selectBackend('cpu');
   const real = [2.0, -0.5, 0.1, 1.0];
   const fake = [-1.5, 0.3, 4.0];

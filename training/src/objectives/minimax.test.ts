@@ -24,8 +24,16 @@ test('the minimax generator gradient saturates where D rejects the fakes, unlike
   await selectBackend('cpu');
   // d/dl log(1 − σ(l)) = −σ(l): at l = −10 that is −4.5e-5, while −log σ(l) keeps −(1 − σ(l)) ≈ −1.
   const logits = tf.tensor1d([-10, 0, 3]);
-  const saturating = Array.from(tf.grad((l: tf.Tensor) => minimax.generatorLoss(l))(logits).dataSync());
-  const nonSat = Array.from(tf.grad((l: tf.Tensor) => nonSaturating.generatorLoss(l))(logits).dataSync());
+  const saturating = Array.from(
+    tf
+      .grad((l: tf.Tensor) => minimax.generatorLoss(l))(logits)
+      .dataSync(),
+  );
+  const nonSat = Array.from(
+    tf
+      .grad((l: tf.Tensor) => nonSaturating.generatorLoss(l))(logits)
+      .dataSync(),
+  );
   [-10, 0, 3].forEach((l, i) => {
     assert.ok(Math.abs(saturating[i]! + sigmoid(l) / 3) < 1e-7, `minimax ∂/∂l at ${l}: ${saturating[i]}`);
     assert.ok(Math.abs(nonSat[i]! + (1 - sigmoid(l)) / 3) < 1e-7, `non-saturating ∂/∂l at ${l}: ${nonSat[i]}`);
@@ -38,7 +46,11 @@ test('minimax losses stay finite at extreme logits (softplus form)', async () =>
   const extreme = tf.tensor1d([-200, 200]);
   const d = minimax.discriminatorLoss(extreme, extreme).arraySync();
   const g = minimax.generatorLoss(extreme).arraySync();
-  const grad = Array.from(tf.grad((l: tf.Tensor) => minimax.generatorLoss(l))(extreme).dataSync());
+  const grad = Array.from(
+    tf
+      .grad((l: tf.Tensor) => minimax.generatorLoss(l))(extreme)
+      .dataSync(),
+  );
   // −log σ(−200) + −log σ(200) = 200 for D's real term, same for its fake term, each averaged over 2.
   assert.ok(Math.abs(d - 200) < 1e-3, `D loss ${d}`);
   assert.ok(Math.abs(g + 100) < 1e-3, `G loss ${g}`);

@@ -22,6 +22,8 @@ test('non-saturating losses equal their closed forms in probabilities', async ()
 test('the generator loss does not saturate where D rejects the fakes', async () => {
   await selectBackend('cpu');
   // At logit −10 the minimax loss log(1 − σ(l)) has gradient σ(l) ≈ 4.5e-5; −log σ(l) keeps ≈ 1.
-  const grad = tf.grad((l: tf.Tensor) => nonSaturating.generatorLoss(l))(tf.tensor1d([-10])).arraySync() as number[];
+  const grad = tf
+    .grad((l: tf.Tensor) => nonSaturating.generatorLoss(l))(tf.tensor1d([-10]))
+    .arraySync() as number[];
   assert.ok(Math.abs(grad[0]! + (1 - sigmoid(-10))) < 1e-5, `gradient ${grad[0]}`);
 });

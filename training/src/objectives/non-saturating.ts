@@ -7,7 +7,8 @@ import type { Objective } from './objective.js';
 
 export const nonSaturating: Objective = {
   name: 'non-saturating',
-  discriminatorLoss: (realLogits, fakeLogits) => tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))),
+  discriminatorLoss: (realLogits, fakeLogits) =>
+    tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))),
   generatorLoss: (fakeLogits) => tf.mean(tf.softplus(tf.neg(fakeLogits))),
   meanScore: (logits) => tf.mean(tf.sigmoid(logits)),
 };

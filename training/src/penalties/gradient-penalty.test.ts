@@ -33,7 +33,10 @@ test('on a linear critic the penalty equals λ(‖w‖−1)² and λ·max(‖w�
   const real = tf.tensor(uniformValues(rng, n * 4, -1, 1), shape);
   const fake = tf.tensor(uniformValues(rng, n * 4, -1, 1), shape);
   const epsilon = perSampleUniform(n, 4, rng);
-  for (const weights of [[0.1, -0.3, 0.2, 0.4], [1.2, -0.5, 0.9, 0.3]]) {
+  for (const weights of [
+    [0.1, -0.3, 0.2, 0.4],
+    [1.2, -0.5, 0.9, 0.3],
+  ]) {
     const norm = euclideanNorm(weights);
     const w = tf.tensor(weights, [1, 2, 2, 1]);
     let seenInput: number[] = [];
@@ -45,9 +48,17 @@ test('on a linear critic the penalty equals λ(‖w‖−1)² and λ·max(‖w�
     const oneSided = gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon, oneSided: true }).arraySync();
     const expectedTwoSided = LAMBDA * (norm - 1) ** 2;
     const expectedOneSided = LAMBDA * Math.max(norm - 1, 0);
-    t.diagnostic(`‖w‖ = ${norm.toFixed(4)}: two-sided ${twoSided} vs ${expectedTwoSided}, one-sided ${oneSided} vs ${expectedOneSided}`);
-    assert.ok(Math.abs(twoSided - expectedTwoSided) <= 1e-5 * Math.max(1, expectedTwoSided), `two-sided ${twoSided} vs ${expectedTwoSided}`);
-    assert.ok(Math.abs(oneSided - expectedOneSided) <= 1e-5 * Math.max(1, expectedOneSided), `one-sided ${oneSided} vs ${expectedOneSided}`);
+    t.diagnostic(
+      `‖w‖ = ${norm.toFixed(4)}: two-sided ${twoSided} vs ${expectedTwoSided}, one-sided ${oneSided} vs ${expectedOneSided}`,
+    );
+    assert.ok(
+      Math.abs(twoSided - expectedTwoSided) <= 1e-5 * Math.max(1, expectedTwoSided),
+      `two-sided ${twoSided} vs ${expectedTwoSided}`,
+    );
+    assert.ok(
+      Math.abs(oneSided - expectedOneSided) <= 1e-5 * Math.max(1, expectedOneSided),
+      `one-sided ${oneSided} vs ${expectedOneSided}`,
+    );
 
     const eps = Array.from(epsilon.dataSync());
     const realValues = Array.from(real.dataSync());
@@ -60,7 +71,12 @@ test('on a linear critic the penalty equals λ(‖w‖−1)² and λ·max(‖w�
   }
 });
 
-function referencePenalty(params: readonly number[], act: Activation, interpolated: readonly number[][], oneSided: boolean): number {
+function referencePenalty(
+  params: readonly number[],
+  act: Activation,
+  interpolated: readonly number[][],
+  oneSided: boolean,
+): number {
   const terms = interpolated.map((x) => {
     const excess = euclideanNorm(referenceInputGradient(params, act, x)) - 1;
     return oneSided ? Math.max(excess, 0) : excess ** 2;
@@ -87,10 +103,18 @@ function checkAgainstFiniteDifferences(act: Activation, report: (line: string) =
 
   const norms = interpolated.map((x) => euclideanNorm(referenceInputGradient(params, act, x)));
   const nearestKink = Math.min(...interpolated.flatMap((x) => preActivations(params, x).map(Math.abs)));
-  report(`${act.name}: per-sample ‖∇f‖ = ${norms.map((g) => g.toFixed(3)).join(', ')}; min |pre-activation| ${nearestKink.toFixed(3)}`);
+  report(
+    `${act.name}: per-sample ‖∇f‖ = ${norms.map((g) => g.toFixed(3)).join(', ')}; min |pre-activation| ${nearestKink.toFixed(3)}`,
+  );
   // The one-sided case must see both sides of its ReLU, and no finite-difference step may cross a kink.
-  assert.ok(norms.filter((g) => g > 1.05).length >= 2 && norms.filter((g) => g < 0.95).length >= 2, 'test data: norms should straddle 1');
-  assert.ok(norms.every((g) => Math.abs(g - 1) > 0.05), 'test data: a norm too close to the one-sided kink at 1');
+  assert.ok(
+    norms.filter((g) => g > 1.05).length >= 2 && norms.filter((g) => g < 0.95).length >= 2,
+    'test data: norms should straddle 1',
+  );
+  assert.ok(
+    norms.every((g) => Math.abs(g - 1) > 0.05),
+    'test data: a norm too close to the one-sided kink at 1',
+  );
   assert.ok(nearestKink > 2e-2, 'test data: pre-activations too close to the LeakyReLU kink');
 
   for (const oneSided of [false, true]) {
@@ -132,10 +156,18 @@ test('no NaN in the penalty or its parameter gradient where the critic is flat (
   const zeroWeights = tf.variable(tf.zeros([IN, 1]));
   const bias = tf.variable(tf.tensor1d([0.3]));
   // Flat because its weights are zero; flat because every ReLU is dead; flat because it ignores x.
-  const deadParams = makeVariables([...uniformValues(rng, IN * HIDDEN, -1, 1), ...new Array<number>(HIDDEN).fill(-100), ...uniformValues(rng, HIDDEN + 1, -1, 1)]);
+  const deadParams = makeVariables([
+    ...uniformValues(rng, IN * HIDDEN, -1, 1),
+    ...new Array<number>(HIDDEN).fill(-100),
+    ...uniformValues(rng, HIDDEN + 1, -1, 1),
+  ]);
   const relu: Activation = { name: 'relu', tf: (z) => tf.relu(z), slope: (z) => (z > 0 ? 1 : 0) };
   const critics: { name: string; critic: (x: tf.Tensor) => tf.Tensor; variables: tf.Variable[] }[] = [
-    { name: 'zero-weight linear', critic: (x) => tf.add(tf.matMul(x as tf.Tensor2D, zeroWeights as tf.Variable<tf.Rank.R2>), bias), variables: [zeroWeights, bias] },
+    {
+      name: 'zero-weight linear',
+      critic: (x) => tf.add(tf.matMul(x as tf.Tensor2D, zeroWeights as tf.Variable<tf.Rank.R2>), bias),
+      variables: [zeroWeights, bias],
+    },
     { name: 'dead-ReLU MLP', critic: tfCritic(relu, deadParams), variables: deadParams },
     { name: 'input-ignoring', critic: (x) => tf.mul(tf.ones([x.shape[0]!, 1]), bias), variables: [bias] },
   ];
@@ -144,7 +176,11 @@ test('no NaN in the penalty or its parameter gradient where the critic is flat (
       const label = `${name}, ${oneSided ? 'one-sided' : 'two-sided'}`;
       // As the trainer uses it: the critic's loss plus the penalty, differentiated in every critic weight.
       const { value, grads } = tf.variableGrads(
-        () => tf.add(wasserstein.discriminatorLoss(critic(real), critic(fake)), gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon, oneSided })),
+        () =>
+          tf.add(
+            wasserstein.discriminatorLoss(critic(real), critic(fake)),
+            gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon, oneSided }),
+          ),
         variables,
       );
       const penalty = gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon, oneSided }).arraySync();
@@ -170,9 +206,15 @@ test('training the critic on loss + penalty with optimizer.minimize steps along 
   const epsilon = perSampleUniform(n, 2, rng);
   const variables = makeVariables(uniformValues(rng, PARAMETER_COUNT, -1, 1));
   const critic = tfCritic(leakyRelu, variables);
-  const loss = (): tf.Scalar => tf.add(wasserstein.discriminatorLoss(critic(real), critic(fake)), gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon }));
+  const loss = (): tf.Scalar =>
+    tf.add(
+      wasserstein.discriminatorLoss(critic(real), critic(fake)),
+      gradientPenalty(critic, real, fake, { lambda: LAMBDA, epsilon }),
+    );
   const { value, grads } = tf.variableGrads(loss, variables);
-  const expected = variables.map((v) => tf.tidy(() => Array.from(tf.sub(v, tf.mul(0.01, grads[v.name] ?? tf.zerosLike(v))).dataSync())));
+  const expected = variables.map((v) =>
+    tf.tidy(() => Array.from(tf.sub(v, tf.mul(0.01, grads[v.name] ?? tf.zerosLike(v))).dataSync())),
+  );
   value.dispose();
   Object.values(grads).forEach((g) => g.dispose());
 
@@ -181,7 +223,9 @@ test('training the critic on loss + penalty with optimizer.minimize steps along 
   optimizer.minimize(loss, false, variables);
   assert.equal(tf.memory().numTensors, before, 'tensors leaked by one training step');
   variables.forEach((v, i) => {
-    Array.from(v.dataSync()).forEach((x, j) => assert.ok(Math.abs(x - expected[i]![j]!) < 1e-6, `${v.name}[${j}] = ${x}, expected ${expected[i]![j]}`));
+    Array.from(v.dataSync()).forEach((x, j) =>
+      assert.ok(Math.abs(x - expected[i]![j]!) < 1e-6, `${v.name}[${j}] = ${x}, expected ${expected[i]![j]}`),
+    );
   });
   optimizer.dispose();
 });
@@ -194,8 +238,14 @@ test('perSampleUniform gives one U[0, 1) value per sample, shaped [n, 1, 1, 1], 
   assert.deepEqual(epsilon.shape, [7, 1, 1, 1]);
   assert.equal(epsilon.dtype, 'float32');
   const values = Array.from(epsilon.dataSync());
-  assert.deepEqual(values, Array.from({ length: 7 }, () => Math.fround(replay.nextFloat())));
-  assert.ok(values.every((e) => e >= 0 && e < 1), `values ${values}`);
+  assert.deepEqual(
+    values,
+    Array.from({ length: 7 }, () => Math.fround(replay.nextFloat())),
+  );
+  assert.ok(
+    values.every((e) => e >= 0 && e < 1),
+    `values ${values}`,
+  );
   assert.equal(new Set(values).size, 7);
 
   // float32 would round this draw up to 1; it must stay in [0, 1).
@@ -209,13 +259,34 @@ test('bad arguments are rejected with the parameter, the value and the allowed r
   const fake = tf.ones([2, 3]);
   const epsilon = tf.fill([2, 1], 0.5);
   const critic = (x: tf.Tensor): tf.Tensor => tf.sum(x, 1);
-  assert.throws(() => gradientPenalty(critic, real, fake, { lambda: -1, epsilon }), /options\.lambda must be a finite number ≥ 0, got -1/);
-  assert.throws(() => gradientPenalty(critic, real, fake, { lambda: NaN, epsilon }), /options\.lambda must be a finite number ≥ 0, got NaN/);
-  assert.throws(() => gradientPenalty(critic, real, fake, { lambda: 10, epsilon: tf.fill([2, 3], 0.5) }), /options\.epsilon must have shape \[2, 1\] \(one weight per sample\), got \[2, 3\]/);
-  assert.throws(() => gradientPenalty(critic, real, tf.ones([3, 3]), { lambda: 10, epsilon }), /fake must have real's shape \[2, 3\], got \[3, 3\]/);
-  assert.throws(() => gradientPenalty(critic, tf.zeros([2]), tf.ones([2]), { lambda: 10, epsilon: tf.fill([2], 0.5) }), /real must have rank ≥ 2/);
-  assert.throws(() => gradientPenalty((x) => tf.mean(x), real, fake, { lambda: 10, epsilon }), /critic must return scores of shape \[2, \.\.\.\], got a float32 tensor of shape \[\]/);
+  assert.throws(
+    () => gradientPenalty(critic, real, fake, { lambda: -1, epsilon }),
+    /options\.lambda must be a finite number ≥ 0, got -1/,
+  );
+  assert.throws(
+    () => gradientPenalty(critic, real, fake, { lambda: NaN, epsilon }),
+    /options\.lambda must be a finite number ≥ 0, got NaN/,
+  );
+  assert.throws(
+    () => gradientPenalty(critic, real, fake, { lambda: 10, epsilon: tf.fill([2, 3], 0.5) }),
+    /options\.epsilon must have shape \[2, 1\] \(one weight per sample\), got \[2, 3\]/,
+  );
+  assert.throws(
+    () => gradientPenalty(critic, real, tf.ones([3, 3]), { lambda: 10, epsilon }),
+    /fake must have real's shape \[2, 3\], got \[3, 3\]/,
+  );
+  assert.throws(
+    () => gradientPenalty(critic, tf.zeros([2]), tf.ones([2]), { lambda: 10, epsilon: tf.fill([2], 0.5) }),
+    /real must have rank ≥ 2/,
+  );
+  assert.throws(
+    () => gradientPenalty((x) => tf.mean(x), real, fake, { lambda: 10, epsilon }),
+    /critic must return scores of shape \[2, \.\.\.\], got a float32 tensor of shape \[\]/,
+  );
   assert.throws(() => perSampleUniform(0, 4, Rng.fromSeed(1)), /n \(the batch size\) must be an integer ≥ 1, got 0/);
   assert.throws(() => perSampleUniform(3, 1, Rng.fromSeed(1)), /rank .* must be an integer ≥ 2, got 1/);
-  assert.throws(() => perSampleUniform(1, 2, { nextFloat: () => 1 }), /rng\.nextFloat\(\) must return a number in \[0, 1\), got 1/);
+  assert.throws(
+    () => perSampleUniform(1, 2, { nextFloat: () => 1 }),
+    /rng\.nextFloat\(\) must return a number in \[0, 1\), got 1/,
+  );
 });

@@ -78,7 +78,9 @@ export function gradientPenalty(critic: Critic, real: tf.Tensor, fake: tf.Tensor
     throw new RangeError(`gradientPenalty: real must have rank ≥ 2 ([n, ...features]), got shape [${real.shape.join(', ')}]`);
   }
   if (!tf.util.arraysEqual(real.shape, fake.shape)) {
-    throw new RangeError(`gradientPenalty: fake must have real's shape [${real.shape.join(', ')}], got [${fake.shape.join(', ')}]`);
+    throw new RangeError(
+      `gradientPenalty: fake must have real's shape [${real.shape.join(', ')}], got [${fake.shape.join(', ')}]`,
+    );
   }
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`gradientPenalty: options must be an object { lambda, epsilon, oneSided? }, got ${describe(options)}`);
@@ -150,7 +152,9 @@ export function perSampleUniform(n: number, rank: number, rng: UniformSource): t
     throw new RangeError(`perSampleUniform: n (the batch size) must be an integer ≥ 1, got ${describe(n)}`);
   }
   if (!Number.isInteger(rank) || rank < 2) {
-    throw new RangeError(`perSampleUniform: rank (the data's rank, batch axis included) must be an integer ≥ 2, got ${describe(rank)}`);
+    throw new RangeError(
+      `perSampleUniform: rank (the data's rank, batch axis included) must be an integer ≥ 2, got ${describe(rank)}`,
+    );
   }
   if (typeof rng !== 'object' || rng === null || typeof rng.nextFloat !== 'function') {
     throw new TypeError(`perSampleUniform: rng must have a nextFloat() method, got ${describe(rng)}`);

@@ -51,7 +51,14 @@ test('R1 and its gradient in the critic weights match float64 finite differences
     assert.ok(nearestKink > 1e-2, `test data: a pre-activation ${nearestKink} too close to the LeakyReLU kink`);
     const variables = makeVariables(params);
     const critic = tfCritic(act, variables);
-    checkPenaltyGradient(`R1, ${act.name}`, params, variables, () => r1Penalty(critic, real, { gamma: GAMMA }), (p) => referenceR1(p, act, realRows), (line) => t.diagnostic(line));
+    checkPenaltyGradient(
+      `R1, ${act.name}`,
+      params,
+      variables,
+      () => r1Penalty(critic, real, { gamma: GAMMA }),
+      (p) => referenceR1(p, act, realRows),
+      (line) => t.diagnostic(line),
+    );
     variables.forEach((v) => v.dispose());
   }
 });
@@ -63,7 +70,10 @@ test('no NaN where the critic is flat, and R1 is 0 there', async () => {
   const w = tf.variable(tf.zeros([3, 1]));
   const b = tf.variable(tf.tensor1d([0.2]));
   const critic = (x: tf.Tensor): tf.Tensor => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Variable<tf.Rank.R2>), b);
-  const { value, grads } = tf.variableGrads(() => tf.add(nonSaturating.discriminatorLoss(critic(real), critic(fake)), r1Penalty(critic, real, { gamma: GAMMA })), [w, b]);
+  const { value, grads } = tf.variableGrads(
+    () => tf.add(nonSaturating.discriminatorLoss(critic(real), critic(fake)), r1Penalty(critic, real, { gamma: GAMMA })),
+    [w, b],
+  );
   assert.ok(Number.isFinite(value.arraySync()));
   for (const g of Object.values(grads)) assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `gradient ${g.toString()}`);
   assert.equal(r1Penalty(critic, real, { gamma: GAMMA }).arraySync(), 0);
@@ -75,5 +85,8 @@ test('R1 bad arguments name the parameter and what is allowed', async () => {
   const critic = (x: tf.Tensor): tf.Tensor => tf.sum(x, 1);
   assert.throws(() => r1Penalty(critic, real, { gamma: -1 }), /r1Penalty: options\.gamma must be a finite number ≥ 0, got -1/);
   assert.throws(() => r1Penalty(critic, tf.zeros([3]), { gamma: 1 }), /r1Penalty: real must have rank ≥ 2/);
-  assert.throws(() => r1Penalty((x) => tf.mean(x), real, { gamma: 1 }), /r1Penalty: critic must return scores of shape \[2, \.\.\.\]/);
+  assert.throws(
+    () => r1Penalty((x) => tf.mean(x), real, { gamma: 1 }),
+    /r1Penalty: critic must return scores of shape \[2, \.\.\.\]/,
+  );
 });

@@ -12,9 +12,11 @@ export interface R1Options {
 
 /** γ/2 · mean over real samples of ‖∇D(x)‖², for D's raw output (logit or score); see squaredInputGradientNorms for the critic's requirements. */
 export function r1Penalty(critic: Critic, real: tf.Tensor, options: R1Options): tf.Scalar {
-  if (typeof critic !== 'function') throw new TypeError(`r1Penalty: critic must be a function from a batch tensor to scores, got ${describe(critic)}`);
+  if (typeof critic !== 'function')
+    throw new TypeError(`r1Penalty: critic must be a function from a batch tensor to scores, got ${describe(critic)}`);
   assertFloatTensor(real, 'real', 'r1Penalty');
-  if (real.rank < 2) throw new RangeError(`r1Penalty: real must have rank ≥ 2 ([n, ...features]), got shape [${real.shape.join(', ')}]`);
+  if (real.rank < 2)
+    throw new RangeError(`r1Penalty: real must have rank ≥ 2 ([n, ...features]), got shape [${real.shape.join(', ')}]`);
   const gamma = options?.gamma;
   if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma < 0) {
     throw new RangeError(`r1Penalty: options.gamma must be a finite number ≥ 0, got ${describe(gamma)}`);

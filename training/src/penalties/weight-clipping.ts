@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 /** Clamps every variable to [−clip, clip] in place; `clip` must be a finite number > 0. */
 export function clipWeights(variables: readonly tf.Variable[], clip: number): void {
   if (typeof clip !== 'number' || !Number.isFinite(clip) || clip <= 0) {
-    throw new RangeError(`clipWeights: clip must be a finite number > 0 (clipping at 0 would zero the critic), got ${String(clip)}`);
+    throw new RangeError(
+      `clipWeights: clip must be a finite number > 0 (clipping at 0 would zero the critic), got ${String(clip)}`,
+    );
   }
   for (const variable of variables) {
     tf.tidy(() => variable.assign(tf.clipByValue(variable, -clip, clip)));

@@ -47,9 +47,20 @@ export interface Chart {
 }
 
 /** Matplotlib's "tab10": distinct, and readable by most colour-blind viewers. */
-export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'] as const;
+export const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+] as const;
 
-export const FONT = "DejaVu Sans, Verdana, sans-serif";
+export const FONT = 'DejaVu Sans, Verdana, sans-serif';
 const TITLE_SIZE = 16;
 const LABEL_SIZE = 14;
 const TICK_SIZE = 12;
@@ -69,7 +80,13 @@ function text(x: number, y: number, content: string, size: number, extra = ''): 
 }
 
 /** A legend or marker glyph centred at (x, y). */
-export function markerSvg(marker: Marker, x: number, y: number, colour: string, options: { dashed?: boolean; size?: number; opacity?: number } = {}): string {
+export function markerSvg(
+  marker: Marker,
+  x: number,
+  y: number,
+  colour: string,
+  options: { dashed?: boolean; size?: number; opacity?: number } = {},
+): string {
   const size = options.size ?? 3;
   const dash = options.dashed ? ' stroke-dasharray="6 4"' : '';
   const line = `<line x1="${fixed(x - 14)}" y1="${fixed(y)}" x2="${fixed(x + 14)}" y2="${fixed(y)}" stroke="${colour}" stroke-width="2"${dash}/>`;
@@ -89,7 +106,8 @@ export function markerSvg(marker: Marker, x: number, y: number, colour: string, 
 }
 
 function checkSize(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 200 && value <= 4000)) throw new RangeError(`${name} must be an integer in [200, 4000] pixels, got ${value}`);
+  if (!(Number.isInteger(value) && value >= 200 && value <= 4000))
+    throw new RangeError(`${name} must be an integer in [200, 4000] pixels, got ${value}`);
   return value;
 }
 
@@ -97,7 +115,9 @@ function axisTicks(axis: AxisOptions, lo: number, hi: number, name: string): Tic
   const min = axis.min ?? lo;
   const max = axis.max ?? hi;
   if (!(Number.isFinite(min) && Number.isFinite(max) && min <= max)) {
-    throw new RangeError(`the ${name} axis needs finite min ≤ max (set ${name}.min/${name}.max or give finite data), got [${min}, ${max}]`);
+    throw new RangeError(
+      `the ${name} axis needs finite min ≤ max (set ${name}.min/${name}.max or give finite data), got [${min}, ${max}]`,
+    );
   }
   const ticks = niceTicks(min, max);
   // Fixed ends are kept exactly; ticks outside them are dropped.
@@ -111,7 +131,13 @@ function axisTicks(axis: AxisOptions, lo: number, hi: number, name: string): Tic
  * Draws the frame for data spanning `extent` and calls `marks` to draw inside the clipped plot area.
  * `square` gives both axes the same ticks and the plot area equal sides, so distances look true.
  */
-export function drawChart(options: ChartOptions, extent: Extent, legend: readonly LegendEntry[], marks: (toPixel: ToPixel) => string, square = false): Chart {
+export function drawChart(
+  options: ChartOptions,
+  extent: Extent,
+  legend: readonly LegendEntry[],
+  marks: (toPixel: ToPixel) => string,
+  square = false,
+): Chart {
   const width = checkSize(options.width ?? 760, 'width');
   const height = checkSize(options.height ?? 480, 'height');
   let xTicks: Ticks;
@@ -135,7 +161,9 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
   // then it goes under the x-axis label, in as many columns as fit.
   const legendEntryWidth = 60 + longestLegend * LABEL_SIZE * CHAR_WIDTH;
   const legendBelow = legend.length > 0 && legendEntryWidth > width / 3;
-  const legendColumns = legendBelow ? Math.max(1, Math.min(legend.length, Math.floor((width - left - 12) / legendEntryWidth))) : 1;
+  const legendColumns = legendBelow
+    ? Math.max(1, Math.min(legend.length, Math.floor((width - left - 12) / legendEntryWidth)))
+    : 1;
   const legendRows = legendBelow ? Math.ceil(legend.length / legendColumns) : 0;
   const lineHeight = LABEL_SIZE + 8;
   const right = legend.length > 0 && !legendBelow ? legendEntryWidth : 24;
@@ -144,7 +172,9 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
   let plotWidth = width - left - right;
   let plotHeight = height - top - bottom;
   if (plotWidth < 80 || plotHeight < 80) {
-    throw new RangeError(`a ${width} × ${height} image leaves too little room for the plot after labels and legend; make it larger`);
+    throw new RangeError(
+      `a ${width} × ${height} image leaves too little room for the plot after labels and legend; make it larger`,
+    );
   }
   if (square) plotWidth = plotHeight = Math.min(plotWidth, plotHeight);
   const toPixel: ToPixel = (x, y) => [
@@ -161,35 +191,55 @@ export function drawChart(options: ChartOptions, extent: Extent, legend: readonl
   for (const v of xTicks.values) {
     const [px] = toPixel(v, yTicks.lo);
     parts.push(`<line x1="${fixed(px)}" y1="${top}" x2="${fixed(px)}" y2="${fixed(top + plotHeight)}" stroke="#e6e6e6"/>`);
-    parts.push(`<line x1="${fixed(px)}" y1="${fixed(top + plotHeight)}" x2="${fixed(px)}" y2="${fixed(top + plotHeight + 5)}" stroke="#000"/>`);
+    parts.push(
+      `<line x1="${fixed(px)}" y1="${fixed(top + plotHeight)}" x2="${fixed(px)}" y2="${fixed(top + plotHeight + 5)}" stroke="#000"/>`,
+    );
     parts.push(text(px, top + plotHeight + 8 + TICK_SIZE, formatTick(v, xTicks.decimals), TICK_SIZE, 'text-anchor="middle"'));
   }
   yTicks.values.forEach((v, k) => {
     const [, py] = toPixel(xTicks.lo, v);
-    parts.push(`<line x1="${fixed(left)}" y1="${fixed(py)}" x2="${fixed(left + plotWidth)}" y2="${fixed(py)}" stroke="#e6e6e6"/>`);
+    parts.push(
+      `<line x1="${fixed(left)}" y1="${fixed(py)}" x2="${fixed(left + plotWidth)}" y2="${fixed(py)}" stroke="#e6e6e6"/>`,
+    );
     parts.push(`<line x1="${fixed(left - 5)}" y1="${fixed(py)}" x2="${fixed(left)}" y2="${fixed(py)}" stroke="#000"/>`);
     parts.push(text(left - 8, py + TICK_SIZE * 0.35, yLabels[k]!, TICK_SIZE, 'text-anchor="end"'));
   });
   // The clip leaves a few pixels around the frame so that markers on the frame are drawn whole.
   const bleed = 5;
-  parts.push(`<clipPath id="plot-area"><rect x="${fixed(left - bleed)}" y="${top - bleed}" width="${fixed(plotWidth + 2 * bleed)}" height="${fixed(plotHeight + 2 * bleed)}"/></clipPath>`);
+  parts.push(
+    `<clipPath id="plot-area"><rect x="${fixed(left - bleed)}" y="${top - bleed}" width="${fixed(plotWidth + 2 * bleed)}" height="${fixed(plotHeight + 2 * bleed)}"/></clipPath>`,
+  );
   parts.push(`<g clip-path="url(#plot-area)">${marks(toPixel)}</g>`);
-  parts.push(`<rect x="${fixed(left)}" y="${top}" width="${fixed(plotWidth)}" height="${fixed(plotHeight)}" fill="none" stroke="#000"/>`);
+  parts.push(
+    `<rect x="${fixed(left)}" y="${top}" width="${fixed(plotWidth)}" height="${fixed(plotHeight)}" fill="none" stroke="#000"/>`,
+  );
   // Axis labels.
   parts.push(text(left + plotWidth / 2, top + plotHeight + 30 + LABEL_SIZE, options.x.label, LABEL_SIZE, 'text-anchor="middle"'));
   const yLabelX = 8 + LABEL_SIZE;
   const yLabelY = top + plotHeight / 2;
-  parts.push(text(yLabelX, yLabelY, options.y.label, LABEL_SIZE, `text-anchor="middle" transform="rotate(-90 ${fixed(yLabelX)} ${fixed(yLabelY)})"`));
+  parts.push(
+    text(
+      yLabelX,
+      yLabelY,
+      options.y.label,
+      LABEL_SIZE,
+      `text-anchor="middle" transform="rotate(-90 ${fixed(yLabelX)} ${fixed(yLabelY)})"`,
+    ),
+  );
   const belowAxis = top + plotHeight + 58;
   legend.forEach((entry, k) => {
     const [x, y] = legendBelow
       ? [left + 16 + (k % legendColumns) * legendEntryWidth, belowAxis + Math.floor(k / legendColumns) * lineHeight]
       : [left + plotWidth + 34, top + 12 + k * lineHeight];
-    parts.push(markerSvg(entry.marker, x, y, entry.colour, { dashed: entry.dashed ?? false, size: entry.marker === 'cross' ? 4 : 3.5 }));
+    parts.push(
+      markerSvg(entry.marker, x, y, entry.colour, { dashed: entry.dashed ?? false, size: entry.marker === 'cross' ? 4 : 3.5 }),
+    );
     parts.push(text(x + 22, y + LABEL_SIZE * 0.35, entry.label, LABEL_SIZE));
   });
   const notesTop = belowAxis + (legendRows > 0 ? legendRows * lineHeight + 6 : 0);
-  notes.forEach((note, k) => parts.push(text(left, notesTop + k * (LABEL_SIZE + 6) + LABEL_SIZE * 0.35, note, LABEL_SIZE - 1, 'fill="#333"')));
+  notes.forEach((note, k) =>
+    parts.push(text(left, notesTop + k * (LABEL_SIZE + 6) + LABEL_SIZE * 0.35, note, LABEL_SIZE - 1, 'fill="#333"')),
+  );
 
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">${parts.join('')}</svg>`;
   return { svg, width, height, toPixel };

@@ -20,12 +20,17 @@ export interface LinePlotOptions extends ChartOptions {
 export function linePlot(options: LinePlotOptions): Chart {
   if (options.series.length === 0) throw new RangeError('a line plot needs at least one series');
   options.series.forEach((s, k) => {
-    if (s.x.length !== s.y.length) throw new RangeError(`series ${k} ("${s.label}") has ${s.x.length} x values but ${s.y.length} y values`);
+    if (s.x.length !== s.y.length)
+      throw new RangeError(`series ${k} ("${s.label}") has ${s.x.length} x values but ${s.y.length} y values`);
   });
   const xRange = finiteRange(options.series.flatMap((s) => s.x));
   const yRange = finiteRange(options.series.flatMap((s) => s.y));
   const extent = { xLo: xRange?.[0] ?? NaN, xHi: xRange?.[1] ?? NaN, yLo: yRange?.[0] ?? NaN, yHi: yRange?.[1] ?? NaN };
-  const styled = options.series.map((s, k) => ({ ...s, colour: s.colour ?? PALETTE[k % PALETTE.length]!, style: s.style ?? 'line' }));
+  const styled = options.series.map((s, k) => ({
+    ...s,
+    colour: s.colour ?? PALETTE[k % PALETTE.length]!,
+    style: s.style ?? 'line',
+  }));
   const legend = styled.map((s) => ({ label: s.label, colour: s.colour, marker: s.style, dashed: s.dashed ?? false }));
   return drawChart(options, extent, legend, (toPixel) => {
     const parts: string[] = [];

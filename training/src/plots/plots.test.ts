@@ -17,7 +17,11 @@ test('ticks fall on round numbers that cover the range', () => {
   assert.deepEqual(quarter.values, [0, 0.25, 0.5, 0.75, 1, 1.25]);
   assert.equal(quarter.decimals, 2);
   const single = niceTicks(3, 3);
-  assert.deepEqual(single.values.map((v) => formatTick(v, single.decimals)), ['2.6', '2.8', '3.0', '3.2', '3.4'], 'a single value is widened by 10 %');
+  assert.deepEqual(
+    single.values.map((v) => formatTick(v, single.decimals)),
+    ['2.6', '2.8', '3.0', '3.2', '3.4'],
+    'a single value is widened by 10 %',
+  );
   assert.throws(() => niceTicks(1, 0), /lo ≤ hi/);
 });
 
@@ -77,8 +81,20 @@ test('a scatter plot is square, marks every point and renders to a PNG', async (
 });
 
 test('plots name what is wrong with their input', () => {
-  assert.throws(() => linePlot({ title: '', x: { label: '' }, y: { label: '' }, series: [{ label: 's', x: [1, 2], y: [1] }] }), /series 0 \("s"\) has 2 x values but 1 y values/);
-  assert.throws(() => linePlot({ title: '', x: { label: '' }, y: { label: '' }, series: [{ label: 's', x: [1], y: [Infinity] }] }), /the y axis needs finite min ≤ max/);
-  assert.throws(() => scatterPlot({ title: '', x: { label: '' }, y: { label: '' }, groups: [{ label: 'g', points: [1, 2, 3] }] }), /\(x, y\) pairs, got 3 values/);
-  assert.throws(() => linePlot({ title: '', x: { label: '' }, y: { label: '' }, width: 50, series: [{ label: 's', x: [1], y: [1] }] }), /width must be an integer in \[200, 4000\]/);
+  assert.throws(
+    () => linePlot({ title: '', x: { label: '' }, y: { label: '' }, series: [{ label: 's', x: [1, 2], y: [1] }] }),
+    /series 0 \("s"\) has 2 x values but 1 y values/,
+  );
+  assert.throws(
+    () => linePlot({ title: '', x: { label: '' }, y: { label: '' }, series: [{ label: 's', x: [1], y: [Infinity] }] }),
+    /the y axis needs finite min ≤ max/,
+  );
+  assert.throws(
+    () => scatterPlot({ title: '', x: { label: '' }, y: { label: '' }, groups: [{ label: 'g', points: [1, 2, 3] }] }),
+    /\(x, y\) pairs, got 3 values/,
+  );
+  assert.throws(
+    () => linePlot({ title: '', x: { label: '' }, y: { label: '' }, width: 50, series: [{ label: 's', x: [1], y: [1] }] }),
+    /width must be an integer in \[200, 4000\]/,
+  );
 });

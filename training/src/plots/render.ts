@@ -6,9 +6,18 @@ import { encodePng, type RawImage } from '@gantry/files/image';
 
 /** Rasterises an SVG to opaque 8-bit RGB pixels (flattened on white). */
 export async function svgToPixels(svg: string): Promise<RawImage> {
-  const { data, info } = await sharp(Buffer.from(svg)).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(svg))
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after flattening the SVG, got ${info.channels}`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+    channels: 3,
+  };
 }
 
 export async function svgToPng(svg: string): Promise<Buffer> {

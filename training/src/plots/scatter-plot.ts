@@ -22,13 +22,19 @@ export interface ScatterPlotOptions extends ChartOptions {
 export function scatterPlot(options: ScatterPlotOptions): Chart {
   if (options.groups.length === 0) throw new RangeError('a scatter plot needs at least one group of points');
   options.groups.forEach((g, k) => {
-    if (g.points.length % 2 !== 0) throw new RangeError(`group ${k} ("${g.label}") must hold (x, y) pairs, got ${g.points.length} values`);
+    if (g.points.length % 2 !== 0)
+      throw new RangeError(`group ${k} ("${g.label}") must hold (x, y) pairs, got ${g.points.length} values`);
   });
-  const coordinate = (axis: 0 | 1): number[] => options.groups.flatMap((g) => Array.from({ length: g.points.length / 2 }, (_, i) => g.points[2 * i + axis]!));
+  const coordinate = (axis: 0 | 1): number[] =>
+    options.groups.flatMap((g) => Array.from({ length: g.points.length / 2 }, (_, i) => g.points[2 * i + axis]!));
   const xRange = finiteRange(coordinate(0));
   const yRange = finiteRange(coordinate(1));
   const extent = { xLo: xRange?.[0] ?? NaN, xHi: xRange?.[1] ?? NaN, yLo: yRange?.[0] ?? NaN, yHi: yRange?.[1] ?? NaN };
-  const styled = options.groups.map((g, k) => ({ ...g, colour: g.colour ?? PALETTE[k % PALETTE.length]!, marker: g.marker ?? 'dot' }));
+  const styled = options.groups.map((g, k) => ({
+    ...g,
+    colour: g.colour ?? PALETTE[k % PALETTE.length]!,
+    marker: g.marker ?? 'dot',
+  }));
   const legend = styled.map((g) => ({ label: g.label, colour: g.colour, marker: g.marker }));
   return drawChart(
     { width: 640, height: 540, ...options },
@@ -43,7 +49,9 @@ export function scatterPlot(options: ScatterPlotOptions): Chart {
           const y = g.points[i + 1]!;
           if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
           const [px, py] = toPixel(x, y);
-          parts.push(markerSvg(g.marker, px, py, g.colour, { size, ...(g.marker === 'dot' ? { opacity: g.opacity ?? 0.35 } : {}) }));
+          parts.push(
+            markerSvg(g.marker, px, py, g.colour, { size, ...(g.marker === 'dot' ? { opacity: g.opacity ?? 0.35 } : {}) }),
+          );
         }
       }
       return parts.join('');

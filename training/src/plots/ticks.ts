@@ -13,7 +13,8 @@ const STEPS = [1, 2, 2.5, 5, 10];
 
 /** About `target` (≥ 2) ticks spanning [lo, hi]; a degenerate range is widened around its value. */
 export function niceTicks(lo: number, hi: number, target = 6): Ticks {
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw new RangeError(`tick range must be finite with lo ≤ hi, got [${lo}, ${hi}]`);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi))
+    throw new RangeError(`tick range must be finite with lo ≤ hi, got [${lo}, ${hi}]`);
   if (!(Number.isInteger(target) && target >= 2)) throw new RangeError(`target tick count must be an integer ≥ 2, got ${target}`);
   if (lo === hi) {
     const half = lo === 0 ? 1 : Math.abs(lo) * 0.1;

@@ -19,7 +19,6 @@ import { readCheckpointState, type CheckpointState } from './run-folder.js';
 
 export type { CheckpointState } from './run-folder.js';
 
-
 async function tensorFiles(tensors: NamedTensor[], header: Record<string, unknown>): Promise<{ json: string; bin: Uint8Array }> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
   return { json: JSON.stringify({ ...header, weights: specs }), bin: new Uint8Array(tf.io.CompositeArrayBuffer.join(data)) };
@@ -29,10 +28,18 @@ async function optimizerFiles(optimizer: tf.Optimizer): Promise<{ json: string; 
   return tensorFiles(await optimizer.getWeights(), { className: optimizer.getClassName() });
 }
 
-async function readTensorFiles(folder: string, name: string): Promise<{ manifest: { weights: tf.io.WeightsManifestEntry[] } & Record<string, unknown>; tensors: tf.NamedTensorMap }> {
-  const manifest = JSON.parse(await readFile(join(folder, `${name}.json`), 'utf8')) as { weights: tf.io.WeightsManifestEntry[] } & Record<string, unknown>;
+async function readTensorFiles(
+  folder: string,
+  name: string,
+): Promise<{ manifest: { weights: tf.io.WeightsManifestEntry[] } & Record<string, unknown>; tensors: tf.NamedTensorMap }> {
+  const manifest = JSON.parse(await readFile(join(folder, `${name}.json`), 'utf8')) as {
+    weights: tf.io.WeightsManifestEntry[];
+  } & Record<string, unknown>;
   const bytes = await readFile(join(folder, `${name}.bin`));
-  return { manifest, tensors: tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weights) };
+  return {
+    manifest,
+    tensors: tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weights),
+  };
 }
 
 const EMA_FOLDER = 'generator-ema';
@@ -48,7 +55,10 @@ export { readCheckpointState } from './run-folder.js';
 export async function checkpointClassNames(checkpoint: string, config: TrainConfig): Promise<string[] | null> {
   if (config.model.conditional === undefined) return null;
   const { classNames } = await readCheckpointState(checkpoint);
-  if (classNames === undefined) throw new Error(`checkpoint ${checkpoint} of a class-conditional run has no classNames in state.json; it was not written by this trainer`);
+  if (classNames === undefined)
+    throw new Error(
+      `checkpoint ${checkpoint} of a class-conditional run has no classNames in state.json; it was not written by this trainer`,
+    );
   return classNames;
 }
 
@@ -57,12 +67,23 @@ export async function checkpointClassNames(checkpoint: string, config: TrainConf
  * with one sample's shape. A class-conditional generator draws class `classIndex` for every sample, or
  * without one cycles through the classes (sample i gets class i mod classes).
  */
-export async function sampleCheckpoint(checkpoint: string, config: TrainConfig, n: number, seed: number, classIndex?: number): Promise<{ values: Float32Array; shape: number[] }> {
+export async function sampleCheckpoint(
+  checkpoint: string,
+  config: TrainConfig,
+  n: number,
+  seed: number,
+  classIndex?: number,
+): Promise<{ values: Float32Array; shape: number[] }> {
   const classNames = await checkpointClassNames(checkpoint, config);
   if (classIndex !== undefined) {
-    if (classNames === null) throw new RangeError(`sampleCheckpoint: a class was asked for (${classIndex}), but the run is not class-conditional (no model.conditional)`);
+    if (classNames === null)
+      throw new RangeError(
+        `sampleCheckpoint: a class was asked for (${classIndex}), but the run is not class-conditional (no model.conditional)`,
+      );
     if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classNames.length)) {
-      throw new RangeError(`sampleCheckpoint: class ${classIndex} is out of range; the run has ${classNames.length} classes, 0 … ${classNames.length - 1}`);
+      throw new RangeError(
+        `sampleCheckpoint: class ${classIndex} is out of range; the run has ${classNames.length} classes, 0 … ${classNames.length - 1}`,
+      );
     }
   }
   const generator = await loadLayersModelFromFile(checkpointGeneratorModel(checkpoint, config));
@@ -99,7 +120,13 @@ export function checkpointFolder(runDir: string, step: number): string {
 }
 
 /** `strategyState`: the strategy's getState() (nothing is written when it is empty). */
-export async function saveCheckpoint<RngState>(runDir: string, players: Players, state: CheckpointState<RngState>, keep: number, strategyState: NamedTensor[] = []): Promise<string> {
+export async function saveCheckpoint<RngState>(
+  runDir: string,
+  players: Players,
+  state: CheckpointState<RngState>,
+  keep: number,
+  strategyState: NamedTensor[] = [],
+): Promise<string> {
   const folder = checkpointFolder(runDir, state.step);
   const generator = await serializeLayersModel(players.generator);
   const discriminator = await serializeLayersModel(players.discriminator);
@@ -163,7 +190,9 @@ export async function latestCheckpoint(runDir: string): Promise<string | undefin
 async function restoreOptimizer(folder: string, name: string, optimizer: tf.Optimizer): Promise<void> {
   const { manifest, tensors } = await readTensorFiles(join(folder, 'optimizers'), name);
   if (manifest.className !== optimizer.getClassName()) {
-    throw new Error(`checkpoint ${folder} has a ${String(manifest.className)} ${name} optimizer but the config asks for ${optimizer.getClassName()}`);
+    throw new Error(
+      `checkpoint ${folder} has a ${String(manifest.className)} ${name} optimizer but the config asks for ${optimizer.getClassName()}`,
+    );
   }
   // Adam keeps its moments by position in the variable list, so the saved order is what matters.
   await optimizer.setWeights(manifest.weights.map((spec) => ({ name: spec.name, tensor: tensors[spec.name]! })));
@@ -175,7 +204,9 @@ async function restoreWeights(modelJson: string, into: tfl.LayersModel): Promise
     const saved = loaded.getWeights();
     const current = into.getWeights();
     if (saved.length !== current.length || saved.some((w, i) => !tf.util.arraysEqual(w.shape, current[i]!.shape))) {
-      throw new Error(`${modelJson} does not fit the model the config builds (different layers or sizes); was the config changed since the checkpoint?`);
+      throw new Error(
+        `${modelJson} does not fit the model the config builds (different layers or sizes); was the config changed since the checkpoint?`,
+      );
     }
     into.setWeights(saved);
   } finally {
@@ -191,13 +222,20 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Restores players, optimizers and (given `strategy`) the strategy's state; returns state.json. */
-export async function loadCheckpoint<RngState>(folder: string, players: Players, strategy?: { setState(state: readonly NamedTensor[]): void }): Promise<CheckpointState<RngState>> {
+export async function loadCheckpoint<RngState>(
+  folder: string,
+  players: Players,
+  strategy?: { setState(state: readonly NamedTensor[]): void },
+): Promise<CheckpointState<RngState>> {
   const state = await readCheckpointState<RngState>(folder);
   await restoreWeights(join(folder, 'generator', 'model.json'), players.generator);
   await restoreWeights(join(folder, 'discriminator', 'model.json'), players.discriminator);
   if (players.generatorEma !== null) {
     const emaModel = join(folder, EMA_FOLDER, 'model.json');
-    if (!(await exists(emaModel))) throw new Error(`checkpoint ${folder} has no ${EMA_FOLDER}/ but the config enables ema; was the config changed since the checkpoint?`);
+    if (!(await exists(emaModel)))
+      throw new Error(
+        `checkpoint ${folder} has no ${EMA_FOLDER}/ but the config enables ema; was the config changed since the checkpoint?`,
+      );
     await restoreWeights(emaModel, players.generatorEma);
   }
   await restoreOptimizer(folder, 'generator', players.generatorOptimizer);

@@ -12,7 +12,10 @@ const learningRate = z.number().gt(0).max(1);
 
 /** A tagged section whose tag (`type` unless named) may be left out (it then means `value`): `{}` is the default variant. */
 function withDefaultType<T extends z.ZodType>(value: string, union: T, tag = 'type') {
-  return z.preprocess((section) => (typeof section === 'object' && section !== null && !(tag in section) ? { ...section, [tag]: value } : section), union);
+  return z.preprocess(
+    (section) => (typeof section === 'object' && section !== null && !(tag in section) ? { ...section, [tag]: value } : section),
+    union,
+  );
 }
 
 const adamSchema = z.strictObject({
@@ -52,7 +55,10 @@ const dataVariants = [
     /** Use at most N images, evenly spaced through the sorted file list. */
     limit: positiveInt.optional(),
     /** File name endings to read; default: every format sharp decodes. */
-    extensions: z.array(z.string().regex(/^\.?[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/, 'a file name ending such as ".png" or "jpg"')).min(1).optional(),
+    extensions: z
+      .array(z.string().regex(/^\.?[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/, 'a file name ending such as ".png" or "jpg"'))
+      .min(1)
+      .optional(),
     /** Skip (and count) files that cannot be decoded instead of stopping. */
     skipUnreadable: z.boolean().default(false),
   }),
@@ -66,7 +72,10 @@ const dataVariants = [
 
 const dataSchema = z
   .discriminatedUnion('dataset', dataVariants, {
-    error: (issue) => (issue.code === 'invalid_union' ? `expected one of "mnist" (the default), "fashion-mnist", "stacked-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}` : undefined),
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `expected one of "mnist" (the default), "fashion-mnist", "stacked-mnist", "folder", ${toyDatasetNames.map((n) => `"${n}"`).join(', ')}`
+        : undefined,
   })
   .prefault({});
 
@@ -113,7 +122,11 @@ const penaltySchema = withDefaultType(
     /** WGAN: every critic weight clamped to [−clip, clip] after each critic update. */
     z.strictObject({
       type: z.literal('weight-clipping'),
-      clip: z.number().gt(0, 'must be > 0: clipping at 0 sets every critic weight to 0, which leaves no critic').max(1e3).default(0.01),
+      clip: z
+        .number()
+        .gt(0, 'must be > 0: clipping at 0 sets every critic weight to 0, which leaves no critic')
+        .max(1e3)
+        .default(0.01),
     }),
   ]),
 );
@@ -171,8 +184,15 @@ const strategySchema = withDefaultType(
 );
 
 const baseSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"').default('gan'),
-  seed: z.int().min(0).max(2 ** 32 - 1).default(1),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"')
+    .default('gan'),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   data: dataSchema,
   model: z
     .strictObject({
@@ -274,35 +294,63 @@ function combinationErrors(c: z.output<typeof baseSchema>): Issue[] {
   const issues: Issue[] = [];
   const toy = isToyDataset(c.data.dataset);
   if (toy && c.model.architecture === 'dcgan') {
-    issues.push({ path: ['model', 'architecture'], message: `"dcgan" needs images, but data.dataset "${c.data.dataset}" is points; use "mlp" (or "linear" for gaussian-1d)` });
+    issues.push({
+      path: ['model', 'architecture'],
+      message: `"dcgan" needs images, but data.dataset "${c.data.dataset}" is points; use "mlp" (or "linear" for gaussian-1d)`,
+    });
   }
   if (c.model.architecture === 'linear') {
     if (c.data.dataset !== 'gaussian-1d') {
-      issues.push({ path: ['model', 'architecture'], message: `"linear" (G(z) = z + θ, D(x) = θD·x) is the 1-D case study: it needs data.dataset "gaussian-1d", not "${c.data.dataset}"` });
+      issues.push({
+        path: ['model', 'architecture'],
+        message: `"linear" (G(z) = z + θ, D(x) = θD·x) is the 1-D case study: it needs data.dataset "gaussian-1d", not "${c.data.dataset}"`,
+      });
     }
     if (c.model.latentSize !== 1) {
-      issues.push({ path: ['model', 'latentSize'], message: 'must be 1 with architecture "linear": G(z) = z + θ maps a 1-D latent to a 1-D sample' });
+      issues.push({
+        path: ['model', 'latentSize'],
+        message: 'must be 1 with architecture "linear": G(z) = z + θ maps a 1-D latent to a 1-D sample',
+      });
     }
   }
   if (c.model.conditional !== undefined) {
     const conditional = ['model', 'conditional'];
     if (toy) {
-      issues.push({ path: conditional, message: `needs labelled images, but data.dataset "${c.data.dataset}" is unlabelled points; use "mnist", "fashion-mnist" or a "folder" with one sub-folder per class (or remove model.conditional)` });
+      issues.push({
+        path: conditional,
+        message: `needs labelled images, but data.dataset "${c.data.dataset}" is unlabelled points; use "mnist", "fashion-mnist" or a "folder" with one sub-folder per class (or remove model.conditional)`,
+      });
     } else if (c.model.architecture !== 'dcgan') {
-      issues.push({ path: conditional, message: `the class-conditional models are DCGANs (label embedding into G, a projection or auxiliary-classifier D); model.architecture is "${c.model.architecture}": use "dcgan" (or remove model.conditional)` });
+      issues.push({
+        path: conditional,
+        message: `the class-conditional models are DCGANs (label embedding into G, a projection or auxiliary-classifier D); model.architecture is "${c.model.architecture}": use "dcgan" (or remove model.conditional)`,
+      });
     }
     if (c.transforms.packing !== 1) {
-      issues.push({ path: ['transforms', 'packing'], message: `must be 1 with model.conditional: a packed D input holds ${c.transforms.packing} samples, possibly of as many classes, but a conditional D judges one image against one class` });
+      issues.push({
+        path: ['transforms', 'packing'],
+        message: `must be 1 with model.conditional: a packed D input holds ${c.transforms.packing} samples, possibly of as many classes, but a conditional D judges one image against one class`,
+      });
     }
   }
   if (c.strategy.type === 'simultaneous' && c.training.discriminatorSteps !== 1) {
-    issues.push({ path: ['training', 'discriminatorSteps'], message: 'simultaneous updates take one D and one G update from one batch; leave training.discriminatorSteps at 1 (or use strategy "alternating")' });
+    issues.push({
+      path: ['training', 'discriminatorSteps'],
+      message:
+        'simultaneous updates take one D and one G update from one batch; leave training.discriminatorSteps at 1 (or use strategy "alternating")',
+    });
   }
   if (c.strategy.type === 'best-response' && c.training.discriminatorSteps !== 1) {
-    issues.push({ path: ['training', 'discriminatorSteps'], message: 'best-response trains D through strategy.retractionSteps; leave training.discriminatorSteps at 1' });
+    issues.push({
+      path: ['training', 'discriminatorSteps'],
+      message: 'best-response trains D through strategy.retractionSteps; leave training.discriminatorSteps at 1',
+    });
   }
   if (c.transforms.instanceNoise.halfLife !== undefined && c.transforms.instanceNoise.anneal !== 'exponential') {
-    issues.push({ path: ['transforms', 'instanceNoise', 'halfLife'], message: `applies to anneal "exponential" only; anneal is "${c.transforms.instanceNoise.anneal}"` });
+    issues.push({
+      path: ['transforms', 'instanceNoise', 'halfLife'],
+      message: `applies to anneal "exponential" only; anneal is "${c.transforms.instanceNoise.anneal}"`,
+    });
   }
   return issues;
 }
@@ -321,14 +369,25 @@ export function trainConfigWarnings(config: TrainConfig): string[] {
   const warnings: string[] = [];
   const { penalty, objective } = config;
   if (penalty.type === 'weight-clipping' && objective !== 'wasserstein') {
-    warnings.push(`penalty "weight-clipping" with objective "${objective}": WGAN clips a Wasserstein critic; clipping a ${objective} discriminator is unusual`);
+    warnings.push(
+      `penalty "weight-clipping" with objective "${objective}": WGAN clips a Wasserstein critic; clipping a ${objective} discriminator is unusual`,
+    );
   }
-  if (objective === 'wasserstein' && penalty.type !== 'gradient' && penalty.type !== 'one-sided' && penalty.type !== 'weight-clipping') {
-    warnings.push(`objective "wasserstein" with penalty "${penalty.type}": nothing keeps the critic Lipschitz, so its loss is unbounded below (use "gradient", "one-sided" or "weight-clipping")`);
+  if (
+    objective === 'wasserstein' &&
+    penalty.type !== 'gradient' &&
+    penalty.type !== 'one-sided' &&
+    penalty.type !== 'weight-clipping'
+  ) {
+    warnings.push(
+      `objective "wasserstein" with penalty "${penalty.type}": nothing keeps the critic Lipschitz, so its loss is unbounded below (use "gradient", "one-sided" or "weight-clipping")`,
+    );
   }
   const batchNormInD = config.model.architecture === 'mlp' && config.model.mlp.discriminatorNorm === 'batch';
   if (batchNormInD && (penalty.type === 'gradient' || penalty.type === 'one-sided' || penalty.type === 'r1')) {
-    warnings.push(`penalty "${penalty.type}" with batch norm in D: the per-sample input gradient mixes samples through the batch statistics (Gulrajani et al. use layer norm: model.mlp.discriminatorNorm "layer")`);
+    warnings.push(
+      `penalty "${penalty.type}" with batch norm in D: the per-sample input gradient mixes samples through the batch statistics (Gulrajani et al. use layer norm: model.mlp.discriminatorNorm "layer")`,
+    );
   }
   if (config.strategy.type === 'unrolled' && config.strategy.steps === 0) {
     warnings.push('strategy "unrolled" with steps 0 is the alternating strategy at a higher cost');
@@ -364,7 +423,12 @@ export function parseTrainConfig(json: unknown, source = 'config'): TrainConfig 
       const where = key === '' ? 'the top level' : `"${key}"`;
       const known = Object.keys((valueAt(trainConfigSchema.shape, []) as object) ?? {});
       const dataKeys = key === 'data' ? allowedDataKeys(valueAt(json, ['data', 'dataset'])) : undefined;
-      const allowed = key === '' ? ` (allowed: ${known.join(', ')})` : dataKeys !== undefined ? ` (dataset "${String(valueAt(json, ['data', 'dataset']) ?? 'mnist')}" takes: ${dataKeys.join(', ')})` : '';
+      const allowed =
+        key === ''
+          ? ` (allowed: ${known.join(', ')})`
+          : dataKeys !== undefined
+            ? ` (dataset "${String(valueAt(json, ['data', 'dataset']) ?? 'mnist')}" takes: ${dataKeys.join(', ')})`
+            : '';
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} at ${where}${allowed}`;
     }
     return `"${key}" is ${describe(valueAt(json, issue.path))}: ${issue.message}`;
@@ -394,7 +458,13 @@ export function configSha256(config: TrainConfig): string {
     Array.isArray(value)
       ? value.map(canonical)
       : typeof value === 'object' && value !== null
-        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+          )
         : value;
-  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(config)))
+    .digest('hex');
 }

@@ -32,7 +32,9 @@ export function updateEma(ema: tfl.LayersModel, generator: tfl.LayersModel, deca
   ema.weights.forEach((w, i) => {
     const current = source[i]!;
     tf.tidy(() => {
-      w.write(trainable.has(current) ? tf.add(tf.mul(decay, w.read()), tf.mul(1 - decay, current.read())) : tf.clone(current.read()));
+      w.write(
+        trainable.has(current) ? tf.add(tf.mul(decay, w.read()), tf.mul(1 - decay, current.read())) : tf.clone(current.read()),
+      );
     });
   });
 }

@@ -13,8 +13,17 @@ test('each optimizer type builds the tfjs optimizer it names, with its settings 
   const config = parseTrainConfig({
     optimizer: { generator: { type: 'adam', learningRate: 1e-4, beta1: 0, beta2: 0.9 }, discriminator: { type: 'rmsprop' } },
   });
-  const g = buildOptimizer(config.optimizer.generator) as unknown as { getClassName(): string; learningRate: number; beta1: number; beta2: number };
-  const d = buildOptimizer(config.optimizer.discriminator) as unknown as { getClassName(): string; learningRate: number; decay: number };
+  const g = buildOptimizer(config.optimizer.generator) as unknown as {
+    getClassName(): string;
+    learningRate: number;
+    beta1: number;
+    beta2: number;
+  };
+  const d = buildOptimizer(config.optimizer.discriminator) as unknown as {
+    getClassName(): string;
+    learningRate: number;
+    decay: number;
+  };
   assert.deepEqual([g.getClassName(), g.learningRate, g.beta1, g.beta2], ['Adam', 1e-4, 0, 0.9]);
   assert.deepEqual([d.getClassName(), d.learningRate, d.decay], ['RMSProp', 5e-5, 0.99]);
   // Adam and RMSProp update each variable in one fused kernel (backend/fused-*.ts); instanceof would not
@@ -28,7 +37,11 @@ test('the EMA generator starts as a copy of G and moves by (1 − d) of the gap;
   await selectBackend('cpu');
   const config = parseTrainConfig({
     data: { dataset: 'ring-8' },
-    model: { architecture: 'mlp', latentSize: 2, mlp: { generatorWidths: [3], discriminatorWidths: [3], generatorNorm: 'batch' } },
+    model: {
+      architecture: 'mlp',
+      latentSize: 2,
+      mlp: { generatorWidths: [3], discriminatorWidths: [3], generatorNorm: 'batch' },
+    },
     ema: { enabled: true, decay: 0.75 },
   });
   const players = buildPlayers(config, [2]);

@@ -1,7 +1,12 @@
 // The two players, their optimizers and (optionally) the EMA generator, built from a config.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { buildAuxiliaryClassifierDiscriminator, buildConditionalGenerator, buildProjectionDiscriminator, type ConditionalDcganOptions } from '../architectures/conditional.js';
+import {
+  buildAuxiliaryClassifierDiscriminator,
+  buildConditionalGenerator,
+  buildProjectionDiscriminator,
+  type ConditionalDcganOptions,
+} from '../architectures/conditional.js';
 import { buildDcganDiscriminator, buildDcganGenerator, type DcganOptions } from '../architectures/dcgan.js';
 import { buildLinearDiscriminator, buildLinearGenerator } from '../architectures/linear.js';
 import { buildMlpDiscriminator, buildMlpGenerator } from '../architectures/mlp.js';
@@ -39,7 +44,10 @@ export function buildOptimizer(o: OptimizerConfig): tf.Optimizer {
 }
 
 function asImageShape(shape: readonly number[], architecture: string): [number, number, number] {
-  if (shape.length !== 3) throw new RangeError(`architecture "${architecture}" needs images [height, width, channels]; the data's samples have shape [${shape.join(', ')}]`);
+  if (shape.length !== 3)
+    throw new RangeError(
+      `architecture "${architecture}" needs images [height, width, channels]; the data's samples have shape [${shape.join(', ')}]`,
+    );
   return [shape[0]!, shape[1]!, shape[2]!];
 }
 
@@ -52,44 +60,73 @@ export function conditionalClasses(config: TrainConfig, data: Dataset): number |
   if (config.model.conditional === undefined) return null;
   const classNames = isPointDataset(data) ? undefined : data.classNames;
   if (classNames === undefined) {
-    const folder = config.data.dataset === 'folder' ? ` (data.path ${config.data.path} has its images at the top level; a labelled folder has one sub-folder of images per class)` : '';
-    throw new ConfigError(`"model.conditional" needs labelled images, but dataset "${data.name}" has no labels${folder}; label the data, or remove model.conditional to train unconditionally`);
+    const folder =
+      config.data.dataset === 'folder'
+        ? ` (data.path ${config.data.path} has its images at the top level; a labelled folder has one sub-folder of images per class)`
+        : '';
+    throw new ConfigError(
+      `"model.conditional" needs labelled images, but dataset "${data.name}" has no labels${folder}; label the data, or remove model.conditional to train unconditionally`,
+    );
   }
   if (classNames.length < 2) {
-    throw new ConfigError(`"model.conditional" needs at least 2 classes, but dataset "${data.name}" has 1 ("${classNames[0]}"); add a sub-folder per class, or remove model.conditional`);
+    throw new ConfigError(
+      `"model.conditional" needs at least 2 classes, but dataset "${data.name}" has 1 ("${classNames[0]}"); add a sub-folder per class, or remove model.conditional`,
+    );
   }
   // A class left without images (data.limit, unreadable files) would never be trained, yet could be asked for.
   const counts = new Array<number>(classNames.length).fill(0);
   for (const label of isPointDataset(data) ? [] : (data.labels ?? [])) counts[label]! += 1;
   const empty = classNames.filter((_, k) => counts[k] === 0);
   if (empty.length > 0) {
-    throw new ConfigError(`"model.conditional": dataset "${data.name}" has no images of class ${empty.map((name) => `"${name}"`).join(', ')} (after data.limit and unreadable files); every class needs images, so add some, raise data.limit, or remove the empty class`);
+    throw new ConfigError(
+      `"model.conditional": dataset "${data.name}" has no images of class ${empty.map((name) => `"${name}"`).join(', ')} (after data.limit and unreadable files); every class needs images, so add some, raise data.limit, or remove the empty class`,
+    );
   }
   return classNames.length;
 }
 
 function dcganOptions(config: TrainConfig, imageShape: [number, number, number]): DcganOptions {
   const { model } = config;
-  return { imageShape, latentSize: model.latentSize, generatorWidth: model.generatorWidth, discriminatorWidth: model.discriminatorWidth, seed: config.seed };
+  return {
+    imageShape,
+    latentSize: model.latentSize,
+    generatorWidth: model.generatorWidth,
+    discriminatorWidth: model.discriminatorWidth,
+    seed: config.seed,
+  };
 }
 
 /** The conditional DCGAN's options when the config is class-conditional, else null; `classes` must be given exactly then. */
-function conditionalOptions(config: TrainConfig, imageShape: [number, number, number], classes: number | null): ConditionalDcganOptions | null {
+function conditionalOptions(
+  config: TrainConfig,
+  imageShape: [number, number, number],
+  classes: number | null,
+): ConditionalDcganOptions | null {
   const conditional = config.model.conditional;
   if ((conditional === undefined) !== (classes === null)) {
-    throw new Error(`players: ${conditional === undefined ? 'an unconditional config takes no class count' : 'a class-conditional config needs the class count (conditionalClasses)'}, got ${classes}`);
+    throw new Error(
+      `players: ${conditional === undefined ? 'an unconditional config takes no class count' : 'a class-conditional config needs the class count (conditionalClasses)'}, got ${classes}`,
+    );
   }
-  return conditional === undefined ? null : { ...dcganOptions(config, imageShape), classes: classes!, embeddingSize: conditional.embeddingSize };
+  return conditional === undefined
+    ? null
+    : { ...dcganOptions(config, imageShape), classes: classes!, embeddingSize: conditional.embeddingSize };
 }
 
 /** G as the config describes it, for samples of `sampleShape` (and `classes` classes when class-conditional). */
-export function buildGenerator(config: TrainConfig, sampleShape: readonly number[], classes: number | null = null): tfl.LayersModel {
+export function buildGenerator(
+  config: TrainConfig,
+  sampleShape: readonly number[],
+  classes: number | null = null,
+): tfl.LayersModel {
   const { model } = config;
   switch (model.architecture) {
     case 'dcgan': {
       const imageShape = asImageShape(sampleShape, 'dcgan');
       const conditional = conditionalOptions(config, imageShape, classes);
-      return conditional === null ? buildDcganGenerator(dcganOptions(config, imageShape)) : buildConditionalGenerator(conditional);
+      return conditional === null
+        ? buildDcganGenerator(dcganOptions(config, imageShape))
+        : buildConditionalGenerator(conditional);
     }
     case 'mlp':
       return buildMlpGenerator({
@@ -110,7 +147,11 @@ export function buildGenerator(config: TrainConfig, sampleShape: readonly number
 }
 
 /** D as the config describes it; its input is a packed sample (see transforms.packing). */
-export function buildDiscriminator(config: TrainConfig, sampleShape: readonly number[], classes: number | null = null): tfl.LayersModel {
+export function buildDiscriminator(
+  config: TrainConfig,
+  sampleShape: readonly number[],
+  classes: number | null = null,
+): tfl.LayersModel {
   const { model } = config;
   const inputShape = packedShape(sampleShape, config.transforms.packing);
   switch (model.architecture) {
@@ -118,7 +159,9 @@ export function buildDiscriminator(config: TrainConfig, sampleShape: readonly nu
       const imageShape = asImageShape(inputShape, 'dcgan');
       const conditional = conditionalOptions(config, imageShape, classes);
       if (conditional === null) return buildDcganDiscriminator(dcganOptions(config, imageShape));
-      return model.conditional!.discriminator === 'projection' ? buildProjectionDiscriminator(conditional) : buildAuxiliaryClassifierDiscriminator(conditional);
+      return model.conditional!.discriminator === 'projection'
+        ? buildProjectionDiscriminator(conditional)
+        : buildAuxiliaryClassifierDiscriminator(conditional);
     }
     case 'mlp':
       return buildMlpDiscriminator({

@@ -11,7 +11,8 @@ test('a scatter plot puts a point where its coordinates say; a histogram bar is 
   assert.equal(scatter[10 * 256 + 10], 255);
   // Two samples in one bin, one in another: bars of full and half height.
   const histogram = plotPixels(Float32Array.from([0.01, 0.02, -1.5]), 3, 1, range);
-  const column = (x: number): number => Array.from({ length: 256 }, (_, y) => histogram[y * 256 + x]).filter((v) => v === 0).length;
+  const column = (x: number): number =>
+    Array.from({ length: 256 }, (_, y) => histogram[y * 256 + x]).filter((v) => v === 0).length;
   assert.equal(column(130), 248);
   assert.equal(column(Math.floor((0.5 / 4) * 256) + 1), 124);
   assert.throws(() => plotPixels(new Float32Array(3), 1, 3, range), /1 or 2 coordinates, got 3/);

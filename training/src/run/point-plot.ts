@@ -20,7 +20,8 @@ function pixelOf(value: number, [lo, hi]: readonly [number, number]): number {
 
 /** Pixels (white background) of `n` samples of `dimensions` (1 or 2) coordinates, axes spanning `range`. */
 export function plotPixels(samples: Float32Array, n: number, dimensions: number, range: readonly [number, number]): Uint8Array {
-  if (dimensions !== 1 && dimensions !== 2) throw new RangeError(`plotPixels: samples must have 1 or 2 coordinates, got ${dimensions}`);
+  if (dimensions !== 1 && dimensions !== 2)
+    throw new RangeError(`plotPixels: samples must have 1 or 2 coordinates, got ${dimensions}`);
   const pixels = new Uint8Array(SIZE * SIZE).fill(255);
   const set = (x: number, y: number, level: number): void => {
     if (x >= 0 && x < SIZE && y >= 0 && y < SIZE) pixels[y * SIZE + x] = level;
@@ -56,7 +57,12 @@ export function plotPixels(samples: Float32Array, n: number, dimensions: number,
 }
 
 /** plotPixels as a 256×256 greyscale PNG. */
-export async function pointsToPng(samples: Float32Array, n: number, dimensions: number, range: readonly [number, number]): Promise<Buffer> {
+export async function pointsToPng(
+  samples: Float32Array,
+  n: number,
+  dimensions: number,
+  range: readonly [number, number],
+): Promise<Buffer> {
   return encodePng({ data: plotPixels(samples, n, dimensions, range), width: SIZE, height: SIZE, channels: 1 });
 }
 
@@ -64,8 +70,20 @@ export async function pointsToPng(samples: Float32Array, n: number, dimensions: 
  * n samples of one shape as a PNG: points ([dimensions]) as a plot, images ([h, w, c]) as a grid of
  * `columns` columns (default near-square); `range` is the plot's axes or the pixels' value range.
  */
-export async function samplesToPng(samples: Float32Array, n: number, shape: readonly number[], range: readonly [number, number], columns?: number): Promise<Buffer> {
+export async function samplesToPng(
+  samples: Float32Array,
+  n: number,
+  shape: readonly number[],
+  range: readonly [number, number],
+  columns?: number,
+): Promise<Buffer> {
   if (shape.length === 1) return pointsToPng(samples, n, shape[0]!, range);
   const [height, width, channels] = shape;
-  return samplesToGridPng(samples, n, [height!, width!, channels!], [range[0], range[1]], columns === undefined ? {} : { columns });
+  return samplesToGridPng(
+    samples,
+    n,
+    [height!, width!, channels!],
+    [range[0], range[1]],
+    columns === undefined ? {} : { columns },
+  );
 }

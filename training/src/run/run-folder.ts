@@ -25,7 +25,9 @@ async function readRunJson(path: string, what: string): Promise<unknown> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new RunFolderError(`${path}: ${missing ? 'missing' : `cannot be read (${messageOf(error)})`}; ${what}`, { cause: error });
+    throw new RunFolderError(`${path}: ${missing ? 'missing' : `cannot be read (${messageOf(error)})`}; ${what}`, {
+      cause: error,
+    });
   }
   try {
     return JSON.parse(text);
@@ -37,7 +39,10 @@ async function readRunJson(path: string, what: string): Promise<unknown> {
 /** The config a run was trained with (its config.json, validated). */
 export async function readRunConfig(runDir: string): Promise<TrainConfig> {
   const path = join(runDir, 'config.json');
-  const json = await readRunJson(path, `every run folder has the config it was trained with; is ${runDir} a run folder (gantry train --run)?`);
+  const json = await readRunJson(
+    path,
+    `every run folder has the config it was trained with; is ${runDir} a run folder (gantry train --run)?`,
+  );
   return parseTrainConfig(json, path);
 }
 

@@ -27,7 +27,10 @@ export async function takeSnapshot(players: Players, strategy: Strategy, rng: Rn
   for (const optimizer of [players.generatorOptimizer, players.discriminatorOptimizer]) {
     const live = await optimizer.getWeights();
     // getWeights() returns the slot variables themselves (and a fresh iteration count): clone the slots.
-    optimizers.push({ optimizer, weights: live.map(({ name, tensor }, i) => ({ name, tensor: i === 0 ? tensor : tf.clone(tensor) })) });
+    optimizers.push({
+      optimizer,
+      weights: live.map(({ name, tensor }, i) => ({ name, tensor: i === 0 ? tensor : tf.clone(tensor) })),
+    });
   }
   return {
     step,
@@ -65,7 +68,10 @@ export function firstNonFinite(losses: StepLosses, players: Players): string | u
   // Gradient norms are diagnostics: their sum of squares overflows float32 long before the weights do.
   const loss = Object.entries(losses).find(([key, v]) => !key.endsWith('GradientNorm') && !Number.isFinite(v));
   if (loss !== undefined) return `${quantityNames[loss[0]] ?? loss[0]} became ${loss[1]}`;
-  for (const [name, model] of [['generator', players.generator], ['discriminator', players.discriminator]] as const) {
+  for (const [name, model] of [
+    ['generator', players.generator],
+    ['discriminator', players.discriminator],
+  ] as const) {
     // A sum is NaN or ±Inf when any term is; one reduction per weight keeps this cheap.
     const total = tf.tidy(() => tf.addN(model.weights.map((w) => tf.sum(w.read()))).dataSync()[0]!);
     if (!Number.isFinite(total)) return `the ${name} weights became non-finite (their sum is ${total})`;

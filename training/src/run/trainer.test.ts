@@ -33,7 +33,13 @@ test('a toy run writes plots and .npy samples from the EMA generator, and checkp
   const png = await readFile(join(dir, 'samples', '6.png'));
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
   const checkpoint = join(dir, 'checkpoints', '6');
-  assert.deepEqual((await readdir(checkpoint)).sort(), ['discriminator', 'generator', 'generator-ema', 'optimizers', 'state.json']);
+  assert.deepEqual((await readdir(checkpoint)).sort(), [
+    'discriminator',
+    'generator',
+    'generator-ema',
+    'optimizers',
+    'state.json',
+  ]);
   assert.equal(checkpointGeneratorModel(checkpoint, config), join(checkpoint, 'generator-ema', 'model.json'));
   const ema = await readFile(join(checkpoint, 'generator-ema', 'weights.bin'));
   const generator = await readFile(join(checkpoint, 'generator', 'weights.bin'));
@@ -45,7 +51,11 @@ test('a toy run writes plots and .npy samples from the EMA generator, and checkp
 const bestResponseConfig: TrainConfigInput = {
   seed: 5,
   data: { dataset: 'ring-8', points: 500 },
-  model: { architecture: 'mlp', latentSize: 2, mlp: { generatorWidths: [4], discriminatorWidths: [4], activation: 'tanh', maxoutPieces: 1 } },
+  model: {
+    architecture: 'mlp',
+    latentSize: 2,
+    mlp: { generatorWidths: [4], discriminatorWidths: [4], activation: 'tanh', maxoutPieces: 1 },
+  },
   objective: 'wasserstein',
   penalty: { type: 'gradient', lambda: 1 },
   strategy: { type: 'best-response', solverIterations: 2, retractionSteps: 2 },
@@ -58,8 +68,16 @@ test('interrupted toy runs resume to exactly the weights of straight runs (EMA, 
   const dir = await mkdtemp(join(tmpdir(), 'gantry-toy-resume-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   for (const [name, input, files] of [
-    ['alternating', toyConfig, ['generator/weights.bin', 'discriminator/weights.bin', 'generator-ema/weights.bin', 'optimizers/discriminator.bin']],
-    ['best-response', bestResponseConfig, ['generator/weights.bin', 'discriminator/weights.bin', 'optimizers/generator.bin', 'strategy.bin']],
+    [
+      'alternating',
+      toyConfig,
+      ['generator/weights.bin', 'discriminator/weights.bin', 'generator-ema/weights.bin', 'optimizers/discriminator.bin'],
+    ],
+    [
+      'best-response',
+      bestResponseConfig,
+      ['generator/weights.bin', 'discriminator/weights.bin', 'optimizers/generator.bin', 'strategy.bin'],
+    ],
   ] as const) {
     const config = parseTrainConfig(input);
     await train({ runDir: join(dir, name, 'straight'), config, backend: 'cpu' });
@@ -105,7 +123,10 @@ test('a run whose loss overflows stops, names the quantity and the step, and sav
     error = e;
   }
   assert.ok(error instanceof TrainingDivergedError, `diverged: ${String(error)}`);
-  assert.match(error.message, /training diverged: the (discriminator loss|generator loss|mean D\(x\)|mean D\(G\(z\)\)|discriminator weights) became .* at step \d+\. The state before that step is saved as /);
+  assert.match(
+    error.message,
+    /training diverged: the (discriminator loss|generator loss|mean D\(x\)|mean D\(G\(z\)\)|discriminator weights) became .* at step \d+\. The state before that step is saved as /,
+  );
   assert.ok(error.step > 5 && error.step < 200, `step ${error.step}`);
   const saved = join(dir, 'checkpoints', String(error.step - 1));
   assert.equal(error.checkpoint, saved);

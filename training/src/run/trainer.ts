@@ -16,7 +16,14 @@ import type { DatasetProgress } from '../data/image-dataset.js';
 import { createStrategy } from '../strategies/index.js';
 import type { StepLosses } from '../strategies/game.js';
 import { ConfigError, type TrainConfig } from './config.js';
-import { checkpointFolder, latestCheckpoint, listCheckpointSteps, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import {
+  checkpointFolder,
+  latestCheckpoint,
+  listCheckpointSteps,
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointState,
+} from './checkpoint.js';
 import { RunFolderError } from './run-folder.js';
 import { updateEma } from './ema.js';
 import { buildPlayersFor, disposePlayers } from './players.js';
@@ -32,7 +39,14 @@ export type TrainEvent =
   /** Resuming: a checkpoint that does not load was passed over for an older one. */
   | { type: 'checkpoint-skipped'; path: string; reason: string }
   | { type: 'start'; fromStep: number; totalSteps: number; dataset: string; images: number; resumedFrom?: string }
-  | { type: 'step'; step: number; totalSteps: number; losses: Record<string, number>; imagesPerSecond: number; elapsedSeconds: number }
+  | {
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      losses: Record<string, number>;
+      imagesPerSecond: number;
+      elapsedSeconds: number;
+    }
   | { type: 'sample'; step: number; path: string }
   | { type: 'checkpoint'; step: number; path: string; reason: 'interval' | 'final' | 'interrupt' | 'diverged' }
   | { type: 'done'; step: number; wallSeconds: number; interrupted: boolean };
@@ -103,14 +117,27 @@ function fixedSampleInputs(config: TrainConfig, classes: number | null): SampleI
 }
 
 /** samples/<step>.png from the fixed inputs: an image grid, or for points a plot (axes from `pointRange`) and the raw samples as .npy. */
-async function writeSamples(runDir: string, step: number, generator: tfl.LayersModel, inputs: SampleInputs, data: Dataset, pointRange: [number, number]): Promise<string> {
-  const samples = tf.tidy(() => generator.predict(inputs.labels === null ? inputs.latents : [inputs.latents, inputs.labels]) as tf.Tensor);
+async function writeSamples(
+  runDir: string,
+  step: number,
+  generator: tfl.LayersModel,
+  inputs: SampleInputs,
+  data: Dataset,
+  pointRange: [number, number],
+): Promise<string> {
+  const samples = tf.tidy(
+    () => generator.predict(inputs.labels === null ? inputs.latents : [inputs.latents, inputs.labels]) as tf.Tensor,
+  );
   const values = (await samples.data()) as Float32Array;
   samples.dispose();
   const n = inputs.latents.shape[0];
   const path = join(runDir, 'samples', `${step}.png`);
-  if (isPointDataset(data)) await writeFileAtomic(join(runDir, 'samples', `${step}.npy`), encodeNpy(values, [n, data.dimensions]));
-  await writeFileAtomic(path, await samplesToPng(values, n, sampleShape(data), isPointDataset(data) ? pointRange : [-1, 1], inputs.columns));
+  if (isPointDataset(data))
+    await writeFileAtomic(join(runDir, 'samples', `${step}.npy`), encodeNpy(values, [n, data.dimensions]));
+  await writeFileAtomic(
+    path,
+    await samplesToPng(values, n, sampleShape(data), isPointDataset(data) ? pointRange : [-1, 1], inputs.columns),
+  );
   return path;
 }
 
@@ -136,11 +163,18 @@ async function truncateLog(logPath: string, step: number): Promise<void> {
 }
 
 /** Readies the run folder; when resuming, returns its complete checkpoints, newest first. */
-async function prepareRunFolder(runDir: string, config: TrainConfig, resume: boolean, emit: (event: TrainEvent) => void): Promise<string[]> {
+async function prepareRunFolder(
+  runDir: string,
+  config: TrainConfig,
+  resume: boolean,
+  emit: (event: TrainEvent) => void,
+): Promise<string[]> {
   await checkFolderPath(runDir, 'the run folder (--run)');
   const existing = await latestCheckpoint(runDir);
   if (!resume && existing !== undefined) {
-    throw new RunFolderError(`run folder ${runDir} already has checkpoints (newest: ${existing}); pass --resume to continue it, or choose another --run folder`);
+    throw new RunFolderError(
+      `run folder ${runDir} already has checkpoints (newest: ${existing}); pass --resume to continue it, or choose another --run folder`,
+    );
   }
   const candidates = (await listCheckpointSteps(runDir)).reverse().map((step) => checkpointFolder(runDir, step));
   if (resume && candidates.length === 0) {
@@ -202,7 +236,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const state = loaded.state;
     // Labels are indices into the class list: a renamed, added or removed class folder would silently
     // re-label what each embedding row learnt.
-    if (classNames !== undefined && state.classNames !== undefined && state.classNames.join('\u0000') !== classNames.join('\u0000')) {
+    if (
+      classNames !== undefined &&
+      state.classNames !== undefined &&
+      state.classNames.join('\u0000') !== classNames.join('\u0000')
+    ) {
       throw new ConfigError(
         `cannot resume ${runDir}: its checkpoint was trained on the classes [${state.classNames.join(', ')}] but the data now has [${classNames.join(', ')}]; ` +
           'restore the class folders as they were, or start a new run',
@@ -216,12 +254,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const sampleInputs = fixedSampleInputs(config, classNames?.length ?? null);
   const evaluate = await createTrainingEvaluator(config, data, classNames?.length ?? null);
   const total = config.training.steps;
-  emit({ type: 'start', fromStep: step, totalSteps: total, dataset: data.name, images: data.count, ...(resumeFrom ? { resumedFrom: resumeFrom } : {}) });
+  emit({
+    type: 'start',
+    fromStep: step,
+    totalSteps: total,
+    dataset: data.name,
+    images: data.count,
+    ...(resumeFrom ? { resumedFrom: resumeFrom } : {}),
+  });
 
   const sessionStart = performance.now();
   const wallSeconds = (): number => priorWallSeconds + (performance.now() - sessionStart) / 1000;
   const checkpoint = async (reason: 'interval' | 'final' | 'interrupt' | 'diverged'): Promise<string> => {
-    const state: CheckpointState<RngState> = { step, wallSeconds: wallSeconds(), rng: rng.getState(), backend, savedAt: new Date().toISOString(), ...(classNames ? { classNames } : {}) };
+    const state: CheckpointState<RngState> = {
+      step,
+      wallSeconds: wallSeconds(),
+      rng: rng.getState(),
+      backend,
+      savedAt: new Date().toISOString(),
+      ...(classNames ? { classNames } : {}),
+    };
     const strategyState = strategy.getState();
     const path = await saveCheckpoint(runDir, players, state, config.logging.keepCheckpoints, strategyState);
     strategyState.forEach((s) => s.tensor.dispose());
@@ -265,7 +317,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const now = performance.now();
       // Counted as in the benchmarks: real images per second of one generator step's batch.
       const imagesPerSecond = (windowSteps * config.training.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
-      const metrics = evaluate !== null && (step % config.logging.evaluateEvery === 0 || step === total) ? await evaluate(sampler) : undefined;
+      const metrics =
+        evaluate !== null && (step % config.logging.evaluateEvery === 0 || step === total) ? await evaluate(sampler) : undefined;
       if (step % config.logging.logEvery === 0 || step === total || metrics !== undefined) {
         const line = {
           step,

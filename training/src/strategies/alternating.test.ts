@@ -20,7 +20,10 @@ function randomImages(count: number, side: number): ImageDataset {
 test('a training step leaves the live tensor and buffer counts unchanged', async () => {
   for (const backend of ['wasm', 'cpu'] as const) {
     await selectBackend(backend);
-    const config = parseTrainConfig({ model: { latentSize: 8, generatorWidth: 8, discriminatorWidth: 4 }, training: { batchSize: 4, discriminatorSteps: 2 } });
+    const config = parseTrainConfig({
+      model: { latentSize: 8, generatorWidth: 8, discriminatorWidth: 4 },
+      training: { batchSize: 4, discriminatorSteps: 2 },
+    });
     const players = buildPlayers(config, [28, 28, 1]);
     const data = randomImages(16, 28);
     const rng = Rng.fromSeed(1);
@@ -30,7 +33,11 @@ test('a training step leaves the live tensor and buffer counts unchanged', async
       const losses = alternatingStep(config, players, data, rng);
       assert.ok(Number.isFinite(losses.discriminator) && Number.isFinite(losses.generator), `${backend}: finite losses`);
     }
-    assert.deepEqual({ tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() }, before, `${backend}: nothing leaked`);
+    assert.deepEqual(
+      { tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() },
+      before,
+      `${backend}: nothing leaked`,
+    );
     disposePlayers(players);
   }
 });
@@ -57,9 +64,13 @@ test('a WGAN-GP step (Wasserstein critic + gradient penalty, double backprop) ru
 
 test('the discriminator step updates only D and the generator step only G', async () => {
   await selectBackend('cpu');
-  const config = parseTrainConfig({ model: { latentSize: 8, generatorWidth: 8, discriminatorWidth: 4 }, training: { batchSize: 4 } });
+  const config = parseTrainConfig({
+    model: { latentSize: 8, generatorWidth: 8, discriminatorWidth: 4 },
+    training: { batchSize: 4 },
+  });
   const players = buildPlayers(config, [28, 28, 1]);
-  const snapshot = (m: typeof players.generator): Float32Array[] => m.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
+  const snapshot = (m: typeof players.generator): Float32Array[] =>
+    m.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
   const g0 = snapshot(players.generator);
   const d0 = snapshot(players.discriminator);
   alternatingStep({ ...config, training: { ...config.training } }, players, randomImages(8, 28), Rng.fromSeed(2));
@@ -72,6 +83,12 @@ test('the discriminator step updates only D and the generator step only G', asyn
 test("WGAN's critic warm-up: 100 D steps for G's first 25 steps and every 500th, else k", () => {
   const warm = parseTrainConfig({ strategy: { type: 'alternating', criticWarmup: true }, training: { discriminatorSteps: 5 } });
   const plain = parseTrainConfig({ training: { discriminatorSteps: 5 } });
-  assert.deepEqual([0, 24, 25, 499, 500, 501, 1000].map((s) => discriminatorStepsAt(warm, s)), [100, 100, 5, 5, 100, 5, 100]);
-  assert.deepEqual([0, 500].map((s) => discriminatorStepsAt(plain, s)), [5, 5]);
+  assert.deepEqual(
+    [0, 24, 25, 499, 500, 501, 1000].map((s) => discriminatorStepsAt(warm, s)),
+    [100, 100, 5, 5, 100, 5, 100],
+  );
+  assert.deepEqual(
+    [0, 500].map((s) => discriminatorStepsAt(plain, s)),
+    [5, 5],
+  );
 });

@@ -6,7 +6,17 @@ import type { Rng } from '@gantry/core';
 import type { Dataset } from '../data/datasets.js';
 import type { TrainConfig } from '../run/config.js';
 import type { Players } from '../run/players.js';
-import { discriminatorUpdate, drawGeneratorBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, minimizeReporting, type StepContext, type StepLosses } from './game.js';
+import {
+  discriminatorUpdate,
+  drawGeneratorBatch,
+  fakeInput,
+  generatorLossOf,
+  judgeOf,
+  lossesOf,
+  minimizeReporting,
+  type StepContext,
+  type StepLosses,
+} from './game.js';
 import { trainableVariables } from './model-weights.js';
 
 export type { StepLosses } from './game.js';

@@ -19,7 +19,9 @@ export function labelTensor(labels: ArrayLike<number>): tf.Tensor2D {
 
 function labelledImages(data: Dataset): ImageDataset & { labels: Uint8Array } {
   if (isPointDataset(data) || data.labels === undefined) {
-    throw new RangeError(`dataset "${data.name}" has no labels, so class-conditional training cannot draw labelled batches from it`);
+    throw new RangeError(
+      `dataset "${data.name}" has no labels, so class-conditional training cannot draw labelled batches from it`,
+    );
   }
   return data as ImageDataset & { labels: Uint8Array };
 }

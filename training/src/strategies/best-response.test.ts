@@ -57,7 +57,11 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   const context = await setup({
     seed: 4,
     data: { dataset: 'ring-8', points: 200 },
-    model: { architecture: 'mlp', latentSize: 2, mlp: { generatorWidths: [3], discriminatorWidths: [3], activation: 'tanh', generatorNorm: 'none', maxoutPieces: 1 } },
+    model: {
+      architecture: 'mlp',
+      latentSize: 2,
+      mlp: { generatorWidths: [3], discriminatorWidths: [3], activation: 'tanh', generatorNorm: 'none', maxoutPieces: 1 },
+    },
     penalty: { type: 'gradient', lambda: 1 },
     strategy: { type: 'best-response' },
     training: { batchSize: 6 },
@@ -91,9 +95,15 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   // H_DD w by central differences of D's (first-order, autodiff) gradient along w.
   const theta = flat(dVars);
   const h = 1e-2;
-  setFlat(dVars, theta.map((x, i) => x + h * w[i]!));
+  setFlat(
+    dVars,
+    theta.map((x, i) => x + h * w[i]!),
+  );
   const plus = dGradient();
-  setFlat(dVars, theta.map((x, i) => x - h * w[i]!));
+  setFlat(
+    dVars,
+    theta.map((x, i) => x - h * w[i]!),
+  );
   const minus = dGradient();
   setFlat(dVars, theta);
   const hw = plus.map((p, i) => (p - minus[i]!) / (2 * h));
@@ -104,7 +114,9 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   });
   const residual = Math.hypot(...hw.map((x, i) => x - b[i]!));
   const bNorm = Math.hypot(...b);
-  t.diagnostic(`‖H_DD w − b‖ = ${residual.toExponential(2)} (FD), ‖b‖ = ${bNorm.toFixed(4)}, ‖w‖ = ${Math.hypot(...w).toFixed(3)}`);
+  t.diagnostic(
+    `‖H_DD w − b‖ = ${residual.toExponential(2)} (FD), ‖b‖ = ${bNorm.toFixed(4)}, ‖w‖ = ${Math.hypot(...w).toFixed(3)}`,
+  );
   assert.ok(residual < 1e-3 * bNorm, `w solves the Hessian system: residual ${residual} vs ‖b‖ ${bNorm}`);
 
   // G's gradient by central differences of L_G − ⟨∇_θD L_D, w⟩ in θG, with w fixed.
@@ -116,7 +128,10 @@ test('on a tanh MLP, w solves H_DD w = ∇_θD L_G and G gets ∇_θG[L_G − �
   const thetaG = flat(gVars);
   const numeric = thetaG.map((_, p) => {
     const at = (delta: number): number => {
-      setFlat(gVars, thetaG.map((x, q) => (q === p ? x + delta : x)));
+      setFlat(
+        gVars,
+        thetaG.map((x, q) => (q === p ? x + delta : x)),
+      );
       return surrogate();
     };
     const value = (at(h) - at(-h)) / (2 * h);

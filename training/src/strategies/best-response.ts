@@ -12,7 +12,17 @@
 // In the 1-D case study this finds the spurious equilibrium of the two-sided penalty (docs/REFERENCES.md#the-1-d-case-study).
 import * as tf from '@tensorflow/tfjs-core';
 import { discriminatorUpdates } from './alternating.js';
-import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type GameBatch, type StepContext, type StepLosses } from './game.js';
+import {
+  discriminatorTerms,
+  drawBatch,
+  fakeInput,
+  generatorLossOf,
+  judgeOf,
+  lossesOf,
+  type GameBatch,
+  type StepContext,
+  type StepLosses,
+} from './game.js';
 import type { NamedTensor, Strategy } from './index.js';
 import { minres } from './minres.js';
 import { trainableVariables, withSubstituteWeights } from './model-weights.js';
@@ -47,10 +57,12 @@ function scoped<T>(fn: () => T): T {
 }
 
 /** Σ_i ⟨a_i, b_i⟩ as a scalar tensor. */
-const innerProduct = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]): tf.Scalar => tf.addN(a.map((ai, i) => tf.sum(tf.mul(ai, b[i]!)))) as tf.Scalar;
+const innerProduct = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]): tf.Scalar =>
+  tf.addN(a.map((ai, i) => tf.sum(tf.mul(ai, b[i]!)))) as tf.Scalar;
 
 /** tf.grads refuses a weight a loss does not reach; tying each in with weight 0 makes its gradient 0 instead. */
-const tiedIn = (loss: tf.Scalar, weights: readonly tf.Tensor[]): tf.Scalar => tf.add(loss, tf.addN(weights.map((w) => tf.sum(tf.mul(w, 0)))));
+const tiedIn = (loss: tf.Scalar, weights: readonly tf.Tensor[]): tf.Scalar =>
+  tf.add(loss, tf.addN(weights.map((w) => tf.sum(tf.mul(w, 0)))));
 
 export const FLOAT32_SINGULAR_TOLERANCE = 1e-5;
 
@@ -66,30 +78,46 @@ export interface BestResponseGradient {
  * G's best-response gradient for `batch`, with `iterations` MINRES iterations from `warmStart`
  * (null: zeros). The gradient tensors are the caller's to dispose; call it inside a tf.tidy.
  */
-export function bestResponseGradient(context: StepContext, batch: GameBatch, warmStart: Float32Array | null, iterations: number): BestResponseGradient {
+export function bestResponseGradient(
+  context: StepContext,
+  batch: GameBatch,
+  warmStart: Float32Array | null,
+  iterations: number,
+): BestResponseGradient {
   const { config, players } = context;
   const judge = judgeOf(config, players);
   const dVars = trainableVariables(players.discriminator);
   const gVars = trainableVariables(players.generator);
-  const dLoss = (fakeInputs: tf.Tensor) => (...weights: tf.Tensor[]): tf.Scalar =>
-    withSubstituteWeights(players.discriminator, weights, () => tiedIn(discriminatorTerms(config, judge, batch, fakeInputs).loss, weights));
+  const dLoss =
+    (fakeInputs: tf.Tensor) =>
+    (...weights: tf.Tensor[]): tf.Scalar =>
+      withSubstituteWeights(players.discriminator, weights, () =>
+        tiedIn(discriminatorTerms(config, judge, batch, fakeInputs).loss, weights),
+      );
 
   // G's samples as constants: the system for w is taken at the current θG.
   const fixedFakes = fakeInput(context, batch);
-  const gLossOfD = (...weights: tf.Tensor[]): tf.Scalar => withSubstituteWeights(players.discriminator, weights, () => tiedIn(generatorLossOf(config, judge, fixedFakes, batch.fakeLabels), weights));
+  const gLossOfD = (...weights: tf.Tensor[]): tf.Scalar =>
+    withSubstituteWeights(players.discriminator, weights, () =>
+      tiedIn(generatorLossOf(config, judge, fixedFakes, batch.fakeLabels), weights),
+    );
   const b = scoped(() => flatten(tf.grads(gLossOfD)(dVars)));
   // H_DD v = ∇_θD ⟨∇_θD L_D, v⟩.
   const applyHessian = (v: Float64Array): Float64Array =>
     scoped(() => {
       const direction = split(v, dVars);
-      const directional = (...weights: tf.Tensor[]): tf.Scalar => tiedIn(innerProduct(tf.grads(dLoss(fixedFakes))(weights), direction), weights);
+      const directional = (...weights: tf.Tensor[]): tf.Scalar =>
+        tiedIn(innerProduct(tf.grads(dLoss(fixedFakes))(weights), direction), weights);
       return flatten(tf.grads(directional)(dVars));
     });
   const start = warmStart ?? new Float32Array(b.length);
-  if (start.length !== b.length) throw new RangeError(`best-response: the warm start has ${start.length} entries but D has ${b.length} weights`);
+  if (start.length !== b.length)
+    throw new RangeError(`best-response: the warm start has ${start.length} entries but D has ${b.length} weights`);
   // The products are float32: curvature below ~1e-5 of the system's scale is rounding noise (a
   // piecewise-linear loss such as the one-sided penalty's has none), not a direction to divide by.
-  const solution = Float32Array.from(minres(applyHessian, b, Float64Array.from(start), iterations, 1e-12, FLOAT32_SINGULAR_TOLERANCE).x);
+  const solution = Float32Array.from(
+    minres(applyHessian, b, Float64Array.from(start), iterations, 1e-12, FLOAT32_SINGULAR_TOLERANCE).x,
+  );
 
   return scoped(() => {
     const w = split(solution, dVars);

@@ -26,9 +26,17 @@ function labelledImages(labels: readonly number[], levels: readonly number[], no
   const perImage = SIDE * SIDE;
   const images = new Float32Array(labels.length * perImage);
   labels.forEach((label, i) => {
-    for (let p = 0; p < perImage; p++) images[i * perImage + p] = Math.max(-1, Math.min(1, levels[label]! + noise * rng.nextNormal()));
+    for (let p = 0; p < perImage; p++)
+      images[i * perImage + p] = Math.max(-1, Math.min(1, levels[label]! + noise * rng.nextNormal()));
   });
-  return { name: 'levels', count: labels.length, shape: [SIDE, SIDE, 1], images, labels: Uint8Array.from(labels), classNames: levels.map((l) => `level ${l}`) };
+  return {
+    name: 'levels',
+    count: labels.length,
+    shape: [SIDE, SIDE, 1],
+    images,
+    labels: Uint8Array.from(labels),
+    classNames: levels.map((l) => `level ${l}`),
+  };
 }
 
 /** 60 % class 0, 30 % class 1, 10 % class 2. */
@@ -68,7 +76,9 @@ test('a conditional batch: real labels are the drawn images’ own, fake labels 
     const batch = drawBatch(conditional);
     const realLabels = column(batch.realLabels!);
     const pixelMeans = column(tf.mean(batch.realInput, [1, 2, 3]));
-    pixelMeans.forEach((m, i) => assert.ok(Math.abs(m - LEVELS[realLabels[i]!]!) < 0.05, `real sample ${i}: pixels near ${m}, label ${realLabels[i]}`));
+    pixelMeans.forEach((m, i) =>
+      assert.ok(Math.abs(m - LEVELS[realLabels[i]!]!) < 0.05, `real sample ${i}: pixels near ${m}, label ${realLabels[i]}`),
+    );
     const fakeLabels = column(batch.fakeLabels!);
     assert.deepEqual(batch.fakeLabels!.shape, [n, 1]);
     assert.equal(batch.fakeLabels!.dtype, 'int32');
@@ -89,7 +99,15 @@ test('a conditional batch: real labels are the drawn images’ own, fake labels 
 });
 
 /** The contract's losses, recomputed from D's and G's plain predictions in float64. */
-function expectedLosses(players: Players, kind: 'projection' | 'auxiliary-classifier', lambda: number, real: tf.Tensor, realLabels: tf.Tensor, fakes: tf.Tensor, fakeLabels: tf.Tensor) {
+function expectedLosses(
+  players: Players,
+  kind: 'projection' | 'auxiliary-classifier',
+  lambda: number,
+  real: tf.Tensor,
+  realLabels: tf.Tensor,
+  fakes: tf.Tensor,
+  fakeLabels: tf.Tensor,
+) {
   const y = column(realLabels);
   const yFake = column(fakeLabels);
   if (kind === 'projection') {
@@ -102,7 +120,10 @@ function expectedLosses(players: Players, kind: 'projection' | 'auxiliary-classi
   const realLogits = cReal!.arraySync() as number[][];
   const fakeLogits = cFake!.arraySync() as number[][];
   return {
-    d: mean(column(sReal!).map((s) => softplus(-s))) + mean(column(sFake!).map(softplus)) + lambda * (crossEntropy(realLogits, y) + crossEntropy(fakeLogits, yFake)),
+    d:
+      mean(column(sReal!).map((s) => softplus(-s))) +
+      mean(column(sFake!).map(softplus)) +
+      lambda * (crossEntropy(realLogits, y) + crossEntropy(fakeLogits, yFake)),
     g: mean(column(sFake!).map((s) => softplus(-s))) + lambda * crossEntropy(fakeLogits, yFake),
   };
 }
@@ -118,7 +139,10 @@ test('the losses compose as the contract states: the objective on D(x, y) for pr
   await selectBackend('cpu');
   const data = labelledImages(skewedLabels, LEVELS);
   const gamma = 4;
-  for (const conditional of [{ discriminator: 'projection' as const }, { discriminator: 'auxiliary-classifier' as const, auxiliaryWeight: 2.5 }]) {
+  for (const conditional of [
+    { discriminator: 'projection' as const },
+    { discriminator: 'auxiliary-classifier' as const, auxiliaryWeight: 2.5 },
+  ]) {
     const kind = conditional.discriminator;
     const context = contextFor(configFor(conditional, { penalty: { type: 'r1', gamma } }), data);
     const { config, players } = context;
@@ -138,7 +162,11 @@ test('the losses compose as the contract states: the objective on D(x, y) for pr
 
       // R1 by central differences of the adversarial score in each pixel, the labels held at the real ones.
       const score = (x: tf.Tensor): number[] =>
-        column(kind === 'projection' ? (players.discriminator.predict([x, batch.realLabels!]) as tf.Tensor) : (players.discriminator.predict(x) as tf.Tensor[])[0]!);
+        column(
+          kind === 'projection'
+            ? (players.discriminator.predict([x, batch.realLabels!]) as tf.Tensor)
+            : (players.discriminator.predict(x) as tf.Tensor[])[0]!,
+        );
       const h = 1e-2;
       const squaredNorms = new Array<number>(config.training.batchSize).fill(0);
       const pixels = SIDE * SIDE;
@@ -163,7 +191,9 @@ function gradientNorm(model: Players['generator'], loss: () => tf.Scalar, part: 
     const { grads } = tf.variableGrads(loss, variables);
     const picked = model.trainableWeights.filter((w) => w.name.includes(part));
     assert.ok(picked.length > 0, `no weight named *${part}*`);
-    return Math.sqrt(picked.reduce((s, w) => s + tf.sum(tf.square(grads[(w as unknown as { val: tf.Variable }).val.name]!)).dataSync()[0]!, 0));
+    return Math.sqrt(
+      picked.reduce((s, w) => s + tf.sum(tf.square(grads[(w as unknown as { val: tf.Variable }).val.name]!)).dataSync()[0]!, 0),
+    );
   });
 }
 
@@ -177,10 +207,17 @@ test("an auxiliary-classifier D's class head learns from the class term, and onl
       const batch = drawBatch(context);
       const judge = judgeOf(config, players);
       const fakes = fakeInput(context, batch);
-      const classHead = gradientNorm(players.discriminator, () => discriminatorTerms(config, judge, batch, fakes).loss, 'class_logits');
+      const classHead = gradientNorm(
+        players.discriminator,
+        () => discriminatorTerms(config, judge, batch, fakes).loss,
+        'class_logits',
+      );
       const generator = tf.tidy(() => {
         const variables = trainableVariables(players.generator);
-        const { grads } = tf.variableGrads(() => generatorLossOf(config, judge, fakeInput(context, batch), batch.fakeLabels), variables);
+        const { grads } = tf.variableGrads(
+          () => generatorLossOf(config, judge, fakeInput(context, batch), batch.fakeLabels),
+          variables,
+        );
         return variables.flatMap((v) => column(grads[v.name]!));
       });
       return { classHead, generator };
@@ -197,12 +234,18 @@ test("an auxiliary-classifier D's class head learns from the class term, and onl
 test('alternating, unrolled and best-response steps train both conditional Ds (class weights move) and leak nothing', async () => {
   await selectBackend('wasm');
   const data = labelledImages(skewedLabels, LEVELS);
-  const strategies = [{ type: 'alternating' }, { type: 'unrolled', steps: 1 }, { type: 'best-response', solverIterations: 2, retractionSteps: 1 }] as const;
+  const strategies = [
+    { type: 'alternating' },
+    { type: 'unrolled', steps: 1 },
+    { type: 'best-response', solverIterations: 2, retractionSteps: 1 },
+  ] as const;
   for (const discriminator of ['projection', 'auxiliary-classifier'] as const) {
     for (const strategy of strategies) {
       const context = contextFor(configFor({ discriminator }, { strategy }), data);
       const instance = createStrategy(context.config);
-      const classWeight = context.players.discriminator.getLayer(discriminator === 'projection' ? 'class_projection' : 'class_logits');
+      const classWeight = context.players.discriminator.getLayer(
+        discriminator === 'projection' ? 'class_projection' : 'class_logits',
+      );
       const embedding = context.players.generator.getLayer('label_embedding');
       const read = (layer: typeof classWeight): number[] => column(layer.getWeights()[0]!);
       instance.step(context); // creates the optimizer slots
@@ -210,7 +253,11 @@ test('alternating, unrolled and best-response steps train both conditional Ds (c
       const losses = instance.step({ ...context, step: 1 });
       const what = `${discriminator}, ${strategy.type}`;
       assert.ok(Object.values(losses).every(Number.isFinite), `${what}: finite losses ${JSON.stringify(losses)}`);
-      assert.equal(losses.classification === undefined, discriminator === 'projection', `${what}: the class term is reported for an auxiliary classifier only`);
+      assert.equal(
+        losses.classification === undefined,
+        discriminator === 'projection',
+        `${what}: the class term is reported for an auxiliary classifier only`,
+      );
       assert.equal(tf.memory().numTensors, before.tensors, `${what}: nothing leaked`);
       assert.notDeepEqual(read(classWeight), before.classes, `${what}: D's class weights moved`);
       assert.notDeepEqual(read(embedding), before.embedding, `${what}: G's label embedding moved`);
@@ -223,7 +270,11 @@ test('alternating, unrolled and best-response steps train both conditional Ds (c
 test('a few dozen alternating steps teach G to follow the label, with either D', async (t) => {
   await selectBackend('wasm');
   // Two classes: dark images and bright ones.
-  const data = labelledImages(Array.from({ length: 256 }, (_, i) => i % 2), [-0.7, 0.7], 0.2);
+  const data = labelledImages(
+    Array.from({ length: 256 }, (_, i) => i % 2),
+    [-0.7, 0.7],
+    0.2,
+  );
   for (const discriminator of ['projection', 'auxiliary-classifier'] as const) {
     const config = parseTrainConfig({
       seed: 4,
@@ -237,7 +288,10 @@ test('a few dozen alternating steps teach G to follow the label, with either D',
     const gap = (): number =>
       tf.tidy(() => {
         const z = tf.randomNormal([32, 4], 0, 1, 'float32', 9);
-        const brightness = (label: number): number => tf.mean(context.players.generator.predict([z, labelTensor(new Array<number>(32).fill(label))]) as tf.Tensor).dataSync()[0]!;
+        const brightness = (label: number): number =>
+          tf
+            .mean(context.players.generator.predict([z, labelTensor(new Array<number>(32).fill(label))]) as tf.Tensor)
+            .dataSync()[0]!;
         return brightness(1) - brightness(0);
       });
     const before = gap();

@@ -95,7 +95,10 @@ export function judgeOf(config: TrainConfig, players: Players): Judge {
       return (inputs) => ({ scores: critic(inputs), classLogits: null });
     }
     case 'projection':
-      return (inputs, labels) => ({ scores: discriminator.apply([inputs, requireLabels(labels)], { training: true }) as tf.Tensor, classLogits: null });
+      return (inputs, labels) => ({
+        scores: discriminator.apply([inputs, requireLabels(labels)], { training: true }) as tf.Tensor,
+        classLogits: null,
+      });
     case 'auxiliary-classifier':
       return (inputs) => {
         const [scores, classLogits] = discriminator.apply(inputs, { training: true }) as tf.Tensor[];
@@ -171,23 +174,41 @@ export interface DiscriminatorTerms {
 }
 
 /** D's loss on one batch, with G's samples `fakeInputs` (made from batch.fakeLabels), for the D forward pass `judge`. */
-export function discriminatorTerms(config: TrainConfig, judge: Judge, batch: GameBatch, fakeInputs: tf.Tensor): DiscriminatorTerms {
+export function discriminatorTerms(
+  config: TrainConfig,
+  judge: Judge,
+  batch: GameBatch,
+  fakeInputs: tf.Tensor,
+): DiscriminatorTerms {
   const objective = objectiveOf(config);
   const real = judge(batch.realInput, batch.realLabels);
   const fake = judge(fakeInputs, batch.fakeLabels);
   const objectiveLoss = objective.discriminatorLoss(real.scores, fake.scores);
   const realClassification = classificationOf(real, batch.realLabels);
-  const classification = realClassification === null ? null : tf.add<tf.Scalar>(realClassification, classificationOf(fake, batch.fakeLabels)!);
-  const adversarial = classification === null ? objectiveLoss : tf.add<tf.Scalar>(objectiveLoss, tf.mul(auxiliaryWeight(config), classification));
+  const classification =
+    realClassification === null ? null : tf.add<tf.Scalar>(realClassification, classificationOf(fake, batch.fakeLabels)!);
+  const adversarial =
+    classification === null ? objectiveLoss : tf.add<tf.Scalar>(objectiveLoss, tf.mul(auxiliaryWeight(config), classification));
   // The penalty sees D as a function of its image input alone: the labels stay fixed at the real
   // samples' (also for the points between real and fake), and only the adversarial score is penalised.
   const critic: Critic = (x) => judge(x, batch.realLabels).scores;
   const penaltyValue = batch.penalty === null ? null : batch.penalty(critic, batch.realInput, fakeInputs);
-  return { loss: penaltyValue === null ? adversarial : tf.add(adversarial, penaltyValue), realOutputs: real.scores, fakeOutputs: fake.scores, penalty: penaltyValue, classification };
+  return {
+    loss: penaltyValue === null ? adversarial : tf.add(adversarial, penaltyValue),
+    realOutputs: real.scores,
+    fakeOutputs: fake.scores,
+    penalty: penaltyValue,
+    classification,
+  };
 }
 
 /** G's loss for its samples `fakeInputs` made from `fakeLabels`: the objective's, plus λ·classification against an auxiliary-classifier D. */
-export function generatorLossOf(config: TrainConfig, judge: Judge, fakeInputs: tf.Tensor, fakeLabels: tf.Tensor | null): tf.Scalar {
+export function generatorLossOf(
+  config: TrainConfig,
+  judge: Judge,
+  fakeInputs: tf.Tensor,
+  fakeLabels: tf.Tensor | null,
+): tf.Scalar {
   const fake = judge(fakeInputs, fakeLabels);
   const adversarial = objectiveOf(config).generatorLoss(fake.scores);
   const classification = classificationOf(fake, fakeLabels);
@@ -249,7 +270,11 @@ export function discriminatorUpdate(context: StepContext, report: boolean): Disc
         const terms = discriminatorTerms(config, judge, batch, fakeInputs);
         // Kept past minimize's own cleanup for the report; disposed below.
         if (report) {
-          kept.push(tf.keep(objective.meanScore(terms.realOutputs)), tf.keep(objective.meanScore(terms.fakeOutputs)), tf.keep(terms.penalty ?? tf.scalar(0)));
+          kept.push(
+            tf.keep(objective.meanScore(terms.realOutputs)),
+            tf.keep(objective.meanScore(terms.fakeOutputs)),
+            tf.keep(terms.penalty ?? tf.scalar(0)),
+          );
           if (terms.classification !== null) kept.push(tf.keep(terms.classification));
         }
         return terms.loss;

@@ -17,7 +17,8 @@ function solve(a: number[][], b: number[]): number[] {
     }
   }
   const x = new Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) x[r] = (m[r]![n]! - m[r]!.slice(r + 1, n).reduce((s, v, k) => s + v * x[r + 1 + k]!, 0)) / m[r]![r]!;
+  for (let r = n - 1; r >= 0; r--)
+    x[r] = (m[r]![n]! - m[r]!.slice(r + 1, n).reduce((s, v, k) => s + v * x[r + 1 + k]!, 0)) / m[r]![r]!;
   return x;
 }
 
@@ -27,7 +28,10 @@ function symmetricIndefinite(n: number, rng: Rng): number[][] {
   return a;
 }
 
-const operator = (a: number[][]) => (v: Float64Array): Float64Array => Float64Array.from(a.map((row) => row.reduce((s, aij, j) => s + aij * v[j]!, 0)));
+const operator =
+  (a: number[][]) =>
+  (v: Float64Array): Float64Array =>
+    Float64Array.from(a.map((row) => row.reduce((s, aij, j) => s + aij * v[j]!, 0)));
 
 test('n MINRES iterations solve an n×n symmetric indefinite system, from zero and from a warm start', () => {
   const rng = Rng.fromSeed(8);
@@ -60,7 +64,11 @@ test('the residual never grows with more iterations; a singular inconsistent sys
     previous = residual;
   }
   // diag(2, −1, 0) x = (2, 3, 5): the least-squares solutions are (1, −3, t); the residual is 5.
-  const singular = [[2, 0, 0], [0, -1, 0], [0, 0, 0]];
+  const singular = [
+    [2, 0, 0],
+    [0, -1, 0],
+    [0, 0, 0],
+  ];
   const { x, residualNorm } = minres(operator(singular), Float64Array.from([2, 3, 5]), new Float64Array(3), 10);
   assert.ok(Math.abs(x[0]! - 1) < 1e-12 && Math.abs(x[1]! + 3) < 1e-12, `x = ${Array.from(x)}`);
   assert.ok(Math.abs(residualNorm - 5) < 1e-9, `residual ${residualNorm}`);

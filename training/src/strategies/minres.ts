@@ -31,7 +31,14 @@ const axpy = (a: Float64Array, s: number, b: Float64Array): Float64Array => a.ma
  * γ ≤ `singularTolerance`·(estimate of ‖A‖) counts as degenerate: raise it when the products carry
  * rounding noise (float32 Hessian-vector products).
  */
-export function minres(apply: LinearOperator, b: Float64Array, x0: Float64Array, maxIterations: number, relativeTolerance = 1e-12, singularTolerance = 1e-12): MinresResult {
+export function minres(
+  apply: LinearOperator,
+  b: Float64Array,
+  x0: Float64Array,
+  maxIterations: number,
+  relativeTolerance = 1e-12,
+  singularTolerance = 1e-12,
+): MinresResult {
   if (x0.length !== b.length) throw new RangeError(`minres: x0 has ${x0.length} entries, b has ${b.length}`);
   let x: Float64Array = Float64Array.from(x0);
   const ax0 = x0.some((v) => v !== 0) ? apply(x0) : new Float64Array(b.length);

@@ -23,12 +23,16 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
 export function withSubstituteWeights<T>(model: tfl.LayersModel, substitutes: readonly tf.Tensor[], fn: () => T): T {
   const weights = model.trainableWeights;
   if (substitutes.length !== weights.length) {
-    throw new RangeError(`withSubstituteWeights: ${model.name} has ${weights.length} trainable weights, got ${substitutes.length} substitutes`);
+    throw new RangeError(
+      `withSubstituteWeights: ${model.name} has ${weights.length} trainable weights, got ${substitutes.length} substitutes`,
+    );
   }
   weights.forEach((weight, i) => {
     const shape = substitutes[i]!.shape;
     if (shape.join(',') !== weight.shape.join(',')) {
-      throw new RangeError(`withSubstituteWeights: ${weight.name} has shape [${weight.shape.join(', ')}], its substitute [${shape.join(', ')}]`);
+      throw new RangeError(
+        `withSubstituteWeights: ${weight.name} has shape [${weight.shape.join(', ')}], its substitute [${shape.join(', ')}]`,
+      );
     }
     if (Object.hasOwn(weight, 'read')) throw new Error(`withSubstituteWeights: ${model.name}'s weights are already substituted`);
   });

@@ -19,7 +19,13 @@ function configWith(dLearningRate: number, strategy: 'alternating' | 'simultaneo
     model: {
       architecture: 'mlp',
       latentSize: 2,
-      mlp: { generatorWidths: [16, 16], discriminatorWidths: [8], maxoutPieces: 3, weightInit: 'normal', generatorHiddenBias: false },
+      mlp: {
+        generatorWidths: [16, 16],
+        discriminatorWidths: [8],
+        maxoutPieces: 3,
+        weightInit: 'normal',
+        generatorHiddenBias: false,
+      },
     },
     strategy: { type: strategy },
     transforms: { packing: 2 },
@@ -32,7 +38,10 @@ const snapshot = (players: Players, which: 'generator' | 'discriminator'): Float
   players[which].getWeights().map((w) => w.dataSync() as Float32Array);
 
 /** One step from the config's initial weights; returns both players' weights after it. */
-function stepOnce(input: TrainConfigInput, take: (c: StepContext) => StepLosses): { g: Float32Array[]; d: Float32Array[]; losses: StepLosses } {
+function stepOnce(
+  input: TrainConfigInput,
+  take: (c: StepContext) => StepLosses,
+): { g: Float32Array[]; d: Float32Array[]; losses: StepLosses } {
   const config = parseTrainConfig(input);
   const players = buildPlayers(config, [2]);
   const data = generateToyDataset('grid-25', 400, Rng.fromSeed(2));
@@ -56,7 +65,9 @@ test('simultaneous: G steps against the D of before the step, D takes the altern
   assert.notDeepEqual(alternating.g, alternatingFrozen.g);
   // D's update is the alternating one: same batch, same draws, same weights.
   assert.deepEqual(simultaneous.d, alternating.d);
-  assert.ok(Number.isFinite(simultaneous.losses.generator) && simultaneous.losses.realScore > 0 && simultaneous.losses.realScore < 1);
+  assert.ok(
+    Number.isFinite(simultaneous.losses.generator) && simultaneous.losses.realScore > 0 && simultaneous.losses.realScore < 1,
+  );
 });
 
 test('simultaneous steps leak nothing on wasm; N(0, 0.02) init and no hidden bias reach the players', async () => {
@@ -66,7 +77,10 @@ test('simultaneous steps leak nothing on wasm; N(0, 0.02) init and no hidden bia
   const data = generateToyDataset('grid-25', 400, Rng.fromSeed(2));
   const rng = Rng.fromSeed(3);
   const hidden = players.generator.layers.filter((layer) => layer.getClassName() === 'Dense').slice(0, -1);
-  assert.ok(hidden.length === 2 && hidden.every((layer) => layer.getWeights().length === 1), 'G hidden Dense layers have no bias');
+  assert.ok(
+    hidden.length === 2 && hidden.every((layer) => layer.getWeights().length === 1),
+    'G hidden Dense layers have no bias',
+  );
   const kernel = Array.from(players.discriminator.getWeights()[0]!.dataSync());
   const std = Math.sqrt(kernel.reduce((s, v) => s + v * v, 0) / kernel.length);
   assert.ok(Math.abs(std - 0.02) < 0.006, `D's kernel std ${std}`);
@@ -78,5 +92,8 @@ test('simultaneous steps leak nothing on wasm; N(0, 0.02) init and no hidden bia
 });
 
 test('simultaneous with more than one D step is refused, naming the key', () => {
-  assert.throws(() => parseTrainConfig({ ...configWith(1e-2, 'simultaneous'), training: { discriminatorSteps: 2 } }), /training\.discriminatorSteps/);
+  assert.throws(
+    () => parseTrainConfig({ ...configWith(1e-2, 'simultaneous'), training: { discriminatorSteps: 2 } }),
+    /training\.discriminatorSteps/,
+  );
 });

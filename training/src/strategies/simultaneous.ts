@@ -4,7 +4,17 @@
 // step. One batch serves both players: G's loss reads D on the very fakes D was trained on.
 import * as tf from '@tensorflow/tfjs-core';
 import { constrainDiscriminator } from '../penalties/index.js';
-import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, globalNorm, judgeOf, objectiveOf, type StepContext, type StepLosses } from './game.js';
+import {
+  discriminatorTerms,
+  drawBatch,
+  fakeInput,
+  generatorLossOf,
+  globalNorm,
+  judgeOf,
+  objectiveOf,
+  type StepContext,
+  type StepLosses,
+} from './game.js';
 import { trainableVariables } from './model-weights.js';
 
 export function takeSimultaneousStep(context: StepContext): StepLosses {
@@ -37,7 +47,9 @@ export function takeSimultaneousStep(context: StepContext): StepLosses {
     constrainDiscriminator(config.penalty, dVars);
     players.generatorOptimizer.applyGradients(g.grads);
     const classificationValue = classification === null ? null : (classification as tf.Scalar).dataSync()[0]!;
-    const [dLoss, gLoss, real, fake, pen] = [d.value, g.value, realScore!, fakeScore!, penalty!].map((t: tf.Tensor) => t.dataSync()[0]!);
+    const [dLoss, gLoss, real, fake, pen] = [d.value, g.value, realScore!, fakeScore!, penalty!].map(
+      (t: tf.Tensor) => t.dataSync()[0]!,
+    );
     // Kept past variableGrads' own cleanup; tidy leaves kept tensors alone, so they are disposed here.
     [realScore, fakeScore, penalty, classification].forEach((t: tf.Scalar | null) => t?.dispose());
     const losses: StepLosses = {

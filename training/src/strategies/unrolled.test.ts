@@ -13,7 +13,11 @@ import { unrolledGeneratorLoss, unrollOptions, type UnrollOptions } from './unro
 const base: TrainConfigInput = {
   seed: 7,
   data: { dataset: 'ring-8', points: 200 },
-  model: { architecture: 'mlp', latentSize: 2, mlp: { generatorWidths: [3], discriminatorWidths: [3], activation: 'tanh', generatorNorm: 'none', maxoutPieces: 1 } },
+  model: {
+    architecture: 'mlp',
+    latentSize: 2,
+    mlp: { generatorWidths: [3], discriminatorWidths: [3], activation: 'tanh', generatorNorm: 'none', maxoutPieces: 1 },
+  },
   strategy: { type: 'unrolled', steps: 2, learningRate: 0.5 },
   training: { batchSize: 4 },
 };
@@ -56,7 +60,7 @@ function finiteDifferences(context: StepContext, loss: () => tf.Scalar): number[
 
 const maxAbsDiff = (a: readonly number[], b: readonly number[]): number => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
 
-test("the unrolled generator gradient (through K = 2 simulated D updates) matches finite differences; the first-order one does not", async (t) => {
+test('the unrolled generator gradient (through K = 2 simulated D updates) matches finite differences; the first-order one does not', async (t) => {
   await selectBackend('cpu');
   for (const penalty of [{ type: 'none' as const }, { type: 'gradient' as const, lambda: 1 }]) {
     const context = await setup({ penalty });
@@ -70,9 +74,14 @@ test("the unrolled generator gradient (through K = 2 simulated D updates) matche
     const scale = Math.max(...numeric.map(Math.abs));
     const error = maxAbsDiff(autodiff, numeric);
     const firstOrderGap = maxAbsDiff(approximate, numeric);
-    t.diagnostic(`penalty ${penalty.type}: max |∂L/∂θG| ${scale.toFixed(4)}; |autodiff − FD| ${error.toExponential(2)}; |first-order − FD| ${firstOrderGap.toExponential(2)}`);
+    t.diagnostic(
+      `penalty ${penalty.type}: max |∂L/∂θG| ${scale.toFixed(4)}; |autodiff − FD| ${error.toExponential(2)}; |first-order − FD| ${firstOrderGap.toExponential(2)}`,
+    );
     assert.ok(error <= 2e-3 * Math.max(1, scale), `penalty ${penalty.type}: autodiff vs finite differences off by ${error}`);
-    assert.ok(firstOrderGap > 20 * error, `penalty ${penalty.type}: the higher-order terms matter here (first-order gap ${firstOrderGap})`);
+    assert.ok(
+      firstOrderGap > 20 * error,
+      `penalty ${penalty.type}: the higher-order terms matter here (first-order gap ${firstOrderGap})`,
+    );
     disposePlayers(context.players);
   }
 });
@@ -82,10 +91,15 @@ test('with K = 0 the unrolled loss is the plain generator loss and both orders a
   const context = await setup({ strategy: { type: 'unrolled', steps: 0 } });
   const batch = drawBatch(context);
   const dBefore = context.players.discriminator.getWeights().map((w) => Array.from(w.dataSync()));
-  const a = flatGradient(context, () => unrolledGeneratorLoss(context, batch, { steps: 0, learningRate: 0.5, firstOrder: false }));
+  const a = flatGradient(context, () =>
+    unrolledGeneratorLoss(context, batch, { steps: 0, learningRate: 0.5, firstOrder: false }),
+  );
   const b = flatGradient(context, () => unrolledGeneratorLoss(context, batch, { steps: 0, learningRate: 0.5, firstOrder: true }));
   assert.deepEqual(a, b);
   flatGradient(context, () => unrolledGeneratorLoss(context, batch, { steps: 3, learningRate: 0.5, firstOrder: false }));
-  assert.deepEqual(context.players.discriminator.getWeights().map((w) => Array.from(w.dataSync())), dBefore);
+  assert.deepEqual(
+    context.players.discriminator.getWeights().map((w) => Array.from(w.dataSync())),
+    dBefore,
+  );
   disposePlayers(context.players);
 });

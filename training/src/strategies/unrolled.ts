@@ -9,11 +9,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { constrainWeightTensors } from '../penalties/index.js';
 import { discriminatorUpdates } from './alternating.js';
-import { discriminatorTerms, drawBatch, fakeInput, generatorLossOf, judgeOf, lossesOf, type GameBatch, type StepContext, type StepLosses } from './game.js';
+import {
+  discriminatorTerms,
+  drawBatch,
+  fakeInput,
+  generatorLossOf,
+  judgeOf,
+  lossesOf,
+  type GameBatch,
+  type StepContext,
+  type StepLosses,
+} from './game.js';
 import { trainableVariables, withSubstituteWeights } from './model-weights.js';
 
 /** x as a constant: the same value, a zero gradient (tfjs has no stop_gradient op). */
-const detach = tf.customGrad((...inputs) => ({ value: tf.clone(inputs[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as (x: tf.Tensor) => tf.Tensor;
+const detach = tf.customGrad((...inputs) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as (x: tf.Tensor) => tf.Tensor;
 
 export interface UnrollOptions {
   /** K ≥ 0 simulated D updates. */
@@ -27,14 +40,24 @@ export interface UnrollOptions {
 export function unrollOptions(context: StepContext): UnrollOptions {
   const { strategy, optimizer } = context.config;
   if (strategy.type !== 'unrolled') throw new Error(`unrollOptions: strategy is "${strategy.type}", not "unrolled"`);
-  return { steps: strategy.steps, learningRate: strategy.learningRate ?? optimizer.discriminator.learningRate, firstOrder: strategy.firstOrder };
+  return {
+    steps: strategy.steps,
+    learningRate: strategy.learningRate ?? optimizer.discriminator.learningRate,
+    firstOrder: strategy.firstOrder,
+  };
 }
 
 /**
  * θ_K: D's trainable weights after `steps` SGD steps of η on D's loss for this batch, starting from D's
  * current weights. Differentiable in whatever `fakeInputs` depends on (G's weights, when taped).
  */
-export function unrolledDiscriminatorWeights(context: StepContext, batch: GameBatch, fakeInputs: tf.Tensor, steps: number, learningRate: number): tf.Tensor[] {
+export function unrolledDiscriminatorWeights(
+  context: StepContext,
+  batch: GameBatch,
+  fakeInputs: tf.Tensor,
+  steps: number,
+  learningRate: number,
+): tf.Tensor[] {
   const { config, players } = context;
   const judge = judgeOf(config, players);
   let weights: tf.Tensor[] = trainableVariables(players.discriminator);
@@ -75,7 +98,11 @@ export function takeUnrolledStep(context: StepContext): StepLosses {
   const options = unrollOptions(context);
   const generator = tf.tidy(() => {
     const batch = drawBatch(context);
-    const loss = context.players.generatorOptimizer.minimize(() => unrolledGeneratorLoss(context, batch, options), true, trainableVariables(context.players.generator));
+    const loss = context.players.generatorOptimizer.minimize(
+      () => unrolledGeneratorLoss(context, batch, options),
+      true,
+      trainableVariables(context.players.generator),
+    );
     return loss!.dataSync()[0]!;
   });
   return lossesOf(d, { loss: generator });

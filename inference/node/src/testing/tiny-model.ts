@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, type LatentDistribution, type ModelCard } from '@gantry/core';
-import { AttributeType, TensorDataType, encodeModel, irVersionForOpset, type NodeMessage, type TensorMessage, type ValueInfoMessage } from '@gantry/files/onnx';
+import {
+  AttributeType,
+  TensorDataType,
+  encodeModel,
+  irVersionForOpset,
+  type NodeMessage,
+  type TensorMessage,
+  type ValueInfoMessage,
+} from '@gantry/files/onnx';
 
 const ONNX_FLOAT = TensorDataType.FLOAT;
 const ONNX_UINT8 = TensorDataType.UINT8;
@@ -83,10 +91,16 @@ export function tinyModelEmbeddings(options: TinyModelOptions = {}): Float32Arra
  * float32 NHWC values in [-1, 1], whatever layout and pixels the ONNX model has. A class-conditional
  * model needs `classes`, one per sample.
  */
-export function tinyModelReference(latents: Float32Array, n: number, options: TinyModelOptions = {}, classes?: Int32Array): Float32Array {
+export function tinyModelReference(
+  latents: Float32Array,
+  n: number,
+  options: TinyModelOptions = {},
+  classes?: Int32Array,
+): Float32Array {
   const resolved = resolve(options);
   const { latentSize, shape } = resolved;
-  if ((resolved.classes !== null) !== (classes !== undefined)) throw new TypeError('classes must be given exactly when the tiny model has a class input');
+  if ((resolved.classes !== null) !== (classes !== undefined))
+    throw new TypeError('classes must be given exactly when the tiny model has a class input');
   const outputs = shape[0] * shape[1] * shape[2];
   const weights = tinyModelWeights(options);
   const embeddings = tinyModelEmbeddings(options);
@@ -147,7 +161,10 @@ export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Arr
   let x = inputName;
   if (classes !== null) {
     inputs.push(tensorValueInfo(TINY_CLASS_INPUT, classRank === 2 ? [batchDim, 1] : [batchDim], ONNX_INT64));
-    initializers.push(floatTensor('E', [classes, latentSize], tinyModelEmbeddings(resolved)), int64Tensor('rows_shape', [-1, latentSize]));
+    initializers.push(
+      floatTensor('E', [classes, latentSize], tinyModelEmbeddings(resolved)),
+      int64Tensor('rows_shape', [-1, latentSize]),
+    );
     nodes.push(
       { op_type: 'Gather', name: 'embedding', input: ['E', TINY_CLASS_INPUT], output: ['gathered'], attribute: [] },
       { op_type: 'Reshape', name: 'embedding_rows', input: ['gathered', 'rows_shape'], output: ['code'], attribute: [] },
@@ -162,7 +179,13 @@ export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Arr
   );
   x = 'nhwc';
   if (layout === 'NCHW') {
-    nodes.push({ op_type: 'Transpose', name: 'to_nchw', input: [x], output: ['nchw'], attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 3, 1, 2] }] });
+    nodes.push({
+      op_type: 'Transpose',
+      name: 'to_nchw',
+      input: [x],
+      output: ['nchw'],
+      attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 3, 1, 2] }],
+    });
     x = 'nchw';
   }
   if (pixels === 'uint8') {
@@ -173,7 +196,13 @@ export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Arr
       { op_type: 'Add', name: 'shift', input: ['scaled', 'half_range'], output: ['shifted'], attribute: [] },
       { op_type: 'Clip', name: 'clip', input: ['shifted', 'zero', 'full'], output: ['clipped'], attribute: [] },
       { op_type: 'Round', name: 'round', input: ['clipped'], output: ['rounded'], attribute: [] },
-      { op_type: 'Cast', name: 'to_uint8', input: ['rounded'], output: ['pixels'], attribute: [{ name: 'to', type: AttributeType.INT, i: ONNX_UINT8 }] },
+      {
+        op_type: 'Cast',
+        name: 'to_uint8',
+        input: ['rounded'],
+        output: ['pixels'],
+        attribute: [{ name: 'to', type: AttributeType.INT, i: ONNX_UINT8 }],
+      },
     );
     x = 'pixels';
   }
@@ -189,7 +218,13 @@ export function buildTinyGeneratorOnnx(options: TinyModelOptions = {}): Uint8Arr
       node: nodes,
       initializer: initializers,
       input: inputs,
-      output: [tensorValueInfo(outputName, [batchDim, ...(layout === 'NCHW' ? [c, h, w] : [h, w, c])], pixels === 'uint8' ? ONNX_UINT8 : ONNX_FLOAT)],
+      output: [
+        tensorValueInfo(
+          outputName,
+          [batchDim, ...(layout === 'NCHW' ? [c, h, w] : [h, w, c])],
+          pixels === 'uint8' ? ONNX_UINT8 : ONNX_FLOAT,
+        ),
+      ],
     },
   };
   return encodeModel(model);
@@ -211,7 +246,11 @@ export interface TinyModelFolderOptions extends TinyModelOptions {
 /**
  * Writes `<modelsDir>/<name>/generator.onnx` and a valid `card.json` describing it; returns the card.
  */
-export async function writeTinyModelFolder(modelsDir: string, name: string, options: TinyModelFolderOptions = {}): Promise<ModelCard> {
+export async function writeTinyModelFolder(
+  modelsDir: string,
+  name: string,
+  options: TinyModelFolderOptions = {},
+): Promise<ModelCard> {
   const resolved = resolve(options);
   const bytes = buildTinyGeneratorOnnx(resolved);
   const folder = join(modelsDir, name);
@@ -224,7 +263,12 @@ export async function writeTinyModelFolder(modelsDir: string, name: string, opti
     dataset: 'none',
     latent: { size: resolved.latentSize, distribution: options.distribution ?? 'normal' },
     ...(resolved.classes !== null ? { classInput: { name: TINY_CLASS_INPUT, classes: resolved.classes } } : {}),
-    output: { shape: resolved.shape, layout: resolved.layout, range: [-1, 1], ...(options.pixels !== undefined ? { dtype: resolved.pixels } : {}) },
+    output: {
+      shape: resolved.shape,
+      layout: resolved.layout,
+      range: [-1, 1],
+      ...(options.pixels !== undefined ? { dtype: resolved.pixels } : {}),
+    },
     onnx: {
       file: 'generator.onnx',
       opset: TINY_MODEL_OPSET,

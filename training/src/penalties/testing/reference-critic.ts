@@ -34,7 +34,9 @@ export const HIDDEN = 4;
 export const PARAMETER_COUNT = IN * HIDDEN + HIDDEN + HIDDEN + 1;
 
 export function preActivations(params: readonly number[], x: readonly number[]): number[] {
-  return Array.from({ length: HIDDEN }, (_, j) => x.reduce((sum, xk, k) => sum + xk * params[k * HIDDEN + j]!, params[IN * HIDDEN + j]!));
+  return Array.from({ length: HIDDEN }, (_, j) =>
+    x.reduce((sum, xk, k) => sum + xk * params[k * HIDDEN + j]!, params[IN * HIDDEN + j]!),
+  );
 }
 
 export function referenceInputGradient(params: readonly number[], act: Activation, x: readonly number[]): number[] {
@@ -45,7 +47,11 @@ export function referenceInputGradient(params: readonly number[], act: Activatio
 
 export function tfCritic(act: Activation, variables: readonly tf.Variable[]): (x: tf.Tensor) => tf.Tensor {
   const [W, b, v, c] = variables as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
-  return (x) => tf.add(tf.matMul(act.tf(tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Variable<tf.Rank.R2>), b)), v as tf.Variable<tf.Rank.R2>), c);
+  return (x) =>
+    tf.add(
+      tf.matMul(act.tf(tf.add(tf.matMul(x as tf.Tensor2D, W as tf.Variable<tf.Rank.R2>), b)), v as tf.Variable<tf.Rank.R2>),
+      c,
+    );
 }
 
 export function makeVariables(params: readonly number[]): tf.Variable[] {
@@ -53,7 +59,12 @@ export function makeVariables(params: readonly number[]): tf.Variable[] {
   const b = params.slice(IN * HIDDEN, IN * HIDDEN + HIDDEN);
   const v = params.slice(IN * HIDDEN + HIDDEN, IN * HIDDEN + 2 * HIDDEN);
   const c = params.slice(IN * HIDDEN + 2 * HIDDEN);
-  return [tf.variable(tf.tensor2d(W, [IN, HIDDEN])), tf.variable(tf.tensor1d(b)), tf.variable(tf.tensor2d(v, [HIDDEN, 1])), tf.variable(tf.tensor1d(c))];
+  return [
+    tf.variable(tf.tensor2d(W, [IN, HIDDEN])),
+    tf.variable(tf.tensor1d(b)),
+    tf.variable(tf.tensor2d(v, [HIDDEN, 1])),
+    tf.variable(tf.tensor1d(c)),
+  ];
 }
 
 export function setVariables(variables: readonly tf.Variable[], params: readonly number[]): void {
@@ -81,12 +92,17 @@ export function checkPenaltyGradient(
   setVariables(variables, params);
   const { value, grads } = tf.variableGrads(penalty, [...variables]);
   // A parameter that cannot change ∇f (the output bias) gets no gradient from tfjs, which is 0.
-  const autodiff = variables.flatMap((variable) => (grads[variable.name] ? Array.from(grads[variable.name]!.dataSync()) : new Array<number>(variable.size).fill(0)));
+  const autodiff = variables.flatMap((variable) =>
+    grads[variable.name] ? Array.from(grads[variable.name]!.dataSync()) : new Array<number>(variable.size).fill(0),
+  );
   const penaltyValue = value.arraySync();
   value.dispose();
   Object.values(grads).forEach((g) => g.dispose());
   const referenceValue = reference(params);
-  assert.ok(Math.abs(penaltyValue - referenceValue) <= 1e-5 * Math.max(1, referenceValue), `${label}: penalty ${penaltyValue} vs float64 ${referenceValue}`);
+  assert.ok(
+    Math.abs(penaltyValue - referenceValue) <= 1e-5 * Math.max(1, referenceValue),
+    `${label}: penalty ${penaltyValue} vs float64 ${referenceValue}`,
+  );
 
   const h64 = 1e-6;
   const h32 = 1e-3;
@@ -115,6 +131,9 @@ export function checkPenaltyGradient(
     `${label}: penalty ${penaltyValue.toFixed(6)} (float64 ${referenceValue.toFixed(6)}); max |∂P/∂θ| ${scale.toFixed(4)}; ` +
       `max |autodiff − FD| vs float64 ${worstReference.toExponential(2)}, vs float32 ${worstSelf.toExponential(2)}`,
   );
-  assert.ok(worstReference <= 1e-4 * Math.max(1, scale), `${label}: autodiff vs float64 finite differences off by ${worstReference}`);
+  assert.ok(
+    worstReference <= 1e-4 * Math.max(1, scale),
+    `${label}: autodiff vs float64 finite differences off by ${worstReference}`,
+  );
   assert.ok(worstSelf <= 2e-3 * Math.max(1, scale), `${label}: autodiff vs float32 finite differences off by ${worstSelf}`);
 }
