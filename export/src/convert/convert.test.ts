@@ -62,7 +62,7 @@ test('the written model declares IR 8 / opset 17, a dynamic or fixed batch, and 
   // permuted), so the Reshape needs no Transpose after it; one Transpose brings the images back to NHWC.
   assert.deepEqual(
     dynamic.graph.node.map((n) => n.op_type),
-    ['Gemm', 'Reshape', 'LeakyRelu', 'ConvTranspose', 'Transpose'],
+    ['MatMul', 'Reshape', 'LeakyRelu', 'ConvTranspose', 'Transpose'],
   );
   const leaky = dynamic.graph.node.find((n) => n.op_type === 'LeakyRelu')!;
   // alpha = 1 must stay a FLOAT attribute even though it is a whole number.
@@ -99,7 +99,7 @@ test('NCHW, uint8 and float16 options change only the ends of the graph and the 
   // No Transpose back to NHWC at the end; the pixel mapping follows the convolution.
   assert.deepEqual(
     graph.node.map((n) => n.op_type),
-    ['Cast', 'Gemm', 'Reshape', 'Cast', 'Cast', 'Conv', 'Sub', 'Mul', 'Clip', 'Round', 'Cast'],
+    ['Cast', 'MatMul', 'Reshape', 'Cast', 'Cast', 'Conv', 'Sub', 'Mul', 'Clip', 'Round', 'Cast'],
   );
   const output = graph.output[0]!.type.tensor_type;
   assert.equal(output.elem_type, TensorDataType.UINT8);
