@@ -2,11 +2,8 @@
 // trainer into `units/<id>/run/` (checkpoints every `checkpointEvery` steps, so a killed experiment
 // resumes inside the unit it was training), then draws the samples to score from the final
 // generator (batch norm in inference mode) with latents from the unit's seed.
-import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
-import { latestCheckpoint, sampleCheckpoint } from '../run/checkpoint.js';
+import { sampleCheckpoint } from '../run/checkpoint.js';
 import { parseTrainConfig, type TrainConfig } from '../run/config.js';
-import { train } from '../run/trainer.js';
 import {
   methodSettings,
   modeCollapseExperiment,
@@ -14,6 +11,7 @@ import {
   type ModeCollapseParameters,
   type ModeCollapseUnit,
 } from './mode-collapse.js';
+import { trainUnit } from './unit-training.js';
 
 /** Seeds of the scored samples' latents, apart from the training stream. */
 const evaluationSeedOffset = 0xe7a1;
@@ -71,25 +69,7 @@ export function modeCollapseConfig(unit: ModeCollapseUnit, p: ModeCollapseParame
 
 export const trainAndSample: GenerateSamples = async (unit, p, context) => {
   const config = modeCollapseConfig(unit, p);
-  const runDir = join(context.unitDir, 'run');
-  const existing = await latestCheckpoint(runDir);
-  let lastReport = 0;
-  const result = await train({
-    runDir,
-    config,
-    backend: tf.getBackend(),
-    resume: existing !== undefined,
-    onEvent: (event) => {
-      if (event.type === 'start' && event.resumedFrom !== undefined)
-        context.log(`${unit.id}: resuming at step ${event.fromStep} of ${event.totalSteps}`);
-      if (event.type === 'step' && (event.elapsedSeconds - lastReport >= 30 || event.step === event.totalSteps)) {
-        lastReport = event.elapsedSeconds;
-        context.log(
-          `${unit.id}: step ${event.step}/${event.totalSteps}, ${(event.imagesPerSecond / config.training.batchSize).toFixed(2)} steps/s`,
-        );
-      }
-    },
-  });
+  const result = await trainUnit(unit.id, config, context);
   const { values } = await sampleCheckpoint(result.checkpoint, config, p.samples, (config.seed + evaluationSeedOffset) >>> 0);
   return values;
 };

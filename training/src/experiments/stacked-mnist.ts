@@ -2,15 +2,13 @@
 // Stacked MNIST, scored by its protocol (modes of 1 000 and KL to uniform over 26 000 samples, each
 // channel labelled by the shipped MNIST classifier). Each unit trains with the project's trainer into
 // units/<id>/run/ (checkpointed, so a killed experiment resumes inside the unit).
-import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
 import { loadClassifier } from '../evaluation/classifier.js';
 import { PACGAN_STACKED_SAMPLES, PACGAN_TABLE_2, stackedModeCoverage, stackedModesOf } from '../evaluation/stacked-mnist.js';
 import { meanWithStandardError, type MeanWithError } from '../metrics/statistics.js';
-import { latestCheckpoint, sampleCheckpoint } from '../run/checkpoint.js';
+import { sampleCheckpoint } from '../run/checkpoint.js';
 import { parseTrainConfig, type TrainConfig } from '../run/config.js';
-import { train } from '../run/trainer.js';
 import type { Experiment } from './experiment.js';
+import { trainUnit } from './unit-training.js';
 import { formatNumber, markdownTable } from './table.js';
 
 export const STACKED_METHODS = ['DCGAN', 'PacDCGAN2'] as const;
@@ -108,21 +106,7 @@ export const stackedMnistExperiment: Experiment<StackedMnistParameters, StackedM
     ),
   async run(unit, p, context) {
     const config = stackedMnistConfig(unit, p);
-    const runDir = join(context.unitDir, 'run');
-    const existing = await latestCheckpoint(runDir);
-    let lastReport = 0;
-    const result = await train({
-      runDir,
-      config,
-      backend: tf.getBackend(),
-      resume: existing !== undefined,
-      onEvent: (event) => {
-        if (event.type === 'step' && (event.elapsedSeconds - lastReport >= 30 || event.step === event.totalSteps)) {
-          lastReport = event.elapsedSeconds;
-          context.log(`${unit.id}: step ${event.step}/${event.totalSteps}`);
-        }
-      },
-    });
+    const result = await trainUnit(unit.id, config, context);
     const { values } = await sampleCheckpoint(result.checkpoint, config, p.samples, (config.seed + evaluationSeedOffset) >>> 0);
     const { classifier } = await loadClassifier(p.classifier);
     try {
