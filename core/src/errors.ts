@@ -28,3 +28,8 @@ export class GantryError extends Error {
 export function isExpectedError(error: unknown): error is GantryError {
   return error instanceof GantryError && error.expected;
 }
+
+/** The message of anything thrown, for wrapping it in a one-line error. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { GantryError } from '@gantry/core';
+import { GantryError, messageOf } from '@gantry/core';
 
 /** A tfjs model.json (or its weights) that cannot be read. */
 export class ModelFileError extends GantryError {
@@ -13,10 +13,6 @@ export class ModelFileError extends GantryError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('model-file', message, options);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { GantryError, parseCard, type ModelCard } from '@gantry/core';
+import { GantryError, parseCard, type ModelCard, messageOf } from '@gantry/core';
 import { removeStaleTemporaries, writeFolderAtomic, type FolderSteps } from './atomic.js';
 
 export const CARD_FILE = 'card.json';
@@ -66,10 +66,6 @@ export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

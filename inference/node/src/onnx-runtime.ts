@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GantryError } from '@gantry/core';
+import { GantryError, messageOf } from '@gantry/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 
 type OrtModule = typeof import('onnxruntime-node');
@@ -105,10 +105,6 @@ function loadOrt(): Promise<OrtModule> {
     );
   });
   return ortPromise;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { GantryError, MAX_LATENT_ROWS, type ClassRequest, type ModelCard } from '@gantry/core';
+import { GantryError, MAX_LATENT_ROWS, type ClassRequest, type ModelCard, messageOf } from '@gantry/core';
 import {
   CARD_FILE,
   MODEL_FOLDER_LAYOUT,
@@ -115,10 +115,6 @@ export interface SkippedModel {
   reason: string;
   /** The error itself, rethrown by `strict` loading. */
   error: unknown;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 interface ModelEntry extends LoadedModel {

@@ -20,6 +20,7 @@ import {
   type InterpolationPlan,
   type InterpolationRequest,
   type ModelCard,
+  messageOf,
 } from '@gantry/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import {
@@ -126,10 +127,6 @@ function loadOrt(backend: Backend): Promise<Ort> {
     backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')
   ) as Promise<Ort>;
   return ortModules[backend]!;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The card URL for a model folder URL ('models/x/' or 'models/x') or a card URL ('…/card.json'). */

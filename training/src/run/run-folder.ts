@@ -2,7 +2,7 @@
 // checkpoints' state.json, each checked, so a missing or damaged file is reported by name with what to do.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GantryError } from '@gantry/core';
+import { GantryError, messageOf } from '@gantry/core';
 import { z } from 'zod';
 import { parseTrainConfig, type TrainConfig } from './config.js';
 
@@ -12,10 +12,6 @@ export class RunFolderError extends GantryError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('run-folder', message, options);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A JSON file of a run folder, parsed; `what` says what the file is for the message. */
