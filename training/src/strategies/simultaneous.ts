@@ -26,22 +26,26 @@ export function takeSimultaneousStep(context: StepContext): StepLosses {
     const objective = objectiveOf(config);
     const dVars = trainableVariables(players.discriminator);
     const gVars = trainableVariables(players.generator);
-    // D's gradient with G's samples held constant (made outside D's tape, as in the alternating D update).
-    const fakeForD = fakeInput(context, batch);
+    // G's gradient against the current D, from G's one forward pass; its samples are kept for D's gradient.
+    let fakeForD: tf.Tensor | null = null;
+    const g = tf.variableGrads(() => {
+      const fakes = fakeInput(context, batch);
+      fakeForD = tf.keep(fakes);
+      return generatorLossOf(config, judge, fakes, batch.fakeLabels);
+    }, gVars);
     let realScore: tf.Scalar | null = null;
     let fakeScore: tf.Scalar | null = null;
     let penalty: tf.Scalar | null = null;
     let classification: tf.Scalar | null = null;
     const d = tf.variableGrads(() => {
-      const terms = discriminatorTerms(config, judge, batch, fakeForD);
+      // G's samples are a constant here: their tape ended with G's gradient above.
+      const terms = discriminatorTerms(config, judge, batch, fakeForD!);
       realScore = tf.keep(objective.meanScore(terms.realOutputs));
       fakeScore = tf.keep(objective.meanScore(terms.fakeOutputs));
       penalty = tf.keep(terms.penalty ?? tf.scalar(0));
       if (terms.classification !== null) classification = tf.keep(terms.classification);
       return terms.loss;
     }, dVars);
-    // G's gradient against the same, not yet updated, D and the same latents.
-    const g = tf.variableGrads(() => generatorLossOf(config, judge, fakeInput(context, batch), batch.fakeLabels), gVars);
     const [dNorm, gNorm] = [globalNorm(d.grads), globalNorm(g.grads)].map((t) => t.dataSync()[0]!);
     players.discriminatorOptimizer.applyGradients(d.grads);
     constrainDiscriminator(config.penalty, dVars);
@@ -51,7 +55,7 @@ export function takeSimultaneousStep(context: StepContext): StepLosses {
       (t: tf.Tensor) => t.dataSync()[0]!,
     );
     // Kept past variableGrads' own cleanup; tidy leaves kept tensors alone, so they are disposed here.
-    [realScore, fakeScore, penalty, classification].forEach((t: tf.Scalar | null) => t?.dispose());
+    [realScore, fakeScore, penalty, classification, fakeForD].forEach((t: tf.Tensor | null) => t?.dispose());
     const losses: StepLosses = {
       discriminator: dLoss!,
       generator: gLoss!,
