@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   classifierDatasets,
   defaultClassifierTraining,
@@ -10,15 +10,19 @@ import {
   selectBackend,
   trainClassifier,
   FEATURES_LAYER,
+  loadClassifier,
   type ClassifierCard,
 } from '@gantry/training';
-import { choiceOption, integerOption, parseCommandArgs, requireOption } from '../args.js';
+import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
 export const trainClassifierUsage = `gantry train-classifier --dataset mnist|fashion-mnist --out DIR [--epochs 4] [--seed 1] [--backend auto|wasm|cpu]
+                        [--from CLASSIFIER_DIR] [--learning-rate 0.001] [--shift 1]
   Trains the evaluation classifier gantry eval uses (a small CNN; its 128-unit penultimate layer is the
   feature space of the Fréchet distance and precision/recall) and writes DIR/model.json, weights.bin (float16) and
-  card.json (split, accuracy, test-split score). Resumes from DIR/checkpoint/ after an interruption.`;
+  card.json (split, accuracy, test-split score). Resumes from DIR/checkpoint/ after an interruption.
+  --from continues training a shipped classifier (fine-tuning; its card's training is kept under training.from);
+  --learning-rate is the cosine schedule's start, --shift the largest random translation in pixels.`;
 
 export async function trainClassifierCommand(argv: string[]): Promise<void> {
   const args = parseCommandArgs('train-classifier', argv, {
@@ -27,6 +31,9 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     epochs: { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
+    from: { type: 'string' },
+    'learning-rate': { type: 'string' },
+    shift: { type: 'string' },
   });
   const dataset = choiceOption(
     'train-classifier',
@@ -36,25 +43,44 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     'mnist',
   );
   const out = requireOption('train-classifier', 'out', args.out, 'the folder to write the classifier to');
-  const options = {
-    ...defaultClassifierTraining,
-    epochs: integerOption('train-classifier', 'epochs', args.epochs, defaultClassifierTraining.epochs, 1, 1000),
-    seed: integerOption('train-classifier', 'seed', args.seed, defaultClassifierTraining.seed, 0, 2 ** 32 - 1),
-  };
   const backend = await selectBackend(
     choiceOption('train-classifier', 'backend', args.backend, ['auto', 'wasm', 'cpu'] as const, 'auto'),
   );
   console.log(`backend: ${backend.detail}`);
+  const start = args.from === undefined ? undefined : await loadClassifier(args.from);
+  if (start !== undefined && start.card.dataset !== dataset) {
+    throw new UsageError(
+      `gantry train-classifier: --from ${args.from} is a ${start.card.dataset} classifier; --dataset is ${dataset}`,
+    );
+  }
+  const options = {
+    ...defaultClassifierTraining,
+    epochs: integerOption('train-classifier', 'epochs', args.epochs, defaultClassifierTraining.epochs, 1, 1000),
+    seed: integerOption('train-classifier', 'seed', args.seed, defaultClassifierTraining.seed, 0, 2 ** 32 - 1),
+    learningRate: positiveNumberOption('learning-rate', args['learning-rate'], defaultClassifierTraining.learningRate, 1),
+    shift: integerOption('train-classifier', 'shift', args.shift, defaultClassifierTraining.shift, 0, 4),
+    // A fine-tuned model keeps its own dropout layer.
+    dropout: start?.card.training.dropout ?? defaultClassifierTraining.dropout,
+  };
   const { train, test, splitDescription } = await loadLabelledSplits(dataset);
   console.log(`${dataset}: ${train.count} training and ${test.count} test images (${splitDescription})`);
   const batches = Math.floor(train.count / options.batchSize);
   const bar = new ProgressBar({ total: batches * options.epochs, label: 'train-classifier' });
-  const trained = await trainClassifier(train, test, options, out, (event) => {
-    if (event.kind === 'batch')
-      bar.update(event.epoch * batches + event.batch + 1, { epoch: String(event.epoch + 1), loss: event.loss.toFixed(4) });
-    else
-      bar.log(`epoch ${event.epoch}: test accuracy ${(100 * event.testAccuracy).toFixed(2)} % (${event.seconds.toFixed(0)} s)`);
-  });
+  const trained = await trainClassifier(
+    train,
+    test,
+    options,
+    out,
+    (event) => {
+      if (event.kind === 'batch')
+        bar.update(event.epoch * batches + event.batch + 1, { epoch: String(event.epoch + 1), loss: event.loss.toFixed(4) });
+      else
+        bar.log(
+          `epoch ${event.epoch}: test accuracy ${(100 * event.testAccuracy).toFixed(2)} %, test-split score ${event.testScore.toFixed(3)} (${event.seconds.toFixed(0)} s)`,
+        );
+    },
+    start?.classifier.model,
+  );
   bar.finish();
   const { wallSeconds } = trained;
   // The card describes the shipped (float16) weights, read back from disk.
@@ -70,7 +96,13 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     featureLayer: FEATURES_LAYER,
     featureSize: outputs.featureSize,
     split: splitDescription,
-    training: { ...options, wallSeconds: Math.round(wallSeconds), backend: backend.name, trainImages: train.count },
+    training: {
+      ...options,
+      wallSeconds: Math.round(wallSeconds),
+      backend: backend.name,
+      trainImages: train.count,
+      ...(start === undefined ? {} : { from: { classifier: basename(resolve(args.from!)), training: start.card.training } }),
+    },
     testAccuracy: accuracy(outputs.probabilities, test.labels!, outputs.classes),
     testImages: test.count,
     testScore: inceptionScore(outputs.probabilities, outputs.classes),
@@ -79,4 +111,13 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
   console.log(
     `test accuracy ${(100 * card.testAccuracy).toFixed(2)} %, test-split score ${card.testScore.toFixed(3)}; wrote ${join(out, 'model.json')} and card.json`,
   );
+}
+
+function positiveNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > max) {
+    throw new UsageError(`gantry train-classifier: --${name} must be a number in (0, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return n;
 }

@@ -14,7 +14,7 @@ import { GantryError, Rng, type RngState } from '@gantry/core';
 import { writeFolderAtomic } from '@gantry/files/atomic';
 import { loadLayersModelFromFile, serializeLayersModel, type ModelFiles } from '@gantry/export/model-files';
 import type { ImageDataset } from '../data/image-dataset.js';
-import { predictedClasses } from './scores.js';
+import { inceptionScore, predictedClasses } from './scores.js';
 
 export const FEATURES_LAYER = 'features';
 export const LOGITS_LAYER = 'logits';
@@ -154,7 +154,13 @@ export interface ClassifierCard {
   featureLayer: string;
   featureSize: number;
   split: string;
-  training: ClassifierTrainingOptions & { wallSeconds: number; backend: string; trainImages: number };
+  training: ClassifierTrainingOptions & {
+    wallSeconds: number;
+    backend: string;
+    trainImages: number;
+    /** When this classifier was fine-tuned from another: that classifier's folder name and training. */
+    from?: { classifier: string; training: ClassifierCard['training'] };
+  };
   testAccuracy: number;
   testImages: number;
   /** The Inception-style score of the test split under this classifier. */
@@ -171,11 +177,13 @@ interface ClassifierProgressState {
 
 export type ClassifierTrainingEvent =
   | { kind: 'batch'; epoch: number; batch: number; batches: number; loss: number }
-  | { kind: 'epoch'; epoch: number; testAccuracy: number; seconds: number };
+  | { kind: 'epoch'; epoch: number; testAccuracy: number; testScore: number; seconds: number };
 
 /**
  * Trains a classifier; after each epoch writes `<out>/checkpoint/` (weights and RNG state), from which
  * a later call continues (Adam's moments restart at the resumed epoch). Returns the trained model.
+ * With `start`, training continues from that model's weights (fine-tuning) instead of a fresh one;
+ * `options.dropout` is then the start model's own.
  */
 export async function trainClassifier(
   train: ImageDataset,
@@ -183,12 +191,13 @@ export async function trainClassifier(
   options: ClassifierTrainingOptions,
   out: string,
   onEvent: (event: ClassifierTrainingEvent) => void = () => {},
+  start?: tfl.LayersModel,
 ): Promise<{ classifier: EvaluationClassifier; wallSeconds: number }> {
   if (train.labels === undefined || train.classNames === undefined || test.labels === undefined) {
     throw new GantryError('dataset-unlabelled', `${train.name}: a classifier needs labelled images`);
   }
   const classes = train.classNames.length;
-  let model = buildClassifier(train.shape, classes, options.dropout);
+  let model = start ?? buildClassifier(train.shape, classes, options.dropout);
   let rng = Rng.fromSeed(options.seed);
   let firstEpoch = 0;
   let wallSeconds = 0;
@@ -238,7 +247,13 @@ export async function trainClassifier(
     const outputs = classifier.run(test.images, test.count);
     const seconds = (performance.now() - started) / 1000;
     wallSeconds += seconds;
-    onEvent({ kind: 'epoch', epoch: epoch + 1, testAccuracy: accuracy(outputs.probabilities, test.labels, classes), seconds });
+    onEvent({
+      kind: 'epoch',
+      epoch: epoch + 1,
+      testAccuracy: accuracy(outputs.probabilities, test.labels, classes),
+      testScore: inceptionScore(outputs.probabilities, classes),
+      seconds,
+    });
     const files = await serializeLayersModel(model);
     const state: ClassifierProgressState = { epoch: epoch + 1, rng: rng.getState(), wallSeconds };
     await writeFolderAtomic(checkpoint, async (write) => {
