@@ -1,6 +1,7 @@
-// Dynamic batching for one model: requests that arrive while the model is busy (or within `maxWaitMs`
-// of each other) are merged into one onnxruntime run of at most `maxBatchRows` rows, which costs far
-// less than running them one by one. The queue is bounded (in rows), so a flood of requests is refused
+// Dynamic batching for one model: requests that arrive while the model is busy (or, while it is idle,
+// in the same event-loop turn or within `maxWaitMs`) are merged into one onnxruntime run of at most
+// `maxBatchRows` rows, which costs far less than running them one by one. The model never idles while
+// work is queued: when a run ends, the next one starts at once with everything that queued meanwhile. The queue is bounded (in rows), so a flood of requests is refused
 // early with a retry hint instead of piling up; a request whose caller gave up (its AbortSignal fired)
 // leaves the queue without costing a run.
 
@@ -11,14 +12,18 @@ export interface BatcherOptions {
   batching?: boolean;
   /** Most rows one merged run takes (default 64); a single larger request still runs, alone and in chunks. */
   maxBatchRows?: number;
-  /** How long the first queued request waits for company while the model is idle (default 2 ms). */
+  /**
+   * How long the first queued request waits for company while the model is idle (default 0: until the
+   * end of the current event-loop turn, so requests that arrived together, and are parsed in the same
+   * turn, share the run; a longer wait only adds latency once the model is busy, when batches form anyway).
+   */
   maxWaitMs?: number;
   /** Most rows waiting at once (default 4096); beyond it {@link QueueFullError}. */
   maxQueueRows?: number;
 }
 
 export const DEFAULT_MAX_BATCH_ROWS = 64;
-export const DEFAULT_MAX_WAIT_MS = 2;
+export const DEFAULT_MAX_WAIT_MS = 0;
 export const DEFAULT_MAX_QUEUE_ROWS = 4096;
 
 /** The model's queue is full: come back later (HTTP 429 with Retry-After). */
@@ -61,7 +66,7 @@ export class Batcher {
   private readonly queue: Job[] = [];
   private queuedRows = 0;
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly observers = new Set<BatchObserver>();
   /** Rows per second of recent runs, for the Retry-After estimate. */
   private rowsPerSecond = 0;
@@ -135,17 +140,24 @@ export class Batcher {
 
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    const full = !this.batching || this.queuedRows >= this.maxBatchRows || this.maxWaitMs === 0;
+    const full = !this.batching || this.queuedRows >= this.maxBatchRows;
     if (full) {
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = undefined;
+      this.cancelWait();
       void this.flush();
-    } else {
-      this.timer ??= setTimeout(() => {
+    } else if (this.timer === undefined) {
+      const flush = (): void => {
         this.timer = undefined;
         void this.flush();
-      }, this.maxWaitMs);
+      };
+      this.timer = this.maxWaitMs === 0 ? setImmediate(flush) : setTimeout(flush, this.maxWaitMs);
     }
+  }
+
+  private cancelWait(): void {
+    if (this.timer === undefined) return;
+    if (this.maxWaitMs === 0) clearImmediate(this.timer as NodeJS.Immediate);
+    else clearTimeout(this.timer as NodeJS.Timeout);
+    this.timer = undefined;
   }
 
   private take(): Job[] {
@@ -166,6 +178,7 @@ export class Batcher {
   private async flush(): Promise<void> {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
+    this.cancelWait();
     const jobs = this.take();
     const rows = jobs.reduce((sum, job) => sum + job.rows, 0);
     const started = performance.now();

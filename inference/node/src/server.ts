@@ -445,20 +445,29 @@ export class GantryServer {
           }
           body = parseJson(await readBody(req, this.maxBodyBytes));
         }
-        const timeout = AbortSignal.timeout(this.workTimeoutMs);
+        // The work stops when the client hangs up or the work timeout passes. One controller and a plain
+        // timer: AbortSignal.any with AbortSignal.timeout costs tens of microseconds per request.
+        const work = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          work.abort();
+        }, this.workTimeoutMs);
+        const stopWork = (): void => work.abort();
+        signal.addEventListener('abort', stopWork, { once: true });
         const context = {
           registry,
           limits: this.limits,
           accept: route.kind === 'grid' ? 'image/png' : req.headers.accept,
           formatQuery: route.kind === 'grid' ? 'png' : params.get('format'),
-          signal: AbortSignal.any([signal, timeout]),
+          signal: work.signal,
           reject: (reason: string) => this.metrics.rejections.inc({ reason }),
         };
         let encoded: Encoded;
         try {
           encoded = await modelAction(context, route.name, route.kind === 'grid' ? 'generate' : route.action, body);
         } catch (error) {
-          if (error instanceof WorkAbortedError && timeout.aborted && !signal.aborted) {
+          if (error instanceof WorkAbortedError && timedOut && !signal.aborted) {
             this.metrics.rejections.inc({ reason: 'timeout' });
             throw new HttpError(
               503,
@@ -468,6 +477,9 @@ export class GantryServer {
             );
           }
           throw error;
+        } finally {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', stopWork);
         }
         if (signal.aborted) return;
         record.rows = Number(encoded.headers['x-gantry-n'] ?? encoded.headers['x-gantry-shape']?.split(',')[0] ?? 0);
