@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { planInterpolation, seedLatents } from '@gantry/core';
-import { Batcher, QueueFullError, WorkAbortedError } from './batcher.js';
+import { Batcher, QueueFullError, SPLIT_BURST_ROWS, WorkAbortedError } from './batcher.js';
 import { ModelRegistry } from './registry.js';
 import { tinyModelReference, writeTinyModelFolder, type TinyModelOptions } from './testing/tiny-model.js';
 import type { Generator } from './generator.js';
@@ -170,7 +170,7 @@ test('dynamic batching: concurrent requests share one run, each gets its own row
   }
 });
 
-test('Batcher: an idle model runs what arrived in the same event-loop turn; a busy one runs everything queued as soon as it is free', async () => {
+test('Batcher: an idle model runs what arrived in the same event-loop turn (a burst in two halves); a busy one runs everything queued as soon as it is free', async () => {
   const runs: number[] = [];
   let release: () => void = () => {};
   const runner = async (latents: Float32Array, rows: number): Promise<Float32Array> => {
@@ -197,6 +197,19 @@ test('Batcher: an idle model runs what arrived in the same event-loop turn; a bu
   assert.deepEqual(runs, [3, 3]);
   release();
   assert.deepEqual(await Promise.all(during), [Float32Array.of(8), Float32Array.of(10), Float32Array.of(12)]);
+  assert.ok(SPLIT_BURST_ROWS <= 6);
+  // A burst that finds the model idle runs in two halves, the second as soon as the first is done.
+  const burst = [1, 2, 3, 4, 5, 6].map((v) => batcher.submit(Float32Array.of(v), 1, undefined));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(runs, [3, 3, 3]);
+  release();
+  await Promise.all(burst.slice(0, 3));
+  assert.deepEqual(runs, [3, 3, 3, 3]);
+  release();
+  assert.deepEqual(
+    await Promise.all(burst),
+    [2, 4, 6, 8, 10, 12].map((v) => Float32Array.of(v)),
+  );
 });
 
 test('Batcher: a full queue refuses with a retry hint; an aborted request leaves the queue unrun; batching off runs one at a time', async () => {

@@ -25,6 +25,7 @@ import { indexPage } from './http/page.js';
 import { ALLOWED_METHODS, matchRoute, routeLabel, type Route } from './http/routes.js';
 import { jsonDepth, MAX_JSON_DEPTH, openApiDocument } from './http/schemas.js';
 import { etagOf, sendFile, sendStoredBytes, StaticSite } from './http/static-files.js';
+import { stdoutTurnLines } from './http/turn-lines.js';
 
 export { HttpError } from './http/errors.js';
 export { negotiate, headerText, contentDisposition, type OutputFormat } from './http/encoding.js';
@@ -56,7 +57,7 @@ export interface ServerOptions {
   allowedHosts?: readonly string[];
   /** A static site folder served at / (the browser runtime's page). */
   site?: string;
-  /** One JSON line per request; default stdout. */
+  /** One JSON line per request; default stdout, one write per event-loop turn. */
   log?: (line: string) => void;
   /** Unexpected (500) failures, with their stack; default stderr. */
   logError?: (message: string) => void;
@@ -146,6 +147,7 @@ export class GantryServer {
   private readonly maxBodyBytes: number;
   private readonly workTimeoutMs: number;
   private readonly log: (line: string) => void;
+  private readonly flushLog: () => void;
   private readonly logError: (message: string) => void;
   /** Open connections and how many requests each has in flight. */
   private readonly sockets = new Map<Socket, number>();
@@ -166,7 +168,9 @@ export class GantryServer {
     this.maxBodyBytes = integer(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes', 64);
     this.workTimeoutMs = integer(options.workTimeoutMs ?? DEFAULT_WORK_TIMEOUT_MS, 'workTimeoutMs', 1);
     const requestTimeout = integer(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs', 1);
-    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    const stdout = options.log === undefined ? stdoutTurnLines() : undefined;
+    this.flushLog = () => stdout?.flush();
+    this.log = options.log ?? ((line) => stdout!.line(line));
     this.logError = options.logError ?? ((message) => console.error(message));
     this.hosts = new Set([...machineHosts(), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
     this.site = options.site === undefined ? undefined : new StaticSite(options.site);
@@ -225,6 +229,7 @@ export class GantryServer {
     await closed;
     clearInterval(sweep);
     this.metrics.close();
+    this.flushLog();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
