@@ -11,18 +11,20 @@ import {
   trainClassifier,
   FEATURES_LAYER,
   loadClassifier,
+  buildClassifier,
   type ClassifierCard,
 } from '@gantry/training';
 import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
 export const trainClassifierUsage = `gantry train-classifier --dataset mnist|fashion-mnist --out DIR [--epochs 4] [--seed 1] [--backend auto|wasm|cpu]
-                        [--from CLASSIFIER_DIR] [--learning-rate 0.001] [--shift 1]
+                        [--from CLASSIFIER_DIR] [--learning-rate 0.001] [--shift 1] [--dropout 0.25]
   Trains the evaluation classifier gantry eval uses (a small CNN; its 128-unit penultimate layer is the
   feature space of the Fréchet distance and precision/recall) and writes DIR/model.json, weights.bin (float16) and
   card.json (split, accuracy, test-split score). Resumes from DIR/checkpoint/ after an interruption.
   --from continues training a shipped classifier (fine-tuning; its card's training is kept under training.from);
-  --learning-rate is the cosine schedule's start, --shift the largest random translation in pixels.`;
+  --learning-rate is the cosine schedule's start, --shift the largest random translation in pixels, --dropout
+  the rate before the last layer (with --from: default the shipped classifier's own).`;
 
 export async function trainClassifierCommand(argv: string[]): Promise<void> {
   const args = parseCommandArgs('train-classifier', argv, {
@@ -34,6 +36,7 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     from: { type: 'string' },
     'learning-rate': { type: 'string' },
     shift: { type: 'string' },
+    dropout: { type: 'string' },
   });
   const dataset = choiceOption(
     'train-classifier',
@@ -59,9 +62,14 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     seed: integerOption('train-classifier', 'seed', args.seed, defaultClassifierTraining.seed, 0, 2 ** 32 - 1),
     learningRate: positiveNumberOption('learning-rate', args['learning-rate'], defaultClassifierTraining.learningRate, 1),
     shift: integerOption('train-classifier', 'shift', args.shift, defaultClassifierTraining.shift, 0, 4),
-    // A fine-tuned model keeps its own dropout layer.
-    dropout: start?.card.training.dropout ?? defaultClassifierTraining.dropout,
+    dropout: fractionOption('dropout', args.dropout, start?.card.training.dropout ?? defaultClassifierTraining.dropout),
   };
+  let startModel = start?.classifier.model;
+  if (start !== undefined && options.dropout !== start.card.training.dropout) {
+    // Dropout has no weights: the same network with another rate takes the shipped weights as they are.
+    startModel = buildClassifier(start.card.inputShape, start.card.classNames.length, options.dropout);
+    startModel.setWeights(start.classifier.model.getWeights());
+  }
   const { train, test, splitDescription } = await loadLabelledSplits(dataset);
   console.log(`${dataset}: ${train.count} training and ${test.count} test images (${splitDescription})`);
   const batches = Math.floor(train.count / options.batchSize);
@@ -79,7 +87,7 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
           `epoch ${event.epoch}: test accuracy ${(100 * event.testAccuracy).toFixed(2)} %, test-split score ${event.testScore.toFixed(3)} (${event.seconds.toFixed(0)} s)`,
         );
     },
-    start?.classifier.model,
+    startModel,
   );
   bar.finish();
   const { wallSeconds } = trained;
@@ -118,6 +126,15 @@ function positiveNumberOption(name: string, value: string | undefined, fallback:
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > max) {
     throw new UsageError(`gantry train-classifier: --${name} must be a number in (0, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function fractionOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) {
+    throw new UsageError(`gantry train-classifier: --${name} must be a number in [0, 1), got ${JSON.stringify(value)}`);
   }
   return n;
 }

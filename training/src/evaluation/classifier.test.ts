@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@gantry/core';
 import type { ImageDataset } from '../data/image-dataset.js';
 import {
+  buildClassifier,
   float16Bits,
   loadClassifier,
   saveClassifierModel,
@@ -79,7 +80,23 @@ test('a trained classifier separates two easy classes, resumes from its epoch ch
     // float16 weights: 3 significant digits, so the probabilities move by far less than 1e-2.
     const drift = again.probabilities.reduce((m, p, i) => Math.max(m, Math.abs(p - outputs.probabilities[i]!)), 0);
     assert.ok(drift < 1e-2, `float16 storage moved a probability by ${drift}`);
-    [second.classifier, written, loaded.classifier].forEach((c) => c.dispose());
+    // Fine-tuning (`start`): the trained weights copied into a dropout-free network, then an epoch at a
+    // vanishingly small learning rate: the classes stay separated (a fresh network would sit at chance;
+    // only batch norm's running statistics move).
+    const start = buildClassifier(train.shape, 2, 0);
+    start.setWeights(second.classifier.model.getWeights());
+    const tuningEvents: ClassifierTrainingEvent[] = [];
+    const tuned = await trainClassifier(
+      train,
+      test,
+      { ...options, learningRate: 1e-12, dropout: 0 },
+      join(dir, 'tuned'),
+      (e) => tuningEvents.push(e),
+      start,
+    );
+    const tunedAccuracy = (tuningEvents.find((e) => e.kind === 'epoch') as { testAccuracy: number }).testAccuracy;
+    assert.ok(tunedAccuracy >= 0.95, `fine-tuned from the trained weights, test accuracy ${tunedAccuracy}`);
+    [second.classifier, written, loaded.classifier, tuned.classifier].forEach((c) => c.dispose());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
