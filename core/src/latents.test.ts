@@ -105,9 +105,13 @@ test('slerp follows the arc between orthogonal vectors, keeping the norm', () =>
   assertClose(slerp(a, b, 0), a);
   assertClose(slerp(a, b, 1), b);
   for (const t of [0.1, 0.3, 0.7]) assert.ok(Math.abs(norm(slerp(a, b, t)) - 1) < 1e-6);
-  // Different norms: the result's norm is interpolated along with the direction.
-  const scaled = slerp([2, 0], [0, 4], 0.5);
-  assert.ok(Math.abs(scaled[0]! * 4 - scaled[1]! * 2) < 1e-5);
+  // Different norms: the direction walks the arc between the unit directions, the norm goes linearly.
+  assertClose(slerp([2, 0], [0, 4], 0.5), [3 * Math.SQRT1_2, 3 * Math.SQRT1_2]);
+  const third = slerp([2, 0], [0, 4], 1 / 3);
+  assertClose(third, [(8 / 3) * Math.cos(Math.PI / 6), (8 / 3) * Math.sin(Math.PI / 6)]);
+  // Nearly antipodal float32 unit vectors: the slightly different rounded norms are not amplified.
+  const nearlyOpposite = slerp(Float32Array.from([-0.999999076128006, 0, 0.0013593171201732122]), [1, 0.00039, 0], 0.5);
+  assert.ok(Math.abs(norm(nearlyOpposite) - 1) < 1e-6, `norm ${norm(nearlyOpposite)}`);
 });
 
 test('slerp falls back to lerp for parallel, antiparallel and zero vectors', () => {

@@ -146,14 +146,19 @@ function slerpUnchecked(a: LatentVector, b: LatentVector, t: number): Float32Arr
     normA += a[i]! * a[i]!;
     normB += b[i]! * b[i]!;
   }
-  const denominator = Math.sqrt(normA * normB);
-  if (denominator === 0) return lerpUnchecked(a, b, t);
-  const cosine = Math.min(1, Math.max(-1, dot / denominator));
+  normA = Math.sqrt(normA);
+  normB = Math.sqrt(normB);
+  if (normA === 0 || normB === 0) return lerpUnchecked(a, b, t);
+  const cosine = Math.min(1, Math.max(-1, dot / (normA * normB)));
   const omega = Math.acos(cosine);
   if (omega < SLERP_PARALLEL_THRESHOLD || Math.PI - omega < SLERP_PARALLEL_THRESHOLD) return lerpUnchecked(a, b, t);
+  // The arc is walked between the unit directions and the norm interpolated linearly on its own: near
+  // antipodal ends the weights grow like 1/sin(ω), and applied to the raw vectors they would amplify the
+  // difference between two (float32-rounded) norms into the result's length.
   const sinOmega = Math.sin(omega);
-  const weightA = Math.sin((1 - t) * omega) / sinOmega;
-  const weightB = Math.sin(t * omega) / sinOmega;
+  const norm = (1 - t) * normA + t * normB;
+  const weightA = (norm * Math.sin((1 - t) * omega)) / (sinOmega * normA);
+  const weightB = (norm * Math.sin(t * omega)) / (sinOmega * normB);
   const out = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = weightA * a[i]! + weightB * b[i]!;
   return out;

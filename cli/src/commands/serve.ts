@@ -5,7 +5,7 @@ import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../ar
 
 export const serveUsage = `gantry serve [--models models] [--port 8080] [--host 127.0.0.1] [--device auto|cpu|cuda] [--threads N]
              [--strict] [--cors ORIGIN] [--allowed-host NAME] [--site DIR] [--max-n 256] [--max-work 33554432]
-             [--batching on|off] [--max-batch 64] [--max-wait-ms 2] [--queue 4096] [--max-connections 512]
+             [--batching on|off] [--max-batch 64] [--max-wait-ms 0] [--queue 4096] [--max-connections 512]
   Serves every model folder (generator.onnx + card.json) under --models over HTTP:
   POST /v1/models/:name/{generate,interpolate,arithmetic,latents} (application/json), GET /healthz, /metrics,
   /openapi.json, /v1/models, /models/index.json (the browser page's model files) and the page at /.
@@ -52,7 +52,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     strict: args.strict,
     batching,
     maxBatchRows: integerOption('serve', 'max-batch', args['max-batch'], 64, 1, 4096),
-    maxWaitMs: integerOption('serve', 'max-wait-ms', args['max-wait-ms'], 2, 0, 1000),
+    maxWaitMs: integerOption('serve', 'max-wait-ms', args['max-wait-ms'], 0, 0, 1000),
     maxQueueRows: integerOption('serve', 'queue', args.queue, 4096, 1, 1 << 20),
     ...(threads !== undefined ? { intraOpThreads: threads } : {}),
   });

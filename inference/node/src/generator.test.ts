@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { planInterpolation, seedLatents } from '@gantry/core';
-import { Batcher, QueueFullError, WorkAbortedError } from './batcher.js';
+import { Batcher, QueueFullError, SPLIT_BURST_ROWS, WorkAbortedError } from './batcher.js';
 import { ModelRegistry } from './registry.js';
 import { tinyModelReference, writeTinyModelFolder, type TinyModelOptions } from './testing/tiny-model.js';
 import type { Generator } from './generator.js';
@@ -168,6 +168,48 @@ test('dynamic batching: concurrent requests share one run, each gets its own row
   } finally {
     stop();
   }
+});
+
+test('Batcher: an idle model runs what arrived in the same event-loop turn (a burst in two halves); a busy one runs everything queued as soon as it is free', async () => {
+  const runs: number[] = [];
+  let release: () => void = () => {};
+  const runner = async (latents: Float32Array, rows: number): Promise<Float32Array> => {
+    runs.push(rows);
+    await new Promise<void>((resolve) => (release = resolve));
+    return latents.map((v) => v * 2);
+  };
+  const batcher = new Batcher(runner, 1, { maxBatchRows: 8 });
+  assert.equal(batcher.maxWaitMs, 0, 'the default wait is the rest of the turn');
+  // Requests parsed in one turn reach the batcher in separate microtasks, as HTTP requests do.
+  const first = [batcher.submit(Float32Array.of(1), 1, undefined)];
+  await Promise.resolve();
+  first.push(batcher.submit(Float32Array.of(2, 3), 2, undefined));
+  assert.deepEqual(runs, [], 'nothing runs before the turn ends');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(runs, [3], 'one run for the whole turn');
+  const during = [4, 5, 6].map((v) => batcher.submit(Float32Array.of(v), 1, undefined));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(runs, [3], 'the busy model takes no second run');
+  assert.equal(batcher.depth, 3);
+  release();
+  assert.deepEqual(await Promise.all(first), [Float32Array.of(2), Float32Array.of(4, 6)]);
+  // No timer between runs: the next one started when the first ended, with every queued request.
+  assert.deepEqual(runs, [3, 3]);
+  release();
+  assert.deepEqual(await Promise.all(during), [Float32Array.of(8), Float32Array.of(10), Float32Array.of(12)]);
+  assert.ok(SPLIT_BURST_ROWS <= 6);
+  // A burst that finds the model idle runs in two halves, the second as soon as the first is done.
+  const burst = [1, 2, 3, 4, 5, 6].map((v) => batcher.submit(Float32Array.of(v), 1, undefined));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(runs, [3, 3, 3]);
+  release();
+  await Promise.all(burst.slice(0, 3));
+  assert.deepEqual(runs, [3, 3, 3, 3]);
+  release();
+  assert.deepEqual(
+    await Promise.all(burst),
+    [2, 4, 6, 8, 10, 12].map((v) => Float32Array.of(v)),
+  );
 });
 
 test('Batcher: a full queue refuses with a retry hint; an aborted request leaves the queue unrun; batching off runs one at a time', async () => {

@@ -484,6 +484,30 @@ test('a full queue answers 429 with Retry-After; a client that hangs up costs no
   }
 });
 
+test('work that waits past the work timeout answers 503 with Retry-After and never runs; the server goes on', async () => {
+  const waiting = await ModelRegistry.load(join(scratch, 'models'), { device: 'cpu', only: ['digits'], maxWaitMs: 400 });
+  const batches: number[] = [];
+  waiting.generator('digits').batcher.onBatch((rows) => batches.push(rows));
+  const timed = await start(waiting, { workTimeoutMs: 50 });
+  try {
+    const response = await post('/v1/models/digits/generate', { n: 1, seed: 1 }, {}, timed.url);
+    await expectError(response, 503, /waited longer than 50 ms/);
+    assert.equal(response.headers.get('retry-after'), '5');
+    assert.ok(
+      logLines.some((l) => l.status === 503 && l.route === 'generate'),
+      'the timed-out request has its log line',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    assert.deepEqual(batches, [], 'the abandoned work did not run');
+    const metrics = await (await fetch(`${timed.url}/metrics`)).text();
+    assert.match(metrics, /gantry_rejections_total\{reason="timeout"\} 1/);
+    assert.equal((await fetch(`${timed.url}/healthz`)).status, 200);
+  } finally {
+    await timed.server.drain();
+    await waiting.close();
+  }
+});
+
 test('/healthz answers at once while the model is busy; drain finishes in-flight requests and refuses new ones', async () => {
   const slow = await ModelRegistry.load(join(scratch, 'models'), { device: 'cpu', only: ['digits'], maxWaitMs: 300 });
   const draining = await start(slow);

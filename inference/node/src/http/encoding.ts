@@ -125,7 +125,16 @@ async function pngOf(image: RawImage): Promise<Buffer> {
       height: image.height,
       data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength),
     } as PNG,
-    { colorType, inputColorType: colorType, inputHasAlpha: false, bitDepth: 8, filterType: 4 },
+    {
+      colorType,
+      inputColorType: colorType,
+      inputHasAlpha: false,
+      bitDepth: 8,
+      filterType: 4,
+      // zlib's output buffer, 32 KiB by default: allocating that for a 1 KiB picture costs more than
+      // compressing it. The bytes are the same whatever the buffer size.
+      deflateChunkSize: Math.max(1024, Math.min(32 * 1024, image.data.length + image.height + 64)),
+    },
   );
 }
 
