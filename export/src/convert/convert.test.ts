@@ -171,8 +171,8 @@ test('BatchNormalization is folded into the Conv, ConvTranspose or Gemm before i
   assert.equal(folded.foldedBatchNorms, 2);
   assert.deepEqual(opTypes(folded.bytes), [
     'Gemm',
-    'Relu',
     'Reshape',
+    'Relu',
     'ConvTranspose',
     'Relu',
     'ConvTranspose',

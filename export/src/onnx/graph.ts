@@ -14,6 +14,7 @@ import {
   type TensorMessage,
   type ValueInfoMessage,
 } from '@gantry/files/onnx';
+import { moveActivationsPastReshapes } from './activations-past-reshape.js';
 import { foldLayoutTransposes } from './fold-layout-transposes.js';
 
 /**
@@ -46,8 +47,11 @@ export interface ModelOptions {
   producerVersion: string;
   docString?: string;
   metadata?: Record<string, string>;
-  /** Whether to fold layout Transposes into the weights (default true; false gives the graph as built, for tests). */
-  foldTransposes?: boolean;
+  /**
+   * Whether to run the graph passes (default true; false gives the graph as built, for tests): fold layout
+   * Transposes into the weights, then move Dense layers' activations past the Reshape into images.
+   */
+  optimize?: boolean;
 }
 
 function encodeAttribute(name: string, value: AttributeValue): AttributeMessage {
@@ -267,7 +271,10 @@ export class GraphBuilder {
       input: this.inputs.map(valueInfo),
       output: this.outputs.map(valueInfo),
     };
-    if (options.foldTransposes ?? true) foldLayoutTransposes(graph);
+    if (options.optimize ?? true) {
+      foldLayoutTransposes(graph);
+      moveActivationsPastReshapes(graph);
+    }
     return encodeModel({
       ir_version: irVersionForOpset(options.opset),
       producer_name: 'gantry',
