@@ -7,6 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  accuracy,
+  classifierDatasets,
+  inceptionScore,
+  loadClassifier,
+  loadLabelledSplits,
+  selectBackend,
+} from '@gantry/training';
 import { repoRoot, runGantry } from './cli.js';
 
 /** Absolute tolerance per card metric (relative for the Fréchet distances). */
@@ -70,5 +78,33 @@ for (const { name, metrics } of shipped) {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+}
+
+// The evaluation classifiers: each card's test accuracy and test-split score come back from the shipped
+// (float16) weights, and the MNIST classifier meets the bar its scores are read against (≥ 99.2 %, and a
+// test-split score ≥ 9.8: a classifier that is unsure of real digits caps every generator's score).
+const bars: Record<string, { accuracy: number; score?: number }> = {
+  mnist: { accuracy: 0.992, score: 9.8 },
+  'fashion-mnist': { accuracy: 0.9 },
+};
+for (const dataset of classifierDatasets) {
+  test(`classifiers/${dataset}: the shipped weights reproduce the card's test accuracy and score`, async () => {
+    await selectBackend('wasm');
+    const { classifier, card } = await loadClassifier(join(modelsDir, 'classifiers', dataset));
+    const { test: split } = await loadLabelledSplits(dataset);
+    const outputs = classifier.run(split.images, split.count);
+    const recomputedAccuracy = accuracy(outputs.probabilities, split.labels!, outputs.classes);
+    const recomputedScore = inceptionScore(outputs.probabilities, outputs.classes);
+    classifier.dispose();
+    assert.equal(split.count, card.testImages);
+    assert.ok(
+      Math.abs(recomputedAccuracy - card.testAccuracy) <= 2e-4,
+      `accuracy ${recomputedAccuracy}, card ${card.testAccuracy}`,
+    );
+    assert.ok(Math.abs(recomputedScore - card.testScore) <= 0.005, `score ${recomputedScore}, card ${card.testScore}`);
+    const bar = bars[dataset]!;
+    assert.ok(recomputedAccuracy >= bar.accuracy, `test accuracy ${recomputedAccuracy} < ${bar.accuracy}`);
+    if (bar.score !== undefined) assert.ok(recomputedScore >= bar.score, `test-split score ${recomputedScore} < ${bar.score}`);
   });
 }
