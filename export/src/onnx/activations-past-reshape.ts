@@ -7,6 +7,7 @@
 // Relu took 51 µs per image, MatMul → BatchNormalization → Reshape → Relu 40 µs, of 185 µs for the whole
 // generator; onnxruntime-node runs both orders alike.
 import type { GraphMessage, NodeMessage } from '@gantry/files/onnx';
+import { indexGraph } from './graph-index.js';
 
 /** Element-wise activations with one input, the ones the converter writes (Softmax is not element-wise). */
 const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Sigmoid', 'HardSigmoid', 'Softplus', 'Softsign']);
@@ -28,13 +29,7 @@ export function moveActivationsPastReshapes(graph: GraphMessage): number {
   let moved = 0;
   for (const reshape of [...graph.node]) {
     if (reshape.op_type !== 'Reshape') continue;
-    const producer = new Map<string, NodeMessage>();
-    const uses = new Map<string, number>();
-    for (const node of graph.node) {
-      for (const output of node.output) producer.set(output, node);
-      for (const input of node.input) uses.set(input, (uses.get(input) ?? 0) + 1);
-    }
-    for (const output of graph.output) uses.set(output.name, (uses.get(output.name) ?? 0) + 1);
+    const { producer, uses } = indexGraph(graph);
     const activation = producer.get(reshape.input[0]!);
     if (activation === undefined || !ACTIVATIONS.has(activation.op_type) || activation.input.length !== 1) continue;
     if (uses.get(activation.output[0]!) !== 1 || !fromDense(activation.input[0]!, producer)) continue;

@@ -7,31 +7,15 @@
 // per-feature parameter, reshape straight to [-1, C, H, W], and drop the Transpose. This is the graph
 // torch.onnx writes for the same network, and it saves a full copy of the activations at every run.
 import { TensorDataType, type GraphMessage, type NodeMessage, type TensorMessage } from '@gantry/files/onnx';
+import { indexGraph, type GraphIndex } from './graph-index.js';
 
 /** Ops that act on each feature alone, so a feature permutation commutes with them. */
 const ELEMENTWISE = new Set(['Relu', 'LeakyRelu', 'Elu', 'Tanh', 'Sigmoid', 'Identity']);
 
 const ELEMENT_BYTES: Partial<Record<number, number>> = { [TensorDataType.FLOAT]: 4, [TensorDataType.FLOAT16]: 2 };
 
-interface Indexed {
-  producer: Map<string, NodeMessage>;
-  uses: Map<string, number>;
-  initializer: Map<string, TensorMessage>;
-}
-
-function index(graph: GraphMessage): Indexed {
-  const producer = new Map<string, NodeMessage>();
-  const uses = new Map<string, number>();
-  for (const node of graph.node) {
-    for (const output of node.output) producer.set(output, node);
-    for (const input of node.input) uses.set(input, (uses.get(input) ?? 0) + 1);
-  }
-  for (const output of graph.output) uses.set(output.name, (uses.get(output.name) ?? 0) + 1);
-  return { producer, uses, initializer: new Map(graph.initializer.map((t) => [t.name, t])) };
-}
-
 /** The initializer behind a value used once: the value itself, or the float16 initializer a Cast reads. */
-function ownedInitializer(value: string, g: Indexed): TensorMessage | null {
+function ownedInitializer(value: string, g: GraphIndex): TensorMessage | null {
   if (g.uses.get(value) !== 1) return null;
   const direct = g.initializer.get(value);
   if (direct !== undefined) return direct;
@@ -75,7 +59,7 @@ function nchwFromNhwc(h: number, w: number, c: number): Int32Array {
 }
 
 /** The per-feature tensors to permute between a Reshape's input and its Dense layer, or null if the chain does not qualify. */
-function featureTensors(start: string, features: number, g: Indexed): TensorMessage[] | null {
+function featureTensors(start: string, features: number, g: GraphIndex): TensorMessage[] | null {
   const found: TensorMessage[] = [];
   const perFeature = (value: string): boolean => {
     const tensor = ownedInitializer(value, g);
@@ -132,7 +116,7 @@ export function foldLayoutTransposes(graph: GraphMessage): number {
     if (transpose.op_type !== 'Transpose') continue;
     const perm = transpose.attribute.find((a) => a.name === 'perm')?.ints;
     if (perm === undefined || perm.join() !== '0,3,1,2') continue;
-    const g = index(graph);
+    const g = indexGraph(graph);
     const reshape = g.producer.get(transpose.input[0]!);
     if (reshape?.op_type !== 'Reshape' || g.uses.get(reshape.output[0]!) !== 1 || g.uses.get(reshape.input[1]!) !== 1) continue;
     const shapeTensor = g.initializer.get(reshape.input[1]!);

@@ -170,14 +170,24 @@ test('dynamic batching: concurrent requests share one run, each gets its own row
   }
 });
 
-test('Batcher: an idle model runs what arrived in the same event-loop turn (a burst in two halves); a busy one runs everything queued as soon as it is free', async () => {
+/** A model runner that records each run's rows and holds every run until `release()` (the rows doubled). */
+function gatedRunner(): {
+  runs: number[];
+  runner: (latents: Float32Array, rows: number) => Promise<Float32Array>;
+  release: () => void;
+} {
   const runs: number[] = [];
-  let release: () => void = () => {};
+  let open: () => void = () => {};
   const runner = async (latents: Float32Array, rows: number): Promise<Float32Array> => {
     runs.push(rows);
-    await new Promise<void>((resolve) => (release = resolve));
+    await new Promise<void>((resolve) => (open = resolve));
     return latents.map((v) => v * 2);
   };
+  return { runs, runner, release: () => open() };
+}
+
+test('Batcher: an idle model runs what arrived in the same event-loop turn (a burst in two halves); a busy one runs everything queued as soon as it is free', async () => {
+  const { runs, runner, release } = gatedRunner();
   const batcher = new Batcher(runner, 1, { maxBatchRows: 8 });
   assert.equal(batcher.maxWaitMs, 0, 'the default wait is the rest of the turn');
   // Requests parsed in one turn reach the batcher in separate microtasks, as HTTP requests do.
@@ -213,13 +223,7 @@ test('Batcher: an idle model runs what arrived in the same event-loop turn (a bu
 });
 
 test('Batcher: a full queue refuses with a retry hint; an aborted request leaves the queue unrun; batching off runs one at a time', async () => {
-  const runs: number[] = [];
-  let release: () => void = () => {};
-  const runner = async (latents: Float32Array, rows: number): Promise<Float32Array> => {
-    runs.push(rows);
-    await new Promise<void>((resolve) => (release = resolve));
-    return latents.map((v) => v * 2);
-  };
+  const { runs, runner, release } = gatedRunner();
   const batcher = new Batcher(runner, 1, { maxBatchRows: 4, maxWaitMs: 0, maxQueueRows: 3 });
   const first = batcher.submit(Float32Array.of(1), 1, undefined); // runs at once, holds the model
   await new Promise((resolve) => setImmediate(resolve));
