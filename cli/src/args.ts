@@ -62,3 +62,25 @@ export function choiceOption<C extends string>(
   }
   return value as C;
 }
+
+/**
+ * A number option in a range; `minOpen`/`maxOpen` exclude the bound. The message shows the range as
+ * an interval, e.g. "(0, 1]".
+ */
+export function numberOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  range: { min: number; max: number; minOpen?: boolean; maxOpen?: boolean },
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  const aboveMin = range.minOpen ? n > range.min : n >= range.min;
+  const belowMax = range.maxOpen ? n < range.max : n <= range.max;
+  if (!(Number.isFinite(n) && aboveMin && belowMax)) {
+    const interval = `${range.minOpen ? '(' : '['}${range.min}, ${range.max}${range.maxOpen ? ')' : ']'}`;
+    throw new UsageError(`gantry ${command}: --${name} must be a number in ${interval}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}

@@ -14,7 +14,7 @@ import {
   buildClassifier,
   type ClassifierCard,
 } from '@gantry/training';
-import { choiceOption, integerOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
+import { choiceOption, integerOption, numberOption, parseCommandArgs, requireOption, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 
 export const trainClassifierUsage = `gantry train-classifier --dataset mnist|fashion-mnist --out DIR [--epochs 4] [--seed 1] [--backend auto|wasm|cpu]
@@ -60,9 +60,29 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
     ...defaultClassifierTraining,
     epochs: integerOption('train-classifier', 'epochs', args.epochs, defaultClassifierTraining.epochs, 1, 1000),
     seed: integerOption('train-classifier', 'seed', args.seed, defaultClassifierTraining.seed, 0, 2 ** 32 - 1),
-    learningRate: positiveNumberOption('learning-rate', args['learning-rate'], defaultClassifierTraining.learningRate, 1),
+    learningRate: numberOption(
+      'train-classifier',
+      'learning-rate',
+      args['learning-rate'],
+      defaultClassifierTraining.learningRate,
+      {
+        min: 0,
+        max: 1,
+        minOpen: true,
+      },
+    ),
     shift: integerOption('train-classifier', 'shift', args.shift, defaultClassifierTraining.shift, 0, 4),
-    dropout: fractionOption('dropout', args.dropout, start?.card.training.dropout ?? defaultClassifierTraining.dropout),
+    dropout: numberOption(
+      'train-classifier',
+      'dropout',
+      args.dropout,
+      start?.card.training.dropout ?? defaultClassifierTraining.dropout,
+      {
+        min: 0,
+        max: 1,
+        maxOpen: true,
+      },
+    ),
   };
   let startModel = start?.classifier.model;
   if (start !== undefined && options.dropout !== start.card.training.dropout) {
@@ -119,22 +139,4 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
   console.log(
     `test accuracy ${(100 * card.testAccuracy).toFixed(2)} %, test-split score ${card.testScore.toFixed(3)}; wrote ${join(out, 'model.json')} and card.json`,
   );
-}
-
-function positiveNumberOption(name: string, value: string | undefined, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > max) {
-    throw new UsageError(`gantry train-classifier: --${name} must be a number in (0, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function fractionOption(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n >= 1) {
-    throw new UsageError(`gantry train-classifier: --${name} must be a number in [0, 1), got ${JSON.stringify(value)}`);
-  }
-  return n;
 }

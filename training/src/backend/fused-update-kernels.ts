@@ -56,16 +56,15 @@ function checkedInputs(kernel: FusedUpdateKernel, inputs: Record<string, TensorI
   return infos;
 }
 
+/** What tfjs hands a fused-update kernel (several outputs, so not wasm-backend.ts's one-output WasmKernelArgs). */
+interface FusedKernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  attrs: NamedAttrMap;
+  backend: unknown;
+}
+
 function wasmKernel(kernel: FusedUpdateKernel) {
-  return ({
-    inputs,
-    attrs,
-    backend,
-  }: {
-    inputs: Record<string, TensorInfo | undefined>;
-    attrs: NamedAttrMap;
-    backend: unknown;
-  }): TensorInfo[] => {
+  return ({ inputs, attrs, backend }: FusedKernelArgs): TensorInfo[] => {
     const wasm = backend as WasmBackend;
     const infos = checkedInputs(kernel, inputs);
     // Every allocation may grow the heap and detach earlier views: allocate first, then view.
@@ -84,15 +83,7 @@ function wasmKernel(kernel: FusedUpdateKernel) {
 }
 
 function cpuKernel(kernel: FusedUpdateKernel) {
-  return ({
-    inputs,
-    attrs,
-    backend,
-  }: {
-    inputs: Record<string, TensorInfo | undefined>;
-    attrs: NamedAttrMap;
-    backend: unknown;
-  }): TensorInfo[] => {
+  return ({ inputs, attrs, backend }: FusedKernelArgs): TensorInfo[] => {
     const cpu = backend as CpuBackend;
     const infos = checkedInputs(kernel, inputs);
     const values = infos.map((info) => cpu.data.get(info.dataId).values as Float32Array);

@@ -10,7 +10,15 @@
 // convolution, so generators benefit twice.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { floatHeap, addWasmKernel, overrideWasmKernel, reshaped, runWasmKernel, type WasmBackend } from './wasm-backend.js';
+import {
+  floatHeap,
+  addWasmKernel,
+  overrideWasmKernel,
+  reshaped,
+  runWasmKernel,
+  type WasmBackend,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 
 type ConvPad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -265,15 +273,7 @@ function useConvolution(gradient: 'filter' | 'input', channels: number): boolean
   return strategy === 'auto' ? channels >= MIN_CHANNELS_FOR_CONVOLUTION[gradient] : strategy === 'convolution';
 }
 
-function conv2dBackpropFilter({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: NamedTensorInfoMap;
-  attrs?: NamedAttrMap;
-  backend: unknown;
-}): TensorInfo {
+function conv2dBackpropFilter({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const wasm = backend as WasmBackend;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
@@ -429,15 +429,7 @@ function columnInputGradient(
   return dx;
 }
 
-function conv2dBackpropInput({
-  inputs,
-  attrs,
-  backend,
-}: {
-  inputs: NamedTensorInfoMap;
-  attrs?: NamedAttrMap;
-  backend: unknown;
-}): TensorInfo {
+function conv2dBackpropInput({ inputs, attrs, backend }: WasmKernelArgs): TensorInfo {
   const wasm = backend as WasmBackend;
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
