@@ -9,7 +9,7 @@
 // needs no transposed operand. Conv2DBackpropInput is also the forward pass of every transposed
 // convolution, so generators benefit twice.
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import {
   floatHeap,
   addWasmKernel,
